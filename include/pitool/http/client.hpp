@@ -1,0 +1,99 @@
+#pragma once
+/// The HTTP client seen by the providers layer.
+///
+/// A `Client` sends one logical request (possibly several attempts) to a
+/// credential's own base URL. Implementations never send a request anywhere
+/// but `base_url`, never follow a redirect to another origin, keep TLS
+/// verification on, and never write secret material (bearer token, body,
+/// response body) to a log line or an error message.
+
+#include "pitool/util/result.hpp"
+#include "pitool/util/secret.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pitool::http {
+
+enum class Method { get, post, put, patch, del };
+
+/// "GET", "POST", ...
+[[nodiscard]] std::string_view method_name(Method m) noexcept;
+
+struct Header {
+    std::string name;
+    std::string value; ///< never secret: secrets go in Request::bearer or body
+};
+
+struct Request {
+    Method method = Method::get;
+    /// `scheme://host[:port]` with no path, query or user info.
+    std::string base_url;
+    /// Absolute path (starts with '/'), may carry a query string. Relative to
+    /// base_url; a full URL here is refused.
+    std::string path;
+    /// Non-secret headers (Accept, Version, Content-Type...).
+    std::vector<Header> headers;
+    /// Secret: sent as `Authorization: Bearer <token>`; shown as `Bearer [redacted]`.
+    std::optional<Secret> bearer;
+    /// Secret: the request body (codes, client secrets, contact data).
+    /// Logged only as its size unless `body_loggable` is set.
+    Secret body;
+    bool body_loggable = false;
+    /// False for requests that must never be replayed once they may have
+    /// reached the server (code exchanges, refresh grants): such a request is
+    /// retried only when the connection was never established.
+    bool idempotent = true;
+};
+
+struct Response {
+    long status = 0;
+    std::vector<Header> headers; ///< names as received
+    /// Secret: may carry tokens. Parse it in place; do not copy it to a std::string.
+    Secret body;
+    std::chrono::milliseconds elapsed{0}; ///< wall time of the last attempt
+    int attempts = 0;                      ///< attempts made (>= 1)
+
+    /// First header with this name, compared case-insensitively.
+    [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
+};
+
+struct ClientOptions {
+    /// Extra trusted CA certificates (PEM file) added to the system store.
+    /// Empty: system store only. Verification is always on.
+    std::string ca_bundle;
+    std::chrono::milliseconds connect_timeout{10'000};
+    std::chrono::milliseconds total_timeout{30'000};
+    std::size_t max_response_bytes = 8 * 1024 * 1024;
+    /// Attempts in all for retryable failures (connection failure, 429, 5xx).
+    int max_attempts = 4;
+    std::chrono::milliseconds backoff_base{250};  ///< first backoff, doubled each try, jittered
+    std::chrono::milliseconds backoff_max{8'000}; ///< cap on one wait (Retry-After included)
+    std::string user_agent = "pitool";
+};
+
+/// Sends requests. One instance keeps its connections alive across calls.
+class Client {
+public:
+    virtual ~Client() = default;
+    /// Sends `req` and returns the final response (any HTTP status).
+    /// Errors: Errc::usage for a malformed base URL or path; Errc::unavailable
+    /// for DNS/connect/TLS failures, timeouts, a response over the size cap, a
+    /// redirect to another origin, or retries exhausted on a network failure.
+    /// A 429/5xx that survives all attempts is returned as a Response.
+    [[nodiscard]] virtual Result<Response> send(const Request& req) = 0;
+};
+
+/// The libcurl implementation.
+[[nodiscard]] std::unique_ptr<Client> make_curl_client(const ClientOptions& options);
+
+/// Checks that `url` is `http(s)://host[:port]` with no path, query, fragment
+/// or user info; returns it normalised (lower-case scheme/host, no trailing '/').
+[[nodiscard]] Result<std::string> normalize_base_url(std::string_view url);
+
+} // namespace pitool::http
