@@ -1,0 +1,56 @@
+#pragma once
+/// Files that hold secrets: private reads, atomic replacement, locking.
+
+#include "pitool/util/result.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <vector>
+
+namespace pitool::util {
+
+/// Reads a private regular file whole. Refuses (Errc::io) a symlink, a
+/// directory or other non-regular file, a file owned by another user, a
+/// file readable or writable by group/others, and one larger than
+/// `max_size`. Errc::not_found when it does not exist.
+[[nodiscard]] Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path,
+                                                                  std::uintmax_t max_size);
+
+/// Atomically replaces (or creates) `path` with `data`, mode 0600: writes a
+/// temp file in the same directory, fsyncs it, optionally makes `backup` a
+/// hard link to the previous generation, renames over `path`, and fsyncs the
+/// directory. On failure the old file is untouched and the temp file removed.
+/// Errc::io on any failure (full disk, read-only directory...).
+[[nodiscard]] Status atomic_replace(const std::filesystem::path& path, std::span<const std::uint8_t> data,
+                                    const std::filesystem::path* backup = nullptr);
+
+/// Creates `dir` and missing parents; a directory it creates gets mode 0700.
+[[nodiscard]] Status ensure_private_dir(const std::filesystem::path& dir);
+
+/// An exclusive advisory lock (flock) on a lock file, released on destruction.
+class FileLock {
+public:
+    FileLock() = default;
+    FileLock(FileLock&& other) noexcept;
+    FileLock& operator=(FileLock&& other) noexcept;
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+    ~FileLock();
+
+    /// Takes the lock on `path` (created 0600 if missing), waiting at most
+    /// `timeout`. Errc::io on timeout, with a message saying another pitool
+    /// holds it, or when the file cannot be opened.
+    [[nodiscard]] static Result<FileLock> acquire(const std::filesystem::path& path,
+                                                  std::chrono::milliseconds timeout);
+
+private:
+    explicit FileLock(int fd) : m_fd(fd) {}
+    int m_fd = -1;
+};
+
+/// "strerror(errno)" for messages.
+[[nodiscard]] std::string errno_text(int err);
+
+} // namespace pitool::util

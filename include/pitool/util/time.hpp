@@ -1,0 +1,30 @@
+#pragma once
+/// Time values and RFC 3339 text.
+
+#include "pitool/util/result.hpp"
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+namespace pitool {
+
+/// A UTC instant with one-second resolution.
+using Timestamp = std::chrono::sys_seconds;
+using Seconds = std::chrono::seconds;
+using Days = std::chrono::days;
+
+/// "2026-11-28T05:10:42Z".
+[[nodiscard]] std::string format_rfc3339(Timestamp t);
+/// Parses "YYYY-MM-DDTHH:MM:SSZ" (also accepts a "+00:00" offset and
+/// fractional seconds, which are dropped). Errc::usage on anything else.
+[[nodiscard]] Result<Timestamp> parse_rfc3339(std::string_view text);
+
+/// Parses a duration like "90s", "15m", "8h", "7d" or a bare number of
+/// seconds. Errc::usage on anything else or on values above ten years.
+[[nodiscard]] Result<Seconds> parse_duration(std::string_view text);
+
+/// Whole days elapsed from `from` to `to` (floor; negative if `to` is earlier).
+[[nodiscard]] long long whole_days(Timestamp from, Timestamp to) noexcept;
+
+} // namespace pitool

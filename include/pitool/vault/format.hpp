@@ -1,0 +1,77 @@
+#pragma once
+/// The vault file format, version 1 (docs/vault-format.md).
+///
+/// A binary header (magic, version, recipients with their KDF parameters,
+/// salt and wrapped data key, payload nonce and length, header checksum)
+/// followed by the XChaCha20-Poly1305 ciphertext of the payload, with the
+/// header as associated data. Parsing is pure and bounded, so fuzzers and
+/// tests can feed it anything.
+
+#include "pitool/crypto/crypto.hpp"
+#include "pitool/util/result.hpp"
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace pitool::vault {
+
+inline constexpr std::array<std::uint8_t, 8> k_magic{'P', 'I', 'T', 'V', 'A', 'U', 'L', 'T'};
+inline constexpr std::uint16_t k_format_version = 1;
+inline constexpr std::size_t k_max_recipients = 16;
+/// Largest payload ciphertext accepted when reading.
+inline constexpr std::uint64_t k_max_payload_bytes = 1ULL << 30;
+
+enum class RecipientType : std::uint8_t { passphrase = 1 };
+/// crypto_pwhash_ALG_ARGON2ID13.
+inline constexpr std::uint8_t k_kdf_argon2id13 = 2;
+
+/// One way to unwrap the data key. v1 knows passphrase recipients only.
+struct Recipient {
+    RecipientType type = RecipientType::passphrase;
+    std::uint8_t kdf = k_kdf_argon2id13;
+    crypto::KdfParams params;
+    std::array<std::uint8_t, crypto::k_salt_bytes> salt{};
+    std::array<std::uint8_t, crypto::k_nonce_bytes> wrap_nonce{};
+    /// The data key encrypted with the passphrase-derived key (key || tag).
+    std::array<std::uint8_t, crypto::k_key_bytes + crypto::k_tag_bytes> wrapped_key{};
+};
+
+struct Header {
+    std::uint16_t version = k_format_version;
+    std::vector<Recipient> recipients;
+    std::array<std::uint8_t, crypto::k_nonce_bytes> payload_nonce{};
+    std::uint64_t payload_len = 0; ///< ciphertext bytes including the tag
+};
+
+inline constexpr std::size_t k_prefix_bytes = 16;
+inline constexpr std::size_t k_recipient_bytes = 112;
+inline constexpr std::size_t k_checksum_bytes = 16;
+
+/// Serialised header size for `n` recipients.
+[[nodiscard]] constexpr std::size_t header_size(std::size_t n) noexcept
+{
+    return k_prefix_bytes + n * k_recipient_bytes + crypto::k_nonce_bytes + 8 + k_checksum_bytes;
+}
+
+/// Serialises a header, checksum included.
+[[nodiscard]] std::vector<std::uint8_t> encode_header(const Header& h);
+
+/// The bytes a recipient's wrapped key is bound to (its associated data):
+/// the file prefix and the recipient block up to the wrapped key.
+[[nodiscard]] std::vector<std::uint8_t> recipient_ad(const Recipient& r);
+
+/// A parsed file: the header plus views into the input.
+struct Parsed {
+    Header header;
+    std::span<const std::uint8_t> header_bytes; ///< associated data of the payload
+    std::span<const std::uint8_t> ciphertext;
+};
+
+/// Parses a whole vault file. Errc::damaged, with a one-line reason, for: not
+/// a vault (bad magic), an unsupported version, a truncated or over-long
+/// file, a header checksum mismatch, out-of-range KDF parameters or counts.
+[[nodiscard]] Result<Parsed> parse(std::span<const std::uint8_t> file);
+
+} // namespace pitool::vault

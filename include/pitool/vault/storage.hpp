@@ -1,0 +1,58 @@
+#pragma once
+/// Where the encrypted vault bytes live. The vault never touches files
+/// directly, so another backend (a shared store for teams) can hold the same
+/// client-side-encrypted bytes.
+
+#include "pitool/util/fs.hpp"
+#include "pitool/util/result.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace pitool::vault {
+
+/// Held while a read-modify-write is in progress; releases on destruction.
+class StorageLock {
+public:
+    virtual ~StorageLock() = default;
+};
+
+class Storage {
+public:
+    virtual ~Storage() = default;
+    /// The whole encrypted vault. Errc::not_found if there is none yet;
+    /// Errc::io for permission or ownership problems. Never a torn read.
+    [[nodiscard]] virtual Result<std::vector<std::uint8_t>> read() = 0;
+    /// Replaces the vault atomically (all or nothing), keeping the previous
+    /// generation as a backup. Call only while holding lock().
+    [[nodiscard]] virtual Status write(std::span<const std::uint8_t> bytes) = 0;
+    /// Takes the exclusive writer lock, waiting at most `timeout`
+    /// (Errc::io on timeout).
+    [[nodiscard]] virtual Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) = 0;
+    /// For messages: where the vault is.
+    [[nodiscard]] virtual std::string describe() const = 0;
+};
+
+/// A vault file `path`, with `path.lock` (flock) and `path.bak` beside it.
+class FileStorage final : public Storage {
+public:
+    explicit FileStorage(std::filesystem::path path);
+    [[nodiscard]] Result<std::vector<std::uint8_t>> read() override;
+    [[nodiscard]] Status write(std::span<const std::uint8_t> bytes) override;
+    [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) override;
+    [[nodiscard]] std::string describe() const override { return m_path.string(); }
+
+    [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+    [[nodiscard]] std::filesystem::path backup_path() const;
+    [[nodiscard]] std::filesystem::path lock_path() const;
+
+private:
+    std::filesystem::path m_path;
+};
+
+} // namespace pitool::vault

@@ -1,0 +1,153 @@
+#include "cli/app.hpp"
+
+#include "cli/command.hpp"
+#include "cli/output.hpp"
+#include "cli/prompt.hpp"
+#include "pitool/crypto/crypto.hpp"
+#include "pitool/exit_codes.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <csignal>
+#include <iostream>
+#include <map>
+
+namespace pitool::cli {
+namespace {
+
+/// Before anything reads a secret: no core dumps, no ptrace-style dumping,
+/// private file modes, and a full disk reported as an error instead of SIGXFSZ.
+void harden_process()
+{
+    rlimit none{0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    ::umask(077);
+    std::signal(SIGXFSZ, SIG_IGN);
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
+void configure_logging(Context& ctx)
+{
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(ctx.err, /*force_flush=*/true);
+    auto logger = std::make_shared<spdlog::logger>("pitool", sink);
+    logger->set_pattern("pitool: %l: %v");
+    logger->set_level(ctx.opts.quiet     ? spdlog::level::err
+                      : ctx.opts.verbose ? spdlog::level::debug
+                                         : spdlog::level::warn);
+    spdlog::set_default_logger(logger);
+}
+
+std::string one_line(std::string s)
+{
+    for (char& c : s)
+        if (c == '\n' || c == '\r') c = ' ';
+    return s;
+}
+
+std::string_view errc_name(Errc e)
+{
+    switch (e) {
+    case Errc::internal: return "internal";
+    case Errc::usage: return "usage";
+    case Errc::not_found: return "not_found";
+    case Errc::conflict: return "conflict";
+    case Errc::wrong_passphrase: return "wrong_passphrase";
+    case Errc::damaged: return "damaged";
+    case Errc::rejected: return "rejected";
+    case Errc::unavailable: return "unavailable";
+    case Errc::findings: return "findings";
+    case Errc::io: return "io";
+    }
+    return "internal";
+}
+
+int report(Context& ctx, const Error& e)
+{
+    auto code = exit_code_for(e.code);
+    if (!e.message.empty()) ctx.err << "pitool: error: " << one_line(e.message) << '\n';
+    if (ctx.opts.json && e.code != Errc::findings)
+        print_json(ctx.out, {{"error", {{"code", static_cast<int>(code)},
+                                        {"kind", errc_name(e.code)},
+                                        {"message", one_line(e.message)}}}});
+    ctx.out.flush();
+    return static_cast<int>(code);
+}
+
+} // namespace
+
+int run_in(Context& ctx, int argc, const char* const* argv)
+{
+    CLI::App app{"pitool: keeps LeadConnector and Hint credentials in an encrypted vault "
+                 "and knows their life cycle."};
+    app.name("pitool");
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "pitool " PITOOL_VERSION);
+    app.add_option("--vault", ctx.opts.vault, "Vault file (default: $PITOOL_VAULT or "
+                                              "$XDG_DATA_HOME/pitool/vault)");
+    app.add_option("--passphrase-file", ctx.opts.passphrase_file,
+                   "Read the vault passphrase from this file (or $PITOOL_PASSPHRASE_FILE)");
+    app.add_option("--cacert", ctx.opts.cacert, "Also trust the CA certificates in this PEM file");
+    app.add_flag("--json", ctx.opts.json, "Print one JSON document on stdout");
+    app.add_flag("-q,--quiet", ctx.opts.quiet, "Only print errors on stderr");
+    app.add_flag("-v,--verbose", ctx.opts.verbose, "Print diagnostics (secrets are always redacted)");
+
+    std::map<const CLI::App*, Handler> handlers;
+    for (const auto& spec : all_commands()) {
+        CLI::App* sub = app.add_subcommand(spec.name, spec.summary);
+        sub->fallthrough();
+        handlers[sub] = spec.setup(*sub);
+    }
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        ctx.out << app.help();
+        return 0;
+    } catch (const CLI::CallForAllHelp&) {
+        ctx.out << app.help("", CLI::AppFormatMode::All);
+        return 0;
+    } catch (const CLI::CallForVersion&) {
+        ctx.out << "pitool " PITOOL_VERSION "\n";
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        return report(ctx, make_error(Errc::usage, std::string(e.what()) + " (see pitool --help)"));
+    }
+    configure_logging(ctx);
+
+    try {
+        for (const CLI::App* sub : app.get_subcommands()) {
+            auto st = handlers.at(sub)(ctx);
+            ctx.out.flush();
+            if (!st) return report(ctx, st.error());
+            return 0;
+        }
+        return report(ctx, make_error(Errc::usage, "no command given (see pitool --help)"));
+    } catch (const std::bad_alloc&) {
+        return report(ctx, make_error(Errc::internal, "out of memory"));
+    } catch (const std::exception& e) {
+        return report(ctx, make_error(Errc::internal, std::string("internal error: ") + e.what()));
+    }
+}
+
+int run(int argc, char** argv)
+{
+    harden_process();
+    if (auto st = crypto::init(); !st) {
+        std::cerr << "pitool: error: " << st.error().message << '\n';
+        return static_cast<int>(ExitCode::internal);
+    }
+    core::SystemClock clock;
+    TtyPrompt prompt;
+    ProcessEnvironment env;
+    Context ctx{std::cout, std::cerr, std::cin, clock, prompt, env, current_actor(), {}};
+    return run_in(ctx, argc, argv);
+}
+
+} // namespace pitool::cli

@@ -1,0 +1,22 @@
+#pragma once
+// One setup function per subcommand (commands/<name>.cpp).
+
+#include "cli/command.hpp"
+
+namespace pitool::cli::commands {
+
+Handler setup_init(CLI::App& sub);
+Handler setup_create(CLI::App& sub);
+Handler setup_rotate(CLI::App& sub);
+Handler setup_cancel_rotation(CLI::App& sub);
+Handler setup_expire_old(CLI::App& sub);
+Handler setup_list(CLI::App& sub);
+Handler setup_show(CLI::App& sub);
+Handler setup_get(CLI::App& sub);
+Handler setup_exec(CLI::App& sub);
+Handler setup_audit(CLI::App& sub);
+Handler setup_history(CLI::App& sub);
+Handler setup_delete(CLI::App& sub);
+Handler setup_passwd(CLI::App& sub);
+
+} // namespace pitool::cli::commands

@@ -1,0 +1,53 @@
+#include "cli/commands/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/input.hpp"
+#include "cli/output.hpp"
+#include "cli/session.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+
+namespace pitool::cli::commands {
+namespace {
+
+struct InitOptions {
+    std::string kdf = "moderate";
+};
+
+Status run_init(Context& ctx, const InitOptions& o)
+{
+    auto level = crypto::parse_kdf_level(o.kdf);
+    if (!level) return std::move(level).error();
+    Session s(ctx);
+    // Check before asking for a passphrase twice.
+    if (auto existing = s.storage().read(); existing || existing.error().code != Errc::not_found) {
+        if (existing) return make_error(Errc::conflict, "a vault already exists at " + s.storage().describe());
+        return std::move(existing).error();
+    }
+    auto pass = read_new_passphrase(ctx, ctx.opts.passphrase_file, "PITOOL_PASSPHRASE", true);
+    if (!pass) return std::move(pass).error();
+    auto lock = s.storage().lock(lock_timeout(ctx));
+    if (!lock) return std::move(lock).error();
+    core::Payload initial;
+    record_event(ctx, initial, "init", "", "", "kdf " + o.kdf);
+    auto v = vault::Vault::create(s.storage(), pass.value(), crypto::params_for(level.value()),
+                                  std::move(initial));
+    if (!v) return std::move(v).error();
+    if (ctx.opts.json)
+        print_json(ctx.out, {{"vault", s.storage().describe()}, {"kdf", o.kdf}, {"format_version", 1}});
+    else
+        ctx.out << "Created vault " << s.storage().describe() << " (Argon2id " << o.kdf << ")\n";
+    return {};
+}
+
+} // namespace
+
+Handler setup_init(CLI::App& sub)
+{
+    auto o = std::make_shared<InitOptions>();
+    sub.add_option("--kdf", o->kdf, "Key derivation cost: interactive, moderate (default) or sensitive");
+    return [o](Context& ctx) { return run_init(ctx, *o); };
+}
+
+} // namespace pitool::cli::commands

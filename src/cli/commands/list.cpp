@@ -1,0 +1,74 @@
+#include "cli/commands/commands.hpp"
+#include "cli/output.hpp"
+#include "cli/session.hpp"
+#include "pitool/core/lifecycle.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+
+namespace pitool::cli::commands {
+namespace {
+
+struct ListOptions {
+    std::string provider;
+    std::string kind;
+};
+
+Status run_list(Context& ctx, const ListOptions& o)
+{
+    std::optional<core::Provider> provider;
+    std::optional<core::Kind> kind;
+    if (!o.provider.empty()) {
+        auto p = core::parse_provider(o.provider);
+        if (!p) return std::move(p).error();
+        provider = p.value();
+    }
+    if (!o.kind.empty()) {
+        auto k = core::parse_kind(o.kind);
+        if (!k) return std::move(k).error();
+        kind = k.value();
+    }
+    Session s(ctx);
+    auto v = s.open();
+    if (!v) return std::move(v).error();
+    auto now = ctx.clock.now();
+    auto keep = [&](const core::Integration& in) {
+        return (!provider || in.provider == *provider) && (!kind || in.kind == *kind);
+    };
+    if (ctx.opts.json) {
+        auto arr = nlohmann::json::array();
+        for (const auto& in : v->payload().integrations)
+            if (keep(in)) arr.push_back(integration_json(in, now));
+        print_json(ctx.out, arr);
+        return {};
+    }
+    std::vector<std::vector<std::string>> rows{{"NAME", "PROVIDER", "KIND", "ACCOUNT", "TOKEN", "AGE", "ROTATION"}};
+    for (const auto& in : v->payload().integrations) {
+        if (!keep(in)) continue;
+        std::string rotation = core::window_open(in, now)
+                                   ? "old expires " + format_rfc3339(in.rotation->old_expires_at)
+                                   : "-";
+        rows.push_back({in.name, std::string(core::to_string(in.provider)), std::string(core::to_string(in.kind)),
+                        in.account_id.empty() ? "-" : in.account_id, in.token.fingerprint,
+                        days_text(whole_days(in.token.issued_at, now)), rotation});
+    }
+    if (rows.size() == 1) {
+        if (!ctx.opts.quiet) ctx.err << "pitool: no integrations stored yet (see pitool create --help)\n";
+        return {};
+    }
+    print_table(ctx.out, rows);
+    return {};
+}
+
+} // namespace
+
+Handler setup_list(CLI::App& sub)
+{
+    auto o = std::make_shared<ListOptions>();
+    sub.add_option("--provider", o->provider, "Only this provider");
+    sub.add_option("--kind", o->kind, "Only this kind");
+    return [o](Context& ctx) { return run_list(ctx, *o); };
+}
+
+} // namespace pitool::cli::commands

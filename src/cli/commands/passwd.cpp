@@ -1,0 +1,64 @@
+#include "cli/commands/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/input.hpp"
+#include "cli/output.hpp"
+#include "cli/session.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+
+namespace pitool::cli::commands {
+namespace {
+
+struct PasswdOptions {
+    std::string new_passphrase_file;
+    std::string kdf;
+};
+
+Status run_passwd(Context& ctx, const PasswdOptions& o)
+{
+    std::optional<crypto::KdfParams> params;
+    if (!o.kdf.empty()) {
+        auto level = crypto::parse_kdf_level(o.kdf);
+        if (!level) return std::move(level).error();
+        params = crypto::params_for(level.value());
+    }
+    Session s(ctx);
+    auto current = read_passphrase(ctx);
+    if (!current) return std::move(current).error();
+    // Check the current passphrase before asking for a new one.
+    auto before = vault::Vault::open(s.storage(), current.value());
+    if (!before) return std::move(before).error();
+    std::string file = o.new_passphrase_file;
+    if (file.empty())
+        if (const char* f = ctx.env.get("PITOOL_NEW_PASSPHRASE_FILE"); f != nullptr) file = f;
+    auto fresh = read_new_passphrase(ctx, file, "PITOOL_NEW_PASSPHRASE", false);
+    if (!fresh) return std::move(fresh).error();
+    auto lock = s.storage().lock(lock_timeout(ctx));
+    if (!lock) return std::move(lock).error();
+    auto v = vault::Vault::open(s.storage(), current.value(), &before.value());
+    if (!v) return std::move(v).error();
+    auto kdf = params.value_or(v->header().recipients.front().params);
+    record_event(ctx, v->payload(), "passwd", "", "",
+                 "passphrase changed" + (o.kdf.empty() ? std::string() : "; kdf " + o.kdf));
+    PITOOL_TRY(v->change_passphrase(fresh.value(), kdf));
+    if (ctx.opts.json)
+        print_json(ctx.out, {{"vault", s.storage().describe()}, {"passphrase_changed", true}});
+    else
+        ctx.out << "Changed the passphrase of " << s.storage().describe() << "\n";
+    return {};
+}
+
+} // namespace
+
+Handler setup_passwd(CLI::App& sub)
+{
+    auto o = std::make_shared<PasswdOptions>();
+    sub.add_option("--new-passphrase-file", o->new_passphrase_file,
+                   "Read the new passphrase from this file (or $PITOOL_NEW_PASSPHRASE_FILE, $PITOOL_NEW_PASSPHRASE)");
+    sub.add_option("--kdf", o->kdf, "New key derivation cost: interactive, moderate or sensitive");
+    return [o](Context& ctx) { return run_passwd(ctx, *o); };
+}
+
+} // namespace pitool::cli::commands

@@ -1,0 +1,26 @@
+#include "cli/commands/commands.hpp"
+
+namespace pitool::cli {
+
+std::span<const CommandSpec> all_commands()
+{
+    using namespace commands;
+    static const CommandSpec k_commands[] = {
+        {"init", "Create a new vault", setup_init},
+        {"create", "Store a new credential", setup_create},
+        {"rotate", "Store a rotated token (old one valid 7 days, or --now)", setup_rotate},
+        {"cancel-rotation", "Make the old token current again and discard the new one", setup_cancel_rotation},
+        {"expire-old", "End an open rotation window now", setup_expire_old},
+        {"list", "List credentials (metadata and fingerprints only)", setup_list},
+        {"show", "Show one credential (metadata and fingerprints only)", setup_show},
+        {"get", "Print a token on stdout", setup_get},
+        {"exec", "Run a command with a token in its environment", setup_exec},
+        {"audit", "Judge every token's age and rotation state", setup_audit},
+        {"history", "Show the vault's change history", setup_history},
+        {"delete", "Remove a credential", setup_delete},
+        {"passwd", "Change the vault passphrase", setup_passwd},
+    };
+    return k_commands;
+}
+
+} // namespace pitool::cli

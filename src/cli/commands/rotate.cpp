@@ -1,0 +1,79 @@
+#include "cli/commands/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/input.hpp"
+#include "cli/output.hpp"
+#include "cli/session.hpp"
+#include "cli/validate.hpp"
+#include "pitool/core/lifecycle.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+
+namespace pitool::cli::commands {
+namespace {
+
+struct RotateOptions {
+    std::string name;
+    bool now = false;
+    bool token_stdin = false;
+    std::string token_file;
+};
+
+Status run_rotate(Context& ctx, const RotateOptions& o)
+{
+    PITOOL_TRY(core::validate_name(o.name));
+    auto token = read_token(ctx, o.token_stdin, o.token_file, "New token for " + o.name + ": ");
+    if (!token) return std::move(token).error();
+    PITOOL_TRY(core::validate_token(token.value()));
+    Session s(ctx);
+    auto now = ctx.clock.now();
+    auto v = s.mutate([&](vault::Vault& vault) -> Status {
+        auto in = find_integration(vault.payload(), o.name);
+        if (!in) return std::move(in).error();
+        if (in.value()->kind == core::Kind::oauth)
+            return make_error(Errc::usage, "'" + o.name + "' is an OAuth token set: use refresh, not rotate");
+        warn_token_shape(in.value()->kind, token.value());
+        auto fresh = core::make_token(std::move(token).value(), now);
+        std::string old_fp = in.value()->token.fingerprint;
+        std::string new_fp = fresh.fingerprint;
+        if (o.now) {
+            PITOOL_TRY(core::rotate_now(*in.value(), std::move(fresh), now));
+            record_event(ctx, vault.payload(), "rotate-now", o.name, new_fp, "old token " + old_fp + " expired at once");
+        } else {
+            PITOOL_TRY(core::rotate_later(*in.value(), std::move(fresh), now));
+            record_event(ctx, vault.payload(), "rotate", o.name, new_fp,
+                         "old token " + old_fp + " valid until " +
+                             format_rfc3339(in.value()->rotation->old_expires_at));
+        }
+        return {};
+    });
+    if (!v) return std::move(v).error();
+    const auto* in = v->payload().find(o.name);
+    if (ctx.opts.json) {
+        print_json(ctx.out, integration_json(*in, now));
+    } else if (o.now) {
+        ctx.out << "Rotated " << o.name << ": new token " << in->token.fingerprint
+                << "; the old token is expired now\n";
+    } else {
+        ctx.out << "Rotated " << o.name << ": new token " << in->token.fingerprint << "; old token "
+                << in->rotation->old.fingerprint << " stays valid until "
+                << format_rfc3339(in->rotation->old_expires_at) << "\n";
+    }
+    return {};
+}
+
+} // namespace
+
+Handler setup_rotate(CLI::App& sub)
+{
+    auto o = std::make_shared<RotateOptions>();
+    sub.add_option("name", o->name, "Integration name")->required();
+    sub.add_flag("--now", o->now, "Rotate and expire the old token now (for a leaked token)");
+    auto* ts = sub.add_flag("--token-stdin", o->token_stdin, "Read the new token from standard input");
+    auto* tf = sub.add_option("--token-file", o->token_file, "Read the new token from a file");
+    ts->excludes(tf);
+    return [o](Context& ctx) { return run_rotate(ctx, *o); };
+}
+
+} // namespace pitool::cli::commands

@@ -1,0 +1,39 @@
+#include "cli/commands/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/output.hpp"
+#include "cli/session.hpp"
+
+#include <CLI/CLI.hpp>
+
+namespace pitool::cli::commands {
+namespace {
+
+struct ShowOptions {
+    std::string name;
+};
+
+Status run_show(Context& ctx, const ShowOptions& o)
+{
+    PITOOL_TRY(core::validate_name(o.name));
+    Session s(ctx);
+    auto v = s.open();
+    if (!v) return std::move(v).error();
+    auto in = find_integration(std::as_const(v->payload()), o.name);
+    if (!in) return std::move(in).error();
+    if (ctx.opts.json)
+        print_json(ctx.out, integration_json(*in.value(), ctx.clock.now()));
+    else
+        print_integration(ctx.out, *in.value(), ctx.clock.now());
+    return {};
+}
+
+} // namespace
+
+Handler setup_show(CLI::App& sub)
+{
+    auto o = std::make_shared<ShowOptions>();
+    sub.add_option("name", o->name, "Integration name")->required();
+    return [o](Context& ctx) { return run_show(ctx, *o); };
+}
+
+} // namespace pitool::cli::commands

@@ -1,0 +1,131 @@
+#include "cli/input.hpp"
+
+#include "pitool/util/fs.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <istream>
+
+namespace pitool::cli {
+namespace {
+
+void strip_newlines(Secret& s)
+{
+    std::size_t n = s.size();
+    while (n > 0 && (s.data()[n - 1] == '\n' || s.data()[n - 1] == '\r')) --n;
+    s.truncate(n);
+}
+
+Result<Secret> finish(Secret buf, std::size_t used, std::string_view what)
+{
+    buf.truncate(used);
+    strip_newlines(buf);
+    if (buf.empty()) return make_error(Errc::usage, std::string(what) + " is empty");
+    return buf;
+}
+
+} // namespace
+
+Result<Secret> read_secret_stream(std::istream& in, std::string_view what)
+{
+    // Read straight into guarded memory, one chunk at a time.
+    Secret buf(k_max_secret_input + 1);
+    std::size_t used = 0;
+    while (used < buf.size() && in) {
+        in.read(reinterpret_cast<char*>(buf.data() + used), static_cast<std::streamsize>(buf.size() - used));
+        used += static_cast<std::size_t>(in.gcount());
+    }
+    if (used > k_max_secret_input)
+        return make_error(Errc::usage, std::string(what) + " on standard input is larger than 64 KiB");
+    return finish(std::move(buf), used, what);
+}
+
+Result<Secret> read_secret_file(const std::string& path, std::string_view what)
+{
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int err = errno;
+        return make_error(err == ENOENT ? Errc::not_found : Errc::io,
+                          "cannot open " + std::string(what) + " file " + path + ": " + util::errno_text(err));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return make_error(Errc::usage, std::string(what) + " file " + path + " is not a regular file");
+    }
+    Secret buf(k_max_secret_input + 1);
+    std::size_t used = 0;
+    while (used < buf.size()) {
+        ssize_t n = ::read(fd, buf.data() + used, buf.size() - used);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int err = errno;
+            ::close(fd);
+            return make_error(Errc::io, "cannot read " + path + ": " + util::errno_text(err));
+        }
+        if (n == 0) break;
+        used += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    if (used > k_max_secret_input)
+        return make_error(Errc::usage, std::string(what) + " file " + path + " is larger than 64 KiB");
+    return finish(std::move(buf), used, what);
+}
+
+Result<Secret> read_token(Context& ctx, bool from_stdin, const std::string& file, std::string_view prompt_text)
+{
+    if (from_stdin && !file.empty())
+        return make_error(Errc::usage, "give the token with --token-stdin or --token-file, not both");
+    if (from_stdin) return read_secret_stream(ctx.in, "token");
+    if (!file.empty()) return read_secret_file(file, "token");
+    if (!ctx.prompt.available())
+        return make_error(Errc::usage, "no token given: use --token-stdin or --token-file (no terminal to prompt on)");
+    auto t = ctx.prompt.ask_secret(prompt_text);
+    if (t && t->empty()) return make_error(Errc::usage, "token is empty");
+    return t;
+}
+
+Result<Secret> read_passphrase(Context& ctx)
+{
+    std::string file = ctx.opts.passphrase_file;
+    if (file.empty())
+        if (const char* f = ctx.env.get("PITOOL_PASSPHRASE_FILE"); f != nullptr && *f != '\0') file = f;
+    if (!file.empty()) return read_secret_file(file, "passphrase");
+    if (const char* p = ctx.env.get("PITOOL_PASSPHRASE"); p != nullptr && *p != '\0')
+        return Secret::from(std::string_view(p));
+    if (!ctx.prompt.available())
+        return make_error(Errc::usage, "no passphrase: set PITOOL_PASSPHRASE_FILE or PITOOL_PASSPHRASE, "
+                                       "or use --passphrase-file (no terminal to prompt on)");
+    return ctx.prompt.ask_secret("Vault passphrase: ");
+}
+
+Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var,
+                                   bool use_default_sources)
+{
+    Result<Secret> pass = make_error(Errc::internal, "unset");
+    if (!file.empty()) {
+        pass = read_secret_file(file, "passphrase");
+    } else if (const char* p = env_var ? ctx.env.get(env_var) : nullptr; p != nullptr && *p != '\0') {
+        pass = Secret::from(std::string_view(p));
+    } else if (use_default_sources && (!ctx.opts.passphrase_file.empty() ||
+                                       ctx.env.get("PITOOL_PASSPHRASE_FILE") != nullptr ||
+                                       ctx.env.get("PITOOL_PASSPHRASE") != nullptr)) {
+        pass = read_passphrase(ctx);
+    } else {
+        if (!ctx.prompt.available())
+            return make_error(Errc::usage, "no new passphrase given and no terminal to prompt on");
+        auto first = ctx.prompt.ask_secret("New vault passphrase: ");
+        if (!first) return first;
+        auto second = ctx.prompt.ask_secret("Repeat the passphrase: ");
+        if (!second) return second;
+        if (!first->equals(second.value())) return make_error(Errc::usage, "the passphrases do not match");
+        pass = std::move(first);
+    }
+    if (pass && pass->empty()) return make_error(Errc::usage, "the passphrase is empty");
+    return pass;
+}
+
+} // namespace pitool::cli

@@ -1,0 +1,34 @@
+#pragma once
+// Reading secrets: tokens, codes and passphrases never come from argv.
+
+#include "cli/context.hpp"
+
+#include <string>
+#include <string_view>
+
+namespace pitool::cli {
+
+/// Largest secret accepted from a stream or file.
+inline constexpr std::size_t k_max_secret_input = 64 * 1024;
+
+/// Reads all of `in` (secret) and strips trailing CR/LF. Errc::usage when
+/// empty or larger than the cap; `what` names it in messages ("token").
+[[nodiscard]] Result<Secret> read_secret_stream(std::istream& in, std::string_view what);
+/// Reads a secret file (a symlink is fine: mounted secrets are links), strips
+/// trailing CR/LF. Errc::not_found / Errc::io / Errc::usage.
+[[nodiscard]] Result<Secret> read_secret_file(const std::string& path, std::string_view what);
+
+/// A token from --token-stdin, --token-file or a no-echo prompt, in that order.
+[[nodiscard]] Result<Secret> read_token(Context& ctx, bool from_stdin, const std::string& file,
+                                        std::string_view prompt_text);
+
+/// The vault passphrase: --passphrase-file / PITOOL_PASSPHRASE_FILE, then
+/// PITOOL_PASSPHRASE, then a prompt on the terminal; Errc::usage at once
+/// when none is available.
+[[nodiscard]] Result<Secret> read_passphrase(Context& ctx);
+/// A new passphrase (init, passwd): `file` or `env_var` if given, else asked
+/// twice on the terminal. Refuses an empty one.
+[[nodiscard]] Result<Secret> read_new_passphrase(Context& ctx, const std::string& file,
+                                                 const char* env_var, bool use_default_sources);
+
+} // namespace pitool::cli

@@ -1,0 +1,145 @@
+#include "cli/output.hpp"
+
+#include <algorithm>
+#include <ostream>
+
+namespace pitool::cli {
+
+std::string days_text(long long n)
+{
+    return std::to_string(n) + (n == 1 || n == -1 ? " day" : " days");
+}
+
+nlohmann::json integration_json(const core::Integration& in, Timestamp now)
+{
+    using nlohmann::json;
+    json j = json::object();
+    j["name"] = in.name;
+    j["provider"] = core::to_string(in.provider);
+    j["kind"] = core::to_string(in.kind);
+    j["description"] = in.description;
+    j["level"] = in.level == core::Level::none ? json(nullptr) : json(core::to_string(in.level));
+    j["account_id"] = in.account_id.empty() ? json(nullptr) : json(in.account_id);
+    j["scopes"] = in.scopes;
+    j["base_url"] = in.base_url;
+    j["created_at"] = format_rfc3339(in.created_at);
+    j["token"] = {{"fingerprint", in.token.fingerprint},
+                  {"issued_at", format_rfc3339(in.token.issued_at)},
+                  {"age_days", whole_days(in.token.issued_at, now)}};
+    if (core::window_open(in, now)) {
+        j["rotation"] = {{"started_at", format_rfc3339(in.rotation->started_at)},
+                         {"old_expires_at", format_rfc3339(in.rotation->old_expires_at)},
+                         {"old_fingerprint", in.rotation->old.fingerprint}};
+    } else {
+        j["rotation"] = nullptr;
+    }
+    if (in.kind == core::Kind::oauth_app) j["client_id"] = in.client_id;
+    if (in.oauth) {
+        json o = json::object();
+        o["access_expires_at"] =
+            in.oauth->access_expires_at ? json(format_rfc3339(*in.oauth->access_expires_at)) : json(nullptr);
+        o["has_refresh_token"] = in.oauth->refresh_token.has_value();
+        o["user_type"] = in.oauth->user_type;
+        o["user_id"] = in.oauth->user_id;
+        o["app"] = in.oauth->app;
+        j["oauth"] = std::move(o);
+    }
+    if (in.last_check) {
+        j["last_check"] = {{"at", format_rfc3339(in.last_check->at)},
+                           {"status", in.last_check->status},
+                           {"ok", in.last_check->ok},
+                           {"summary", in.last_check->summary}};
+    } else {
+        j["last_check"] = nullptr;
+    }
+    if (!in.extra.empty()) {
+        json x = json::object();
+        for (const auto& [k, v] : in.extra) x[k] = v;
+        j["extra"] = std::move(x);
+    }
+    return j;
+}
+
+nlohmann::json event_json(const core::Event& e)
+{
+    return {{"at", format_rfc3339(e.at)}, {"action", e.action},   {"name", e.name},
+            {"fingerprint", e.fingerprint}, {"actor", e.actor}, {"detail", e.detail},
+            {"hash", e.hash}};
+}
+
+nlohmann::json finding_json(const core::Finding& f)
+{
+    return {{"name", f.name}, {"verdict", core::to_string(f.verdict)}, {"age_days", f.age_days},
+            {"reason", f.reason}};
+}
+
+void print_integration(std::ostream& out, const core::Integration& in, Timestamp now)
+{
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"name:", in.name});
+    rows.push_back({"provider:", std::string(core::to_string(in.provider))});
+    rows.push_back({"kind:", std::string(core::to_string(in.kind))});
+    if (!in.description.empty()) rows.push_back({"description:", in.description});
+    if (in.level != core::Level::none)
+        rows.push_back({"level:", std::string(core::to_string(in.level)) + " " + in.account_id});
+    else if (!in.account_id.empty())
+        rows.push_back({"account:", in.account_id});
+    if (!in.client_id.empty()) rows.push_back({"client id:", in.client_id});
+    if (!in.scopes.empty()) {
+        std::string s;
+        for (const auto& sc : in.scopes) s += (s.empty() ? "" : " ") + sc;
+        rows.push_back({"scopes:", s});
+    }
+    rows.push_back({"base url:", in.base_url});
+    rows.push_back({"created:", format_rfc3339(in.created_at)});
+    rows.push_back({"token:", in.token.fingerprint + ", issued " + format_rfc3339(in.token.issued_at) + " (" +
+                                  days_text(whole_days(in.token.issued_at, now)) + " old)"});
+    if (core::window_open(in, now)) {
+        auto left = in.rotation->old_expires_at - now;
+        rows.push_back({"rotation:", "open since " + format_rfc3339(in.rotation->started_at) + "; old token " +
+                                         in.rotation->old.fingerprint + " expires " +
+                                         format_rfc3339(in.rotation->old_expires_at) + " (in " +
+                                         std::to_string(left.count() / 3600) + " h)"});
+    } else {
+        rows.push_back({"rotation:", "none"});
+    }
+    if (in.oauth) {
+        std::string s = in.oauth->access_expires_at
+                            ? "access token expires " + format_rfc3339(*in.oauth->access_expires_at)
+                            : std::string("access token expiry unknown");
+        s += in.oauth->refresh_token ? "; refresh token stored" : "; no refresh token";
+        rows.push_back({"oauth:", s});
+    }
+    if (in.last_check)
+        rows.push_back({"last check:", format_rfc3339(in.last_check->at) + " " +
+                                           (in.last_check->ok ? "ok" : "FAILED") + " (" +
+                                           in.last_check->summary + ")"});
+    for (const auto& [k, v] : in.extra) rows.push_back({k + ":", v});
+    print_table(out, rows);
+}
+
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows)
+{
+    std::vector<std::size_t> widths;
+    for (const auto& r : rows)
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            if (widths.size() <= i) widths.push_back(0);
+            widths[i] = std::max(widths[i], r[i].size());
+        }
+    for (const auto& r : rows) {
+        std::string line;
+        for (std::size_t i = 0; i < r.size(); ++i) {
+            line += r[i];
+            if (i + 1 < r.size()) line += std::string(widths[i] - r[i].size() + 2, ' ');
+        }
+        while (!line.empty() && line.back() == ' ') line.pop_back();
+        out << line << '\n';
+    }
+}
+
+void print_json(std::ostream& out, const nlohmann::json& j)
+{
+    out << j.dump() << '\n';
+}
+
+} // namespace pitool::cli

@@ -1,0 +1,33 @@
+#pragma once
+// Rendering for humans and for --json. Nothing here ever prints a secret:
+// the views are built from names, times and fingerprints only.
+
+#include "pitool/core/lifecycle.hpp"
+#include "pitool/core/model.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace pitool::cli {
+
+/// The public JSON shape of an integration (docs/cli.md).
+[[nodiscard]] nlohmann::json integration_json(const core::Integration& in, Timestamp now);
+[[nodiscard]] nlohmann::json event_json(const core::Event& e);
+[[nodiscard]] nlohmann::json finding_json(const core::Finding& f);
+
+/// The `show` text block.
+void print_integration(std::ostream& out, const core::Integration& in, Timestamp now);
+
+/// Prints rows as left-aligned columns (the last column is not padded).
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
+
+/// Prints a JSON document on one line followed by a newline.
+void print_json(std::ostream& out, const nlohmann::json& j);
+
+/// "3 days", "1 day", "in 6 days".
+[[nodiscard]] std::string days_text(long long n);
+
+} // namespace pitool::cli

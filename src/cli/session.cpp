@@ -1,0 +1,60 @@
+#include "cli/session.hpp"
+
+#include "cli/input.hpp"
+#include "pitool/core/lifecycle.hpp"
+
+#include <charconv>
+#include <cstring>
+
+namespace pitool::cli {
+
+std::filesystem::path resolve_vault_path(const Context& ctx)
+{
+    if (!ctx.opts.vault.empty()) return ctx.opts.vault;
+    if (const char* v = ctx.env.get("PITOOL_VAULT"); v != nullptr && *v != '\0') return v;
+    if (const char* x = ctx.env.get("XDG_DATA_HOME"); x != nullptr && *x == '/')
+        return std::filesystem::path(x) / "pitool" / "vault";
+    const char* home = ctx.env.get("HOME");
+    return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".local" / "share" /
+           "pitool" / "vault";
+}
+
+std::chrono::milliseconds lock_timeout(const Context& ctx)
+{
+    if (const char* v = ctx.env.get("PITOOL_LOCK_TIMEOUT"); v != nullptr && *v != '\0') {
+        double secs = 0;
+        auto [p, ec] = std::from_chars(v, v + std::strlen(v), secs);
+        if (ec == std::errc{} && *p == '\0' && secs >= 0 && secs <= 3600)
+            return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+    }
+    return std::chrono::seconds(10);
+}
+
+Session::Session(Context& ctx) : m_ctx(ctx), m_storage(resolve_vault_path(ctx)) {}
+
+Result<vault::Vault> Session::open()
+{
+    auto pass = read_passphrase(m_ctx);
+    if (!pass) return std::move(pass).error();
+    return vault::Vault::open(m_storage, pass.value());
+}
+
+Result<vault::Vault> Session::mutate(const std::function<Status(vault::Vault&)>& change)
+{
+    auto pass = read_passphrase(m_ctx);
+    if (!pass) return std::move(pass).error();
+    // Derive the key before taking the lock, so concurrent writers hold it
+    // only for the short decrypt-change-encrypt-rename part.
+    auto before = vault::Vault::open(m_storage, pass.value());
+    if (!before) return std::move(before).error();
+    auto lock = m_storage.lock(lock_timeout(m_ctx));
+    if (!lock) return std::move(lock).error();
+    auto v = vault::Vault::open(m_storage, pass.value(), &before.value());
+    if (!v) return std::move(v).error();
+    core::purge_expired(v->payload(), m_ctx.clock.now(), m_ctx.actor);
+    PITOOL_TRY(change(v.value()));
+    PITOOL_TRY(v->save());
+    return v;
+}
+
+} // namespace pitool::cli

@@ -1,0 +1,129 @@
+#include "pitool/crypto/crypto.hpp"
+
+#include <sodium.h>
+
+namespace pitool::crypto {
+
+static_assert(k_key_bytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
+static_assert(k_nonce_bytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
+static_assert(k_tag_bytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
+static_assert(k_salt_bytes == crypto_pwhash_SALTBYTES);
+
+namespace {
+constexpr std::uint64_t k_max_opslimit = 16;
+constexpr std::uint64_t k_max_memlimit = 1ULL << 30;
+} // namespace
+
+Status init()
+{
+    if (sodium_init() < 0) return make_error(Errc::internal, "libsodium failed to initialise");
+    return {};
+}
+
+Result<KdfLevel> parse_kdf_level(std::string_view s)
+{
+    if (s == "interactive") return KdfLevel::interactive;
+    if (s == "moderate") return KdfLevel::moderate;
+    if (s == "sensitive") return KdfLevel::sensitive;
+    return make_error(Errc::usage, "unknown KDF level (expected interactive, moderate or sensitive)");
+}
+
+std::string_view to_string(KdfLevel l) noexcept
+{
+    switch (l) {
+    case KdfLevel::interactive: return "interactive";
+    case KdfLevel::moderate: return "moderate";
+    case KdfLevel::sensitive: return "sensitive";
+    }
+    return "?";
+}
+
+KdfParams params_for(KdfLevel level) noexcept
+{
+    switch (level) {
+    case KdfLevel::interactive:
+        return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+    case KdfLevel::moderate:
+        return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+    case KdfLevel::sensitive:
+        return {crypto_pwhash_OPSLIMIT_SENSITIVE, crypto_pwhash_MEMLIMIT_SENSITIVE};
+    }
+    return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+}
+
+std::optional<KdfLevel> level_of(const KdfParams& p) noexcept
+{
+    for (auto l : {KdfLevel::interactive, KdfLevel::moderate, KdfLevel::sensitive}) {
+        auto q = params_for(l);
+        if (q.opslimit == p.opslimit && q.memlimit == p.memlimit) return l;
+    }
+    return std::nullopt;
+}
+
+Status check_params(const KdfParams& p)
+{
+    if (p.opslimit < crypto_pwhash_OPSLIMIT_MIN || p.opslimit > k_max_opslimit ||
+        p.memlimit < crypto_pwhash_MEMLIMIT_MIN || p.memlimit > k_max_memlimit)
+        return make_error(Errc::damaged, "vault KDF parameters are outside the accepted range");
+    return {};
+}
+
+Result<Secret> derive_key(const Secret& passphrase, std::span<const std::uint8_t, k_salt_bytes> salt,
+                          const KdfParams& params)
+{
+    PITOOL_TRY(check_params(params));
+    Secret key(k_key_bytes);
+    if (crypto_pwhash(key.data(), key.size(), passphrase.view().data(), passphrase.size(), salt.data(),
+                      params.opslimit, static_cast<std::size_t>(params.memlimit),
+                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+        return make_error(Errc::internal, "not enough memory for the key derivation");
+    return key;
+}
+
+void random_bytes(std::span<std::uint8_t> out) noexcept
+{
+    randombytes_buf(out.data(), out.size());
+}
+
+Secret random_key()
+{
+    Secret key(k_key_bytes);
+    crypto_aead_xchacha20poly1305_ietf_keygen(key.data());
+    return key;
+}
+
+std::vector<std::uint8_t> seal(std::span<const std::uint8_t> plain,
+                               std::span<const std::uint8_t, k_nonce_bytes> nonce,
+                               std::span<const std::uint8_t> ad, const Secret& key)
+{
+    std::vector<std::uint8_t> out(plain.size() + k_tag_bytes);
+    unsigned long long len = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &len, plain.data(), plain.size(), ad.data(),
+                                               ad.size(), nullptr, nonce.data(), key.data());
+    out.resize(static_cast<std::size_t>(len));
+    return out;
+}
+
+std::optional<Secret> open(std::span<const std::uint8_t> sealed,
+                           std::span<const std::uint8_t, k_nonce_bytes> nonce,
+                           std::span<const std::uint8_t> ad, const Secret& key)
+{
+    if (sealed.size() < k_tag_bytes || key.size() != k_key_bytes) return std::nullopt;
+    Secret plain(sealed.size() - k_tag_bytes);
+    unsigned long long len = 0;
+    // Secret(0) has no buffer; decrypt into a 1-byte scratch in that case.
+    unsigned char scratch = 0;
+    unsigned char* dst = plain.empty() ? &scratch : plain.data();
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(dst, &len, nullptr, sealed.data(), sealed.size(),
+                                                   ad.data(), ad.size(), nonce.data(),
+                                                   key.data()) != 0)
+        return std::nullopt;
+    return plain;
+}
+
+void hash(std::span<const std::uint8_t> data, std::span<std::uint8_t> out) noexcept
+{
+    crypto_generichash(out.data(), out.size(), data.data(), data.size(), nullptr, 0);
+}
+
+} // namespace pitool::crypto

@@ -1,0 +1,187 @@
+#include "pitool/util/fs.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+#include <utility>
+
+namespace pitool::util {
+namespace {
+
+Errc errc_for(int err)
+{
+    return err == ENOENT ? Errc::not_found : Errc::io;
+}
+
+class Fd {
+public:
+    explicit Fd(int fd) : m_fd(fd) {}
+    ~Fd()
+    {
+        if (m_fd >= 0) ::close(m_fd);
+    }
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    int get() const { return m_fd; }
+    int release() { return std::exchange(m_fd, -1); }
+
+private:
+    int m_fd;
+};
+
+Status write_all(int fd, std::span<const std::uint8_t> data)
+{
+    std::size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return make_error(Errc::io, errno_text(errno));
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    return {};
+}
+
+Status fsync_dir(const std::filesystem::path& dir)
+{
+    Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (fd.get() < 0 || ::fsync(fd.get()) != 0)
+        return make_error(Errc::io, "cannot sync directory " + dir.string() + ": " + errno_text(errno));
+    return {};
+}
+
+} // namespace
+
+std::string errno_text(int err)
+{
+    return std::strerror(err);
+}
+
+Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path,
+                                                    std::uintmax_t max_size)
+{
+    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (fd.get() < 0) {
+        int err = errno;
+        if (err == ELOOP) return make_error(Errc::io, path.string() + " is a symbolic link; refusing to follow it");
+        return make_error(errc_for(err), "cannot open " + path.string() + ": " + errno_text(err));
+    }
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        return make_error(Errc::io, "cannot stat " + path.string() + ": " + errno_text(errno));
+    if (S_ISDIR(st.st_mode)) return make_error(Errc::io, path.string() + " is a directory, not a vault file");
+    if (!S_ISREG(st.st_mode)) return make_error(Errc::io, path.string() + " is not a regular file");
+    if (st.st_uid != ::geteuid())
+        return make_error(Errc::io, path.string() + " is owned by another user; refusing to use it");
+    if ((st.st_mode & 077) != 0)
+        return make_error(Errc::io, path.string() + " is accessible by group or others (run: chmod 600 " +
+                                        path.string() + ")");
+    if (static_cast<std::uintmax_t>(st.st_size) > max_size)
+        return make_error(Errc::damaged, path.string() + " is too large to be a vault");
+    std::vector<std::uint8_t> data(static_cast<std::size_t>(st.st_size));
+    std::size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::read(fd.get(), data.data() + off, data.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return make_error(Errc::io, "cannot read " + path.string() + ": " + errno_text(errno));
+        }
+        if (n == 0) break; // shrank underneath us: the decoder will see a truncated file
+        off += static_cast<std::size_t>(n);
+    }
+    data.resize(off);
+    return data;
+}
+
+Status atomic_replace(const std::filesystem::path& path, std::span<const std::uint8_t> data,
+                      const std::filesystem::path* backup)
+{
+    auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
+    Fd fd(::mkostemp(tmpl.data(), O_CLOEXEC)); // mode 0600
+    if (fd.get() < 0)
+        return make_error(Errc::io, "cannot create a temporary file in " + dir.string() + ": " + errno_text(errno));
+    auto fail = [&](const std::string& what, int err) {
+        ::unlink(tmpl.c_str());
+        return make_error(Errc::io, what + ": " + errno_text(err));
+    };
+    if (auto st = write_all(fd.get(), data); !st)
+        return fail("cannot write " + path.string(), errno ? errno : EIO);
+    if (::fsync(fd.get()) != 0) return fail("cannot sync " + path.string(), errno);
+    if (::close(fd.release()) != 0) return fail("cannot write " + path.string(), errno);
+
+    if (backup != nullptr) {
+        // Make `backup` point at the current generation (a hard link: no copy).
+        std::string bak_tmp = backup->string() + ".new";
+        ::unlink(bak_tmp.c_str());
+        if (::link(path.c_str(), bak_tmp.c_str()) == 0) {
+            if (::rename(bak_tmp.c_str(), backup->c_str()) != 0) {
+                int err = errno;
+                ::unlink(bak_tmp.c_str());
+                return fail("cannot update backup " + backup->string(), err);
+            }
+        } else if (errno != ENOENT) {
+            return fail("cannot update backup " + backup->string(), errno);
+        }
+    }
+    if (::rename(tmpl.c_str(), path.c_str()) != 0) return fail("cannot replace " + path.string(), errno);
+    return fsync_dir(dir);
+}
+
+Status ensure_private_dir(const std::filesystem::path& dir)
+{
+    if (dir.empty()) return {};
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, dir.string() + " is not a directory");
+        return {};
+    }
+    if (auto parent = dir.parent_path(); !parent.empty() && parent != dir)
+        PITOOL_TRY(ensure_private_dir(parent));
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
+        return make_error(Errc::io, "cannot create directory " + dir.string() + ": " + errno_text(errno));
+    return {};
+}
+
+FileLock::FileLock(FileLock&& other) noexcept : m_fd(std::exchange(other.m_fd, -1)) {}
+
+FileLock& FileLock::operator=(FileLock&& other) noexcept
+{
+    if (this != &other) {
+        if (m_fd >= 0) ::close(m_fd);
+        m_fd = std::exchange(other.m_fd, -1);
+    }
+    return *this;
+}
+
+FileLock::~FileLock()
+{
+    if (m_fd >= 0) ::close(m_fd); // closing releases the flock
+}
+
+Result<FileLock> FileLock::acquire(const std::filesystem::path& path, std::chrono::milliseconds timeout)
+{
+    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (fd.get() < 0)
+        return make_error(Errc::io, "cannot open lock file " + path.string() + ": " + errno_text(errno));
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto pause = std::chrono::milliseconds(2);
+    for (;;) {
+        if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) return FileLock(fd.release());
+        if (errno != EWOULDBLOCK && errno != EINTR)
+            return make_error(Errc::io, "cannot lock " + path.string() + ": " + errno_text(errno));
+        if (std::chrono::steady_clock::now() >= deadline)
+            return make_error(Errc::io, "the vault is locked by another pitool process (waited " +
+                                            std::to_string(timeout.count()) + " ms)");
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
+    }
+}
+
+} // namespace pitool::util
