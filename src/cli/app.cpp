@@ -146,7 +146,7 @@ int run(int argc, char** argv)
     core::SystemClock clock;
     TtyPrompt prompt;
     ProcessEnvironment env;
-    Context ctx{std::cout, std::cerr, std::cin, clock, prompt, env, current_actor(), {}};
+    Context ctx{std::cout, std::cerr, std::cin, clock, prompt, env, current_actor(), {}, {}};
     return run_in(ctx, argc, argv);
 }
 

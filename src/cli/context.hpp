@@ -6,6 +6,7 @@
 #include "pitool/util/result.hpp"
 #include "pitool/util/secret.hpp"
 
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <string>
@@ -56,6 +57,8 @@ struct Context {
     const Environment& env;
     std::string actor; ///< user@host, recorded in history events
     GlobalOptions opts;
+    /// Makes the HTTP client; only network commands call it. Empty: libcurl.
+    std::function<std::unique_ptr<http::Client>(const http::ClientOptions&)> http_factory;
 };
 
 } // namespace pitool::cli

@@ -32,29 +32,52 @@ std::chrono::milliseconds lock_timeout(const Context& ctx)
 
 Session::Session(Context& ctx) : m_ctx(ctx), m_storage(resolve_vault_path(ctx)) {}
 
-Result<vault::Vault> Session::open()
+Result<const Secret*> Session::passphrase()
 {
-    auto pass = read_passphrase(m_ctx);
-    if (!pass) return std::move(pass).error();
-    return vault::Vault::open(m_storage, pass.value());
+    if (!m_passphrase) {
+        auto pass = read_passphrase(m_ctx);
+        if (!pass) return std::move(pass).error();
+        m_passphrase = std::move(pass).value();
+    }
+    return &*m_passphrase;
 }
 
-Result<vault::Vault> Session::mutate(const std::function<Status(vault::Vault&)>& change)
+Result<vault::Vault*> Session::open()
 {
-    auto pass = read_passphrase(m_ctx);
+    if (m_vault) return &*m_vault;
+    auto pass = passphrase();
     if (!pass) return std::move(pass).error();
-    // Derive the key before taking the lock, so concurrent writers hold it
-    // only for the short decrypt-change-encrypt-rename part.
-    auto before = vault::Vault::open(m_storage, pass.value());
-    if (!before) return std::move(before).error();
-    auto lock = m_storage.lock(lock_timeout(m_ctx));
-    if (!lock) return std::move(lock).error();
-    auto v = vault::Vault::open(m_storage, pass.value(), &before.value());
+    auto v = vault::Vault::open(m_storage, *pass.value());
     if (!v) return std::move(v).error();
-    core::purge_expired(v->payload(), m_ctx.clock.now(), m_ctx.actor);
-    PITOOL_TRY(change(v.value()));
-    PITOOL_TRY(v->save());
-    return v;
+    m_vault.emplace(std::move(v).value());
+    return &*m_vault;
+}
+
+Result<vault::Vault*> Session::mutate(const std::function<Status(vault::Vault&)>& change)
+{
+    return mutate_if([&](vault::Vault& v) -> Result<bool> {
+        PITOOL_TRY(change(v));
+        return true;
+    });
+}
+
+Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault::Vault&)>& change,
+                                         std::chrono::milliseconds extra_wait)
+{
+    // Derive the key before taking the lock (open() caches it), so concurrent
+    // writers hold the lock only for the short decrypt-change-encrypt-rename.
+    auto before = open();
+    if (!before) return std::move(before).error();
+    auto lock = m_storage.lock(lock_timeout(m_ctx) + extra_wait);
+    if (!lock) return std::move(lock).error();
+    auto v = vault::Vault::open(m_storage, *m_passphrase, before.value());
+    if (!v) return std::move(v).error();
+    bool purged = !core::purge_expired(v->payload(), m_ctx.clock.now(), m_ctx.actor).empty();
+    auto changed = change(v.value());
+    if (!changed) return std::move(changed).error();
+    if (changed.value() || purged) PITOOL_TRY(v->save());
+    m_vault.emplace(std::move(v).value());
+    return &*m_vault;
 }
 
 } // namespace pitool::cli

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 
 namespace pitool::cli {
 
@@ -17,24 +18,36 @@ namespace pitool::cli {
 /// How long a writer waits for the lock: PITOOL_LOCK_TIMEOUT seconds, default 10.
 [[nodiscard]] std::chrono::milliseconds lock_timeout(const Context& ctx);
 
+/// One command's access to the vault. Reads the passphrase at most once and
+/// derives the key at most once per command.
 class Session {
 public:
     explicit Session(Context& ctx);
 
     /// Opens the vault read-only (no lock: the file is replaced atomically).
-    [[nodiscard]] Result<vault::Vault> open();
+    /// The vault is owned by the session.
+    [[nodiscard]] Result<vault::Vault*> open();
 
     /// Opens under the writer lock, purges rotation windows that have ended,
     /// runs `change`, then saves atomically. If `change` fails nothing is
     /// written. Returns the saved vault for the command to report from.
-    [[nodiscard]] Result<vault::Vault> mutate(const std::function<Status(vault::Vault&)>& change);
+    [[nodiscard]] Result<vault::Vault*> mutate(const std::function<Status(vault::Vault&)>& change);
+
+    /// Like mutate, but `change` says whether it changed anything; nothing is
+    /// written when it did not (and no window was purged).
+    [[nodiscard]] Result<vault::Vault*> mutate_if(const std::function<Result<bool>(vault::Vault&)>& change,
+                                                  std::chrono::milliseconds extra_wait = {});
 
     [[nodiscard]] vault::FileStorage& storage() { return m_storage; }
     [[nodiscard]] Context& ctx() { return m_ctx; }
+    /// The passphrase (secret), read once.
+    [[nodiscard]] Result<const Secret*> passphrase();
 
 private:
     Context& m_ctx;
     vault::FileStorage m_storage;
+    std::optional<Secret> m_passphrase;
+    std::optional<vault::Vault> m_vault;
 };
 
 } // namespace pitool::cli

@@ -2,17 +2,10 @@
 
 #include "pitool/core/lifecycle.hpp"
 
-#include <nlohmann/json.hpp>
-
-#include <map>
+#include "core/secure_json.hpp"
 
 namespace pitool::core {
 namespace {
-
-// A JSON document whose strings live in wiped-on-free memory: the payload
-// carries every token of the vault.
-using SecureJson = nlohmann::basic_json<std::map, std::vector, SecureString, bool, std::int64_t,
-                                        std::uint64_t, double, SecureAllocator>;
 
 struct DecodeError {
     std::string what;

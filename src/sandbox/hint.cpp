@@ -125,6 +125,13 @@ Response Sandbox::hint_handle(const Request& req)
         return json_response(200, {{"id", p.id}, {"name", p.name}, {"email", p.email}});
     }
 
+    if (m == "GET" && req.path == "/api/partner") {
+        // Hint's "Show Partner": the cheapest read-only proof of a partner key.
+        HintPartner* partner = hint_partner_by_key(token);
+        if (partner == nullptr) return hint_error(401, k_unauthorized);
+        return json_response(200, {{"id", partner->id}, {"name", partner->name}});
+    }
+
     if (m == "GET" && req.path == "/api/partner/practices") {
         HintPartner* partner = hint_partner_by_key(token);
         if (partner == nullptr) return hint_error(401, k_unauthorized);

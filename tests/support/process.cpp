@@ -1,6 +1,7 @@
 #include "support/process.hpp"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -18,6 +19,13 @@
 
 namespace pitool::test {
 namespace {
+
+// Every test binary links this file: libsodium must be ready before any
+// Secret is made (sodium_malloc needs sodium_init).
+[[maybe_unused]] const int k_sodium_ready = [] {
+    if (sodium_init() < 0) std::abort();
+    return 0;
+}();
 
 std::vector<std::string> base_env(const std::map<std::string, std::string>& extra)
 {

@@ -14,12 +14,13 @@ Status run_audit(Context& ctx, const core::Policy& policy)
 {
     PITOOL_TRY(core::validate_policy(policy));
     Session s(ctx);
-    auto v = s.open();
-    if (!v) return std::move(v).error();
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    vault::Vault& v = *opened.value();
     auto now = ctx.clock.now();
     std::vector<core::Finding> findings;
     int failing = 0;
-    for (const auto& in : v->payload().integrations) {
+    for (const auto& in : v.payload().integrations) {
         findings.push_back(core::assess(in, now, policy));
         auto verdict = findings.back().verdict;
         if (verdict == core::Verdict::due || verdict == core::Verdict::expired) ++failing;

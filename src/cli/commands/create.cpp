@@ -92,7 +92,7 @@ Status run_create(Context& ctx, const CreateOptions& o)
     if (!built) return std::move(built).error();
     Session s(ctx);
     std::string fp;
-    auto v = s.mutate([&](vault::Vault& vault) -> Status {
+    auto saved = s.mutate([&](vault::Vault& vault) -> Status {
         auto& p = vault.payload();
         if (p.find(o.name) != nullptr)
             return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
@@ -102,8 +102,9 @@ Status run_create(Context& ctx, const CreateOptions& o)
         p.integrations.push_back(std::move(built).value());
         return {};
     });
-    if (!v) return std::move(v).error();
-    const auto* in = v->payload().find(o.name);
+    if (!saved) return std::move(saved).error();
+    vault::Vault& v = *saved.value();
+    const auto* in = v.payload().find(o.name);
     if (ctx.opts.json) {
         print_json(ctx.out, integration_json(*in, ctx.clock.now()));
     } else {

@@ -22,7 +22,7 @@ Status run_delete(Context& ctx, const DeleteOptions& o)
     if (!o.yes) return make_error(Errc::usage, "deleting '" + o.name + "' destroys its tokens: add --yes to confirm");
     Session s(ctx);
     std::string fp;
-    auto v = s.mutate([&](vault::Vault& vault) -> Status {
+    auto saved = s.mutate([&](vault::Vault& vault) -> Status {
         auto& p = vault.payload();
         auto in = find_integration(p, o.name);
         if (!in) return std::move(in).error();
@@ -31,7 +31,7 @@ Status run_delete(Context& ctx, const DeleteOptions& o)
         record_event(ctx, p, "delete", o.name, fp);
         return {};
     });
-    if (!v) return std::move(v).error();
+    if (!saved) return std::move(saved).error();
     if (ctx.opts.json)
         print_json(ctx.out, {{"deleted", o.name}, {"fingerprint", fp}});
     else

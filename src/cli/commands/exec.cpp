@@ -51,9 +51,10 @@ Status run_exec(Context& ctx, const ExecOptions& o)
     if (!valid_env_name(o.env_var)) return make_error(Errc::usage, "--env must be a variable name like PITOOL_TOKEN");
     if (o.command.empty()) return make_error(Errc::usage, "no command given: pitool exec NAME -- COMMAND [ARGS...]");
     Session s(ctx);
-    auto v = s.open();
-    if (!v) return std::move(v).error();
-    auto in = find_integration(std::as_const(v->payload()), o.name);
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    vault::Vault& v = *opened.value();
+    auto in = find_integration(std::as_const(v.payload()), o.name);
     if (!in) return std::move(in).error();
     const auto& i = *in.value();
     auto now = ctx.clock.now();

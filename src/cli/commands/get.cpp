@@ -31,9 +31,10 @@ Status run_get(Context& ctx, const GetOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
-    auto v = s.open();
-    if (!v) return std::move(v).error();
-    auto in = find_integration(std::as_const(v->payload()), o.name);
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    vault::Vault& v = *opened.value();
+    auto in = find_integration(std::as_const(v.payload()), o.name);
     if (!in) return std::move(in).error();
     const auto& i = *in.value();
     auto now = ctx.clock.now();

@@ -17,9 +17,10 @@ Status run_history(Context& ctx, const HistoryOptions& o)
 {
     if (!o.name.empty()) PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
-    auto v = s.open();
-    if (!v) return std::move(v).error();
-    const auto& p = v->payload();
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    vault::Vault& v = *opened.value();
+    const auto& p = v.payload();
     if (!o.name.empty() && p.find(o.name) == nullptr) {
         bool ever = false;
         for (const auto& e : p.history) ever = ever || e.name == o.name;

@@ -30,21 +30,22 @@ Status run_list(Context& ctx, const ListOptions& o)
         kind = k.value();
     }
     Session s(ctx);
-    auto v = s.open();
-    if (!v) return std::move(v).error();
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    vault::Vault& v = *opened.value();
     auto now = ctx.clock.now();
     auto keep = [&](const core::Integration& in) {
         return (!provider || in.provider == *provider) && (!kind || in.kind == *kind);
     };
     if (ctx.opts.json) {
         auto arr = nlohmann::json::array();
-        for (const auto& in : v->payload().integrations)
+        for (const auto& in : v.payload().integrations)
             if (keep(in)) arr.push_back(integration_json(in, now));
         print_json(ctx.out, arr);
         return {};
     }
     std::vector<std::vector<std::string>> rows{{"NAME", "PROVIDER", "KIND", "ACCOUNT", "TOKEN", "AGE", "ROTATION"}};
-    for (const auto& in : v->payload().integrations) {
+    for (const auto& in : v.payload().integrations) {
         if (!keep(in)) continue;
         std::string rotation = core::window_open(in, now)
                                    ? "old expires " + format_rfc3339(in.rotation->old_expires_at)

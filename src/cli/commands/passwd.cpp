@@ -25,10 +25,8 @@ Status run_passwd(Context& ctx, const PasswdOptions& o)
         params = crypto::params_for(level.value());
     }
     Session s(ctx);
-    auto current = read_passphrase(ctx);
-    if (!current) return std::move(current).error();
     // Check the current passphrase before asking for a new one.
-    auto before = vault::Vault::open(s.storage(), current.value());
+    auto before = s.open();
     if (!before) return std::move(before).error();
     std::string file = o.new_passphrase_file;
     if (file.empty())
@@ -37,7 +35,9 @@ Status run_passwd(Context& ctx, const PasswdOptions& o)
     if (!fresh) return std::move(fresh).error();
     auto lock = s.storage().lock(lock_timeout(ctx));
     if (!lock) return std::move(lock).error();
-    auto v = vault::Vault::open(s.storage(), current.value(), &before.value());
+    auto current = s.passphrase();
+    if (!current) return std::move(current).error();
+    auto v = vault::Vault::open(s.storage(), *current.value(), before.value());
     if (!v) return std::move(v).error();
     auto kdf = params.value_or(v->header().recipients.front().params);
     record_event(ctx, v->payload(), "passwd", "", "",

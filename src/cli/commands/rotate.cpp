@@ -28,7 +28,7 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
     PITOOL_TRY(core::validate_token(token.value()));
     Session s(ctx);
     auto now = ctx.clock.now();
-    auto v = s.mutate([&](vault::Vault& vault) -> Status {
+    auto saved = s.mutate([&](vault::Vault& vault) -> Status {
         auto in = find_integration(vault.payload(), o.name);
         if (!in) return std::move(in).error();
         if (in.value()->kind == core::Kind::oauth)
@@ -48,8 +48,9 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
         }
         return {};
     });
-    if (!v) return std::move(v).error();
-    const auto* in = v->payload().find(o.name);
+    if (!saved) return std::move(saved).error();
+    vault::Vault& v = *saved.value();
+    const auto* in = v.payload().find(o.name);
     if (ctx.opts.json) {
         print_json(ctx.out, integration_json(*in, now));
     } else if (o.now) {

@@ -16,9 +16,10 @@ Status run_show(Context& ctx, const ShowOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
-    auto v = s.open();
-    if (!v) return std::move(v).error();
-    auto in = find_integration(std::as_const(v->payload()), o.name);
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    vault::Vault& v = *opened.value();
+    auto in = find_integration(std::as_const(v.payload()), o.name);
     if (!in) return std::move(in).error();
     if (ctx.opts.json)
         print_json(ctx.out, integration_json(*in.value(), ctx.clock.now()));

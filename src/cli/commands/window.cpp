@@ -24,7 +24,7 @@ Status run_window(Context& ctx, const WindowOptions& o, WindowAction action)
     Session s(ctx);
     auto now = ctx.clock.now();
     std::string kept, dropped;
-    auto v = s.mutate([&](vault::Vault& vault) -> Status {
+    auto saved = s.mutate([&](vault::Vault& vault) -> Status {
         auto in = find_integration(vault.payload(), o.name);
         if (!in) return std::move(in).error();
         auto& i = *in.value();
@@ -44,9 +44,10 @@ Status run_window(Context& ctx, const WindowOptions& o, WindowAction action)
         }
         return {};
     });
-    if (!v) return std::move(v).error();
+    if (!saved) return std::move(saved).error();
+    vault::Vault& v = *saved.value();
     if (ctx.opts.json) {
-        print_json(ctx.out, integration_json(*v->payload().find(o.name), now));
+        print_json(ctx.out, integration_json(*v.payload().find(o.name), now));
     } else if (action == WindowAction::cancel) {
         ctx.out << "Cancelled rotation of " << o.name << ": token " << kept << " is current again; token "
                 << dropped << " discarded\n";

@@ -1,0 +1,198 @@
+#include "cli/commands/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/input.hpp"
+#include "cli/network.hpp"
+#include "cli/output.hpp"
+#include "cli/validate.hpp"
+#include "pitool/core/lifecycle.hpp"
+#include "pitool/providers/hint.hpp"
+#include "pitool/providers/leadconnector.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <ostream>
+
+namespace pitool::cli::commands {
+namespace {
+
+struct ExchangeOptions {
+    std::string provider;
+    std::string app;
+    std::string partner;
+    std::string name;
+    std::string code_in_argv;
+    bool code_stdin = false;
+    std::string code_file;
+    std::string user_type;
+    std::string redirect_uri;
+    std::string description;
+    bool no_activate = false;
+};
+
+/// The authorization code: --code-stdin, --code-file, or PITOOL_AUTH_CODE.
+Result<Secret> read_code(Context& ctx, const ExchangeOptions& o)
+{
+    if (!o.code_in_argv.empty())
+        return make_error(Errc::usage, "an authorization code is a secret and must not be passed in argv: use "
+                                       "--code-stdin, --code-file PATH or PITOOL_AUTH_CODE");
+    if (o.code_stdin && !o.code_file.empty())
+        return make_error(Errc::usage, "give the code with --code-stdin or --code-file, not both");
+    Result<Secret> code = make_error(Errc::usage, "no authorization code: use --code-stdin, --code-file PATH or "
+                                                  "set PITOOL_AUTH_CODE");
+    if (o.code_stdin) code = read_secret_stream(ctx.in, "authorization code");
+    else if (!o.code_file.empty()) code = read_secret_file(o.code_file, "authorization code");
+    else if (const char* c = ctx.env.get("PITOOL_AUTH_CODE"); c != nullptr && *c != '\0')
+        code = Secret::from(std::string_view(c));
+    if (!code) return code;
+    if (code->size() > 4096) return make_error(Errc::usage, "authorization code is too long");
+    for (char c : code->view())
+        if (c <= 0x20 || c >= 0x7F)
+            return make_error(Errc::usage, "authorization code contains whitespace or control characters");
+    return code;
+}
+
+core::Integration leadconnector_integration(Context& ctx, const ExchangeOptions& o, const core::Integration& app,
+                                            providers::leadconnector::TokenGrant& g)
+{
+    auto now = ctx.clock.now();
+    core::Integration in;
+    in.name = o.name;
+    in.provider = core::Provider::leadconnector;
+    in.kind = core::Kind::oauth;
+    in.description = o.description;
+    bool company = g.user_type == "Company" || (g.location_id.empty() && !g.company_id.empty());
+    in.level = company ? core::Level::agency : core::Level::location;
+    in.account_id = company ? g.company_id : g.location_id;
+    for (std::size_t pos = 0; pos < g.scope.size();) {
+        auto end = g.scope.find(' ', pos);
+        if (end == std::string::npos) end = g.scope.size();
+        if (end > pos) in.scopes.push_back(g.scope.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    in.base_url = app.base_url;
+    in.created_at = now;
+    in.token = core::make_token(std::move(g.access_token), now);
+    core::OAuthSession session;
+    session.refresh_token = std::move(g.refresh_token);
+    session.access_expires_at = now + Seconds{g.expires_in};
+    session.user_type = g.user_type;
+    session.user_id = g.user_id;
+    session.app = app.name;
+    in.oauth = std::move(session);
+    if (!g.company_id.empty() && !company) in.extra.emplace_back("company_id", g.company_id);
+    return in;
+}
+
+core::Integration hint_integration(Context& ctx, const ExchangeOptions& o, const core::Integration& partner,
+                                   providers::hint::PracticeGrant& g)
+{
+    auto now = ctx.clock.now();
+    core::Integration in;
+    in.name = o.name;
+    in.provider = core::Provider::hint;
+    in.kind = core::Kind::practice_key;
+    in.description = o.description.empty() ? g.practice_name : o.description;
+    in.account_id = g.practice_id;
+    in.base_url = partner.base_url;
+    in.created_at = now;
+    in.token = core::make_token(std::move(g.api_key), now);
+    in.extra = {{"practice_name", g.practice_name},
+                {"hint_integration_id", g.integration_id},
+                {"hint_status", g.status},
+                {"partner", partner.name}};
+    return in;
+}
+
+Status run_exchange(Context& ctx, const ExchangeOptions& o)
+{
+    auto provider = core::parse_provider(o.provider);
+    if (!provider) return std::move(provider).error();
+    bool lc = provider.value() == core::Provider::leadconnector;
+    const std::string& source = lc ? o.app : o.partner;
+    if (lc && (!o.partner.empty() || o.no_activate))
+        return make_error(Errc::usage, "--partner and --no-activate apply to --provider hint");
+    if (!lc && (!o.app.empty() || !o.user_type.empty() || !o.redirect_uri.empty()))
+        return make_error(Errc::usage, "--app, --user-type and --redirect-uri apply to --provider leadconnector");
+    if (source.empty())
+        return make_error(Errc::usage, lc ? "give --app: the oauth-app integration holding the client id and secret"
+                                          : "give --partner: the partner-key integration");
+    PITOOL_TRY(core::validate_name(source));
+    PITOOL_TRY(core::validate_name(o.name));
+    PITOOL_TRY(core::validate_text("description", o.description, 1024));
+    if (!o.user_type.empty() && o.user_type != "Location" && o.user_type != "Company")
+        return make_error(Errc::usage, "--user-type must be Location or Company");
+    PITOOL_TRY(core::validate_text("redirect URI", o.redirect_uri, 2048));
+
+    auto code = read_code(ctx, o);
+    if (!code) return std::move(code).error();
+    auto client = make_client(ctx);
+    if (!client) return std::move(client).error();
+
+    Session s(ctx);
+    // The code is single-use: exchange it under the vault lock, after every
+    // local check, so a valid answer always has somewhere to go.
+    auto saved = s.mutate_if(
+        [&](vault::Vault& v) -> Result<bool> {
+            auto& p = v.payload();
+            if (p.find(o.name) != nullptr)
+                return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
+            auto src = find_integration(std::as_const(p), source);
+            if (!src) return std::move(src).error();
+            const core::Integration& from = *src.value();
+            core::Integration made;
+            if (lc) {
+                if (from.provider != core::Provider::leadconnector || from.kind != core::Kind::oauth_app)
+                    return make_error(Errc::usage, "'" + source + "' is not a leadconnector oauth-app");
+                providers::leadconnector::AppCredentials creds{from.base_url, from.client_id, &from.token.value};
+                auto grant = providers::leadconnector::exchange_code(*client.value(), creds,
+                                                                     code.value(), o.user_type, o.redirect_uri);
+                if (!grant) return std::move(grant).error();
+                made = leadconnector_integration(ctx, o, from, grant.value());
+            } else {
+                if (from.provider != core::Provider::hint || from.kind != core::Kind::partner_key)
+                    return make_error(Errc::usage, "'" + source + "' is not a hint partner-key");
+                auto grant = providers::hint::exchange_code(*client.value(), from.base_url, from.token.value,
+                                                            code.value(), !o.no_activate);
+                if (!grant) return std::move(grant).error();
+                made = hint_integration(ctx, o, from, grant.value());
+            }
+            record_event(ctx, p, "exchange-code", o.name, made.token.fingerprint, "from " + source);
+            p.integrations.push_back(std::move(made));
+            return true;
+        },
+        network_lock_wait(ctx));
+    if (!saved) return std::move(saved).error();
+    const auto* in = saved.value()->payload().find(o.name);
+    if (ctx.opts.json) {
+        print_json(ctx.out, integration_json(*in, ctx.clock.now()));
+    } else {
+        ctx.out << "Stored " << in->name << " (" << core::to_string(in->provider) << " " << core::to_string(in->kind)
+                << (in->account_id.empty() ? "" : ", " + in->account_id) << "), token " << in->token.fingerprint;
+        if (in->oauth && in->oauth->access_expires_at)
+            ctx.out << ", valid until " << format_rfc3339(*in->oauth->access_expires_at);
+        ctx.out << "\n";
+    }
+    return {};
+}
+
+} // namespace
+
+Handler setup_exchange_code(CLI::App& sub)
+{
+    auto o = std::make_shared<ExchangeOptions>();
+    sub.add_option("--provider", o->provider, "leadconnector or hint")->required();
+    sub.add_option("--app", o->app, "leadconnector: the oauth-app integration (client id and secret)");
+    sub.add_option("--partner", o->partner, "hint: the partner-key integration");
+    sub.add_option("--name", o->name, "Name for the new integration")->required();
+    sub.add_option("--code", o->code_in_argv, "Refused: a code in argv leaks; use --code-stdin")->group("");
+    auto* cs = sub.add_flag("--code-stdin", o->code_stdin, "Read the authorization code from standard input");
+    auto* cf = sub.add_option("--code-file", o->code_file, "Read the authorization code from a file");
+    cs->excludes(cf);
+    sub.add_option("--user-type", o->user_type, "leadconnector: Location or Company");
+    sub.add_option("--redirect-uri", o->redirect_uri, "leadconnector: the redirect URI used to get the code");
+    sub.add_option("--description", o->description, "What the new credential is for");
+    sub.add_flag("--no-activate", o->no_activate, "hint: keep the integration pending");
+    return [o](Context& ctx) { return run_exchange(ctx, *o); };
+}
+
+} // namespace pitool::cli::commands

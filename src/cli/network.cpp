@@ -1,0 +1,101 @@
+#include "cli/network.hpp"
+
+#include "cli/common.hpp"
+#include "pitool/core/lifecycle.hpp"
+#include "pitool/providers/leadconnector.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <unistd.h>
+
+namespace pitool::cli {
+
+namespace {
+
+std::chrono::milliseconds http_timeout(const Context& ctx)
+{
+    if (const char* v = ctx.env.get("PITOOL_HTTP_TIMEOUT"); v != nullptr && *v != '\0') {
+        double secs = 0;
+        auto [p, ec] = std::from_chars(v, v + std::strlen(v), secs);
+        if (ec == std::errc{} && *p == '\0' && secs > 0 && secs <= 600)
+            return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+    }
+    return std::chrono::seconds(30);
+}
+
+} // namespace
+
+std::chrono::milliseconds network_lock_wait(const Context& ctx)
+{
+    return http_timeout(ctx) * 2;
+}
+
+Result<std::unique_ptr<http::Client>> make_client(Context& ctx)
+{
+    http::ClientOptions o;
+    o.ca_bundle = ctx.opts.cacert;
+    if (o.ca_bundle.empty())
+        if (const char* c = ctx.env.get("PITOOL_CA_BUNDLE"); c != nullptr) o.ca_bundle = c;
+    if (!o.ca_bundle.empty() && ::access(o.ca_bundle.c_str(), R_OK) != 0)
+        return make_error(Errc::not_found, "cannot read CA bundle " + o.ca_bundle);
+    o.total_timeout = http_timeout(ctx);
+    o.connect_timeout = std::min(o.total_timeout, std::chrono::milliseconds(10'000));
+    o.user_agent = "pitool/" PITOOL_VERSION;
+    if (ctx.http_factory) return ctx.http_factory(o);
+    return http::make_curl_client(o);
+}
+
+bool needs_refresh(const core::Integration& in, Timestamp now)
+{
+    return in.kind == core::Kind::oauth && in.oauth && in.oauth->refresh_token &&
+           (!in.oauth->access_expires_at || *in.oauth->access_expires_at <= now + k_refresh_margin);
+}
+
+Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std::string& name, bool force)
+{
+    Context& ctx = s.ctx();
+    RefreshResult out;
+    auto saved = s.mutate_if(
+        [&](vault::Vault& v) -> Result<bool> {
+            auto found = find_integration(v.payload(), name);
+            if (!found) return std::move(found).error();
+            core::Integration& in = *found.value();
+            if (in.kind != core::Kind::oauth)
+                return make_error(Errc::usage, "'" + name + "' is not an OAuth token set (kind oauth)");
+            if (!in.oauth || !in.oauth->refresh_token)
+                return make_error(Errc::conflict, "'" + name + "' has no refresh token");
+            auto now = ctx.clock.now();
+            if (!force && !needs_refresh(in, now)) {
+                // Someone refreshed it while we waited for the lock.
+                out.fingerprint = in.token.fingerprint;
+                out.expires_at = in.oauth->access_expires_at.value_or(now);
+                return false;
+            }
+            auto app_found = find_integration(std::as_const(v.payload()), in.oauth->app);
+            if (!app_found)
+                return make_error(Errc::not_found, "the OAuth app '" + in.oauth->app + "' that '" + name +
+                                                       "' came from is no longer in the vault");
+            const core::Integration& app = *app_found.value();
+            providers::leadconnector::AppCredentials creds{in.base_url, app.client_id, &app.token.value};
+            auto grant = providers::leadconnector::refresh(client, creds, *in.oauth->refresh_token,
+                                                           in.oauth->user_type);
+            if (!grant) return std::move(grant).error();
+            // The old refresh token is spent: the new pair is saved before
+            // anything else happens (mutate_if saves on return).
+            in.token = core::make_token(std::move(grant->access_token), now);
+            in.oauth->refresh_token = std::move(grant->refresh_token);
+            in.oauth->access_expires_at = now + Seconds{grant->expires_in};
+            in.last_check.reset();
+            out.refreshed = true;
+            out.fingerprint = in.token.fingerprint;
+            out.expires_at = *in.oauth->access_expires_at;
+            record_event(ctx, v.payload(), "refresh", name, out.fingerprint,
+                         "access token valid until " + format_rfc3339(out.expires_at));
+            return true;
+        },
+        network_lock_wait(ctx));
+    if (!saved) return std::move(saved).error();
+    return out;
+}
+
+} // namespace pitool::cli

@@ -1,0 +1,38 @@
+#pragma once
+// What the network commands share: the HTTP client built from the context,
+// and the OAuth refresh that must never spend a refresh token twice.
+
+#include "cli/session.hpp"
+#include "pitool/http/client.hpp"
+
+#include <memory>
+
+namespace pitool::cli {
+
+/// An access token this close to expiry is refreshed before use.
+inline constexpr Seconds k_refresh_margin{5 * 60};
+
+/// The HTTP client for this command: extra CA from --cacert or
+/// PITOOL_CA_BUNDLE, total timeout from PITOOL_HTTP_TIMEOUT (seconds).
+[[nodiscard]] Result<std::unique_ptr<http::Client>> make_client(Context& ctx);
+
+/// Whether `in` is an OAuth token set whose access token expires within the margin.
+[[nodiscard]] bool needs_refresh(const core::Integration& in, Timestamp now);
+
+struct RefreshResult {
+    bool refreshed = false; ///< false: another process had already refreshed it
+    std::string fingerprint;
+    Timestamp expires_at{};
+};
+
+/// Refreshes the OAuth integration `name` under the vault lock: re-reads it
+/// under the lock (if `force` is false and another process refreshed it
+/// meanwhile, nothing is sent), spends the refresh token once, and saves the
+/// new pair before returning. Errors leave the vault as it was.
+[[nodiscard]] Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std::string& name,
+                                                  bool force);
+
+/// How long another writer may have to wait while we hold the lock over a request.
+[[nodiscard]] std::chrono::milliseconds network_lock_wait(const Context& ctx);
+
+} // namespace pitool::cli

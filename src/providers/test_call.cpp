@@ -1,0 +1,94 @@
+#include "pitool/providers/test_call.hpp"
+
+#include "pitool/providers/hint.hpp"
+#include "pitool/providers/leadconnector.hpp"
+#include "providers/detail.hpp"
+
+namespace pitool::providers {
+
+using namespace detail;
+
+Result<CallSpec> default_call(const core::Integration& in)
+{
+    CallSpec spec;
+    switch (in.kind) {
+    case core::Kind::oauth_app:
+        return make_error(Errc::usage, "'" + in.name +
+                                           "' is an OAuth app: its client secret is not a bearer token "
+                                           "(test the tokens made by exchange-code instead)");
+    case core::Kind::practice_key: spec.path = "/api/provider/practice"; return spec;
+    case core::Kind::partner_key: spec.path = "/api/partner"; return spec;
+    case core::Kind::pit:
+    case core::Kind::oauth:
+        if (in.account_id.empty())
+            return make_error(Errc::usage, "'" + in.name + "' has no location or company id: give --path");
+        spec.path = (in.level == core::Level::agency ? "/companies/" : "/locations/") + in.account_id;
+        return spec;
+    }
+    return make_error(Errc::internal, "unknown kind");
+}
+
+namespace {
+
+std::string proved(const core::Integration& in, const CallSpec& spec, const Secret& body)
+{
+    SecureJson j = parse_body(body);
+    auto name_of = [&](const char* wrapper) {
+        if (!j.is_object()) return std::string();
+        if (wrapper == nullptr) return string_or_empty(j, "name");
+        auto it = j.find(wrapper);
+        return it != j.end() ? string_or_empty(*it, "name") : std::string();
+    };
+    auto with_name = [](std::string s, const std::string& name) {
+        return name.empty() ? s : s + " (" + clean_message(name) + ")";
+    };
+    if (spec.path == "/api/provider/practice")
+        return with_name("practice key works for practice " + string_or_empty(j, "id"), name_of(nullptr));
+    if (spec.path == "/api/partner") return with_name("partner key works", name_of(nullptr));
+    if (spec.path.rfind("/locations/", 0) == 0 && spec.method == http::Method::get)
+        return with_name("token can read location " + in.account_id, name_of("location"));
+    if (spec.path.rfind("/companies/", 0) == 0 && spec.method == http::Method::get)
+        return with_name("token can read company " + in.account_id, name_of("company"));
+    return std::string("token accepted for ") + std::string(http::method_name(spec.method)) + " " + spec.path;
+}
+
+} // namespace
+
+Result<CallOutcome> test_call(http::Client& client, const core::Integration& in, const Secret& token,
+                              const CallSpec& spec)
+{
+    http::Request req;
+    req.method = spec.method;
+    req.base_url = in.base_url;
+    req.path = spec.path;
+    req.headers.push_back({"Accept", "application/json"});
+    if (in.provider == core::Provider::leadconnector)
+        req.headers.push_back({"Version", std::string(leadconnector::api_version_for(spec.path))});
+    if (spec.json_body) {
+        req.headers.push_back({"Content-Type", "application/json"});
+        req.body = spec.json_body->clone();
+    }
+    req.bearer = token.clone();
+    req.idempotent = spec.method == http::Method::get;
+    auto resp = client.send(req);
+    if (!resp) return std::move(resp).error();
+
+    CallOutcome out;
+    out.status = resp->status;
+    out.latency = resp->elapsed;
+    out.attempts = resp->attempts;
+    out.rate_limit = rate_limit_of(resp.value());
+    out.ok = resp->status >= 200 && resp->status < 300;
+    if (out.ok) {
+        out.summary = proved(in, spec, resp->body);
+        return out;
+    }
+    ApiError e = in.provider == core::Provider::hint ? hint::parse_error(resp->status, resp->body.view())
+                                                     : leadconnector::parse_error(resp->status, resp->body.view());
+    redact(e.message, token.view());
+    out.failure = e.failure;
+    out.summary = std::string(to_string(e.failure)) + ": " + e.message;
+    return out;
+}
+
+} // namespace pitool::providers
