@@ -98,4 +98,15 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
     return out;
 }
 
+Result<const core::Integration*> refresh_expiring(Session& s, const std::string& name)
+{
+    auto client = make_client(s.ctx());
+    if (!client) return std::move(client).error();
+    auto r = refresh_oauth(s, *client.value(), name, false);
+    if (!r) return std::move(r).error();
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    return find_integration(std::as_const(opened.value()->payload()), name);
+}
+
 } // namespace pitool::cli

@@ -32,6 +32,10 @@ struct RefreshResult {
 [[nodiscard]] Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std::string& name,
                                                   bool force);
 
+/// For get/exec: refreshes `name` if it still needs it under the lock and
+/// returns the integration as stored afterwards (owned by the session).
+[[nodiscard]] Result<const core::Integration*> refresh_expiring(Session& s, const std::string& name);
+
 /// How long another writer may have to wait while we hold the lock over a request.
 [[nodiscard]] std::chrono::milliseconds network_lock_wait(const Context& ctx);
 

@@ -1,6 +1,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/output.hpp"
+#include "cli/network.hpp"
 #include "cli/session.hpp"
 #include "pitool/core/lifecycle.hpp"
 
@@ -38,7 +39,13 @@ Status run_get(Context& ctx, const GetOptions& o)
     if (!in) return std::move(in).error();
     const auto& i = *in.value();
     auto now = ctx.clock.now();
-    const core::Token* token = &i.token;
+    const core::Integration* current = &i;
+    if (!o.old && needs_refresh(i, now)) {
+        auto refreshed = refresh_expiring(s, o.name);
+        if (!refreshed) return std::move(refreshed).error();
+        current = refreshed.value();
+    }
+    const core::Token* token = &current->token;
     if (o.old) {
         if (!core::window_open(i, now))
             return make_error(Errc::conflict, "no rotation window is open for '" + o.name + "': there is no old token");

@@ -1,6 +1,8 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/input.hpp"
+#include "cli/network.hpp"
+#include "pitool/providers/test_call.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 #include "cli/validate.hpp"
@@ -16,9 +18,32 @@ namespace {
 struct RotateOptions {
     std::string name;
     bool now = false;
+    bool verify = false;
     bool token_stdin = false;
     std::string token_file;
 };
+
+/// --verify: prove the new token with the integration's default test call
+/// before anything is stored; a token the provider rejects is refused.
+Status verify_new_token(Context& ctx, Session& s, const std::string& name, const Secret& token)
+{
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    auto found = find_integration(std::as_const(opened.value()->payload()), name);
+    if (!found) return std::move(found).error();
+    auto spec = providers::default_call(*found.value());
+    if (!spec) return std::move(spec).error();
+    auto client = make_client(ctx);
+    if (!client) return std::move(client).error();
+    auto outcome = providers::test_call(*client.value(), *found.value(), token, spec.value());
+    if (!outcome) return std::move(outcome).error();
+    if (!outcome->ok)
+        return make_error(providers::errc_for(outcome->failure),
+                          "the provider rejected the new token (HTTP " + std::to_string(outcome->status) + ", " +
+                              outcome->summary + "); nothing was stored");
+    if (!ctx.opts.quiet) ctx.err << "pitool: verified the new token: " << outcome->summary << "\n";
+    return {};
+}
 
 Status run_rotate(Context& ctx, const RotateOptions& o)
 {
@@ -28,6 +53,7 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
     PITOOL_TRY(core::validate_token(token.value()));
     Session s(ctx);
     auto now = ctx.clock.now();
+    if (o.verify) PITOOL_TRY(verify_new_token(ctx, s, o.name, token.value()));
     auto saved = s.mutate([&](vault::Vault& vault) -> Status {
         auto in = find_integration(vault.payload(), o.name);
         if (!in) return std::move(in).error();
@@ -71,6 +97,7 @@ Handler setup_rotate(CLI::App& sub)
     auto o = std::make_shared<RotateOptions>();
     sub.add_option("name", o->name, "Integration name")->required();
     sub.add_flag("--now", o->now, "Rotate and expire the old token now (for a leaked token)");
+    sub.add_flag("--verify", o->verify, "Test-call the new token first; refuse it if the provider rejects it");
     auto* ts = sub.add_flag("--token-stdin", o->token_stdin, "Read the new token from standard input");
     auto* tf = sub.add_option("--token-file", o->token_file, "Read the new token from a file");
     ts->excludes(tf);
