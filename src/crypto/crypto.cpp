@@ -73,7 +73,11 @@ Result<Secret> derive_key(const Secret& passphrase, std::span<const std::uint8_t
 {
     PITOOL_TRY(check_params(params));
     Secret key(k_key_bytes);
-    if (crypto_pwhash(key.data(), key.size(), passphrase.view().data(), passphrase.size(), salt.data(),
+    // crypto_pwhash declares every pointer nonnull, and an empty Secret has
+    // no buffer: passing its null data() would be undefined behaviour.
+    static const char k_no_bytes = 0;
+    const char* pw = passphrase.empty() ? &k_no_bytes : passphrase.view().data();
+    if (crypto_pwhash(key.data(), key.size(), pw, passphrase.size(), salt.data(),
                       params.opslimit, static_cast<std::size_t>(params.memlimit),
                       crypto_pwhash_ALG_ARGON2ID13) != 0)
         return make_error(Errc::internal, "not enough memory for the key derivation");
