@@ -41,7 +41,7 @@ enum class Level { none, agency, location };
 struct Token {
     Secret value;       ///< secret
     Timestamp issued_at{};
-    std::string fingerprint; ///< non-secret: "…last4 #hash8", see fingerprint()
+    std::string fingerprint; ///< non-secret: "last4:hash8", see fingerprint()
 };
 
 /// The previous token during a "rotate and expire later" window.
@@ -85,7 +85,8 @@ struct Integration {
     std::optional<OAuthSession> oauth;   ///< kind oauth only
     std::optional<LastCheck> last_check;
     /// Provider-specific, non-secret extras (e.g. Hint integration id/status,
-    /// practice name). Stored as given.
+    /// practice name). Stored as a JSON object: they come back from the vault
+    /// sorted by key, and a repeated key keeps its last value.
     std::vector<std::pair<std::string, std::string>> extra;
 };
 

@@ -12,9 +12,10 @@
 namespace pitool::util {
 
 /// Reads a private regular file whole. Refuses (Errc::io) a symlink, a
-/// directory or other non-regular file, a file owned by another user, a
-/// file readable or writable by group/others, and one larger than
-/// `max_size`. Errc::not_found when it does not exist.
+/// directory or other non-regular file, a file owned by another user, or a
+/// file readable or writable by group/others; refuses one larger than
+/// `max_size` with Errc::damaged (it cannot be what the caller expects).
+/// Errc::not_found when it does not exist.
 [[nodiscard]] Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path,
                                                                   std::uintmax_t max_size);
 
