@@ -1,0 +1,203 @@
+// The golden vault: tests/data/golden-v1.vault was written once by the
+// generator below and committed. Opening it with today's code must keep
+// working; a change to the format or the payload schema that breaks old
+// vaults fails here.
+//
+// Regenerate only for a deliberate new golden file (never to make this pass):
+//   PITOOL_WRITE_GOLDEN=1 ./pitool_unit_tests --gtest_filter='GoldenVault.Write'
+
+#include "pitool/core/lifecycle.hpp"
+#include "pitool/vault/vault.hpp"
+
+#include "support/process.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+namespace pitool::vault {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+const fs::path k_golden = fs::path(PITOOL_TEST_DATA) / "golden-v1.vault";
+constexpr std::string_view k_passphrase = "golden-passphrase";
+
+Timestamp ts(const char* text)
+{
+    return parse_rfc3339(text).value();
+}
+
+core::Payload golden_payload()
+{
+    core::Payload p;
+
+    core::Integration pit;
+    pit.name = "acme-prod";
+    pit.provider = core::Provider::leadconnector;
+    pit.kind = core::Kind::pit;
+    pit.description = "Acme production sub-account";
+    pit.level = core::Level::location;
+    pit.account_id = "ve9EPM428h8vShlRW1KT";
+    pit.scopes = {"contacts.readonly", "contacts.write", "locations.readonly"};
+    pit.base_url = "https://services.leadconnectorhq.com";
+    pit.created_at = ts("2026-01-05T09:00:00Z");
+    pit.token = core::make_token(Secret::from("pit-golden-old-0000-1111"), ts("2026-01-05T09:00:00Z"));
+    pit.last_check = core::LastCheck{ts("2026-02-01T10:00:00Z"), 200, true, "GET /locations/ve9EPM428h8vShlRW1KT 200"};
+    (void)core::rotate_later(pit, core::make_token(Secret::from("pit-golden-new-2222-3333"), ts("2026-03-01T12:00:00Z")),
+                             ts("2026-03-01T12:00:00Z"));
+    p.integrations.push_back(std::move(pit));
+
+    core::Integration hint;
+    hint.name = "hint-clinic";
+    hint.provider = core::Provider::hint;
+    hint.kind = core::Kind::practice_key;
+    hint.description = "Clinic practice key";
+    hint.account_id = "pra-42";
+    hint.base_url = "https://api.hint.com";
+    hint.created_at = ts("2026-02-10T08:30:00Z");
+    hint.token = core::make_token(Secret::from("hint-golden-practice-key-4444"), ts("2026-02-10T08:30:00Z"));
+    hint.extra = {{"integration_id", "int-7"}, {"practice_name", "Golden Clinic"}};
+    p.integrations.push_back(std::move(hint));
+
+    auto event = [&](const char* at, const char* action, const char* name, const std::string& fp, const char* detail) {
+        core::Event e;
+        e.at = ts(at);
+        e.action = action;
+        e.name = name;
+        e.fingerprint = fp;
+        e.actor = "golden@host";
+        e.detail = detail;
+        p.record(std::move(e));
+    };
+    event("2026-01-05T08:59:00Z", "init", "", "", "kdf interactive");
+    event("2026-01-05T09:00:00Z", "create", "acme-prod", p.integrations[0].rotation->old.fingerprint, "");
+    event("2026-02-10T08:30:00Z", "create", "hint-clinic", p.integrations[1].token.fingerprint, "");
+    event("2026-03-01T12:00:00Z", "rotate", "acme-prod", p.integrations[0].token.fingerprint, "expire later");
+    return p;
+}
+
+TEST(GoldenVault, Write)
+{
+    const char* flag = std::getenv("PITOOL_WRITE_GOLDEN");
+    if (flag == nullptr || std::string(flag) != "1") GTEST_SKIP() << "set PITOOL_WRITE_GOLDEN=1 to regenerate";
+    ASSERT_TRUE(crypto::init());
+    test::TempDir dir;
+    FileStorage storage(dir / "golden.vault");
+    auto v = Vault::create(storage, Secret::from(k_passphrase), crypto::params_for(crypto::KdfLevel::interactive),
+                           golden_payload());
+    ASSERT_TRUE(v) << v.error().message;
+    fs::copy_file(storage.path(), k_golden, fs::copy_options::overwrite_existing);
+}
+
+TEST(GoldenVault, OpensAndHoldsEveryField)
+{
+    ASSERT_TRUE(crypto::init());
+    ASSERT_TRUE(fs::exists(k_golden)) << k_golden;
+    const std::string raw = test::read_file(k_golden);
+    const std::vector<std::uint8_t> image(raw.begin(), raw.end());
+
+    auto parsed = parse(image);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->header.version, 1);
+    ASSERT_EQ(parsed->header.recipients.size(), 1u);
+    EXPECT_EQ(crypto::level_of(parsed->header.recipients[0].params), crypto::KdfLevel::interactive);
+
+    auto wrong = decrypt_image(image, Secret::from("golden-passphrasE"));
+    ASSERT_FALSE(wrong);
+    EXPECT_EQ(wrong.error().code, Errc::wrong_passphrase);
+
+    auto opened = decrypt_image(image, Secret::from(k_passphrase));
+    ASSERT_TRUE(opened) << opened.error().message;
+    const core::Payload& p = opened.value();
+
+    // Literal expectations (not golden_payload()) so that a change to the
+    // generator or to make_token/fingerprint cannot silently move both sides.
+    ASSERT_EQ(p.integrations.size(), 2u);
+    const auto& a = p.integrations[0];
+    EXPECT_EQ(a.name, "acme-prod");
+    EXPECT_EQ(a.provider, core::Provider::leadconnector);
+    EXPECT_EQ(a.kind, core::Kind::pit);
+    EXPECT_EQ(a.description, "Acme production sub-account");
+    EXPECT_EQ(a.level, core::Level::location);
+    EXPECT_EQ(a.account_id, "ve9EPM428h8vShlRW1KT");
+    EXPECT_EQ(a.scopes, (std::vector<std::string>{"contacts.readonly", "contacts.write", "locations.readonly"}));
+    EXPECT_EQ(a.base_url, "https://services.leadconnectorhq.com");
+    EXPECT_TRUE(a.client_id.empty());
+    EXPECT_EQ(format_rfc3339(a.created_at), "2026-01-05T09:00:00Z");
+    EXPECT_TRUE(a.token.value.equals(std::string_view("pit-golden-new-2222-3333")));
+    EXPECT_EQ(format_rfc3339(a.token.issued_at), "2026-03-01T12:00:00Z");
+    EXPECT_EQ(a.token.fingerprint.substr(0, 5), "3333:");
+    ASSERT_TRUE(a.rotation.has_value());
+    EXPECT_TRUE(a.rotation->old.value.equals(std::string_view("pit-golden-old-0000-1111")));
+    EXPECT_EQ(format_rfc3339(a.rotation->old.issued_at), "2026-01-05T09:00:00Z");
+    EXPECT_EQ(a.rotation->old.fingerprint.substr(0, 5), "1111:");
+    EXPECT_EQ(format_rfc3339(a.rotation->started_at), "2026-03-01T12:00:00Z");
+    EXPECT_EQ(format_rfc3339(a.rotation->old_expires_at), "2026-03-08T12:00:00Z");
+    EXPECT_FALSE(a.oauth.has_value());
+    EXPECT_FALSE(a.last_check.has_value()) << "rotate_later clears the last check";
+    EXPECT_TRUE(a.extra.empty());
+
+    const auto& h = p.integrations[1];
+    EXPECT_EQ(h.name, "hint-clinic");
+    EXPECT_EQ(h.provider, core::Provider::hint);
+    EXPECT_EQ(h.kind, core::Kind::practice_key);
+    EXPECT_EQ(h.description, "Clinic practice key");
+    EXPECT_EQ(h.level, core::Level::none);
+    EXPECT_EQ(h.account_id, "pra-42");
+    EXPECT_TRUE(h.scopes.empty());
+    EXPECT_EQ(h.base_url, "https://api.hint.com");
+    EXPECT_EQ(format_rfc3339(h.created_at), "2026-02-10T08:30:00Z");
+    EXPECT_TRUE(h.token.value.equals(std::string_view("hint-golden-practice-key-4444")));
+    EXPECT_EQ(format_rfc3339(h.token.issued_at), "2026-02-10T08:30:00Z");
+    EXPECT_FALSE(h.rotation.has_value());
+    EXPECT_FALSE(h.oauth.has_value());
+    EXPECT_FALSE(h.last_check.has_value());
+    EXPECT_EQ(h.extra, (std::vector<std::pair<std::string, std::string>>{{"integration_id", "int-7"},
+                                                                         {"practice_name", "Golden Clinic"}}));
+
+    ASSERT_EQ(p.history.size(), 4u);
+    EXPECT_EQ(p.first_broken_event(), -1);
+    const char* actions[] = {"init", "create", "create", "rotate"};
+    const char* names[] = {"", "acme-prod", "hint-clinic", "acme-prod"};
+    const char* times[] = {"2026-01-05T08:59:00Z", "2026-01-05T09:00:00Z", "2026-02-10T08:30:00Z",
+                           "2026-03-01T12:00:00Z"};
+    for (std::size_t i = 0; i < 4; ++i) {
+        SCOPED_TRACE(i);
+        EXPECT_EQ(p.history[i].action, actions[i]);
+        EXPECT_EQ(p.history[i].name, names[i]);
+        EXPECT_EQ(format_rfc3339(p.history[i].at), times[i]);
+        EXPECT_EQ(p.history[i].actor, "golden@host");
+        EXPECT_EQ(p.history[i].hash.size(), 64u);
+    }
+    EXPECT_EQ(p.history[0].detail, "kdf interactive");
+    EXPECT_EQ(p.history[3].detail, "expire later");
+    EXPECT_EQ(p.history[1].fingerprint, a.rotation->old.fingerprint);
+    EXPECT_EQ(p.history[2].fingerprint, h.token.fingerprint);
+    EXPECT_EQ(p.history[3].fingerprint, a.token.fingerprint);
+
+    // The golden content is also what the generator would produce today.
+    auto expected = golden_payload();
+    EXPECT_EQ(p.history[3].hash, expected.history[3].hash);
+    EXPECT_EQ(a.token.fingerprint, expected.integrations[0].token.fingerprint);
+}
+
+TEST(GoldenVault, OpensThroughFileStorage)
+{
+    ASSERT_TRUE(crypto::init());
+    test::TempDir dir;
+    test::write_file(dir / "vault", test::read_file(k_golden)); // 0600: the repo copy may be 0644
+    FileStorage storage(dir / "vault");
+    auto v = Vault::open(storage, Secret::from(k_passphrase));
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_EQ(v->payload().integrations.size(), 2u);
+    // A save by today's code still opens (old vaults stay writable).
+    ASSERT_TRUE(v->save());
+    EXPECT_TRUE(Vault::open(storage, Secret::from(k_passphrase)));
+}
+
+} // namespace
+} // namespace pitool::vault

@@ -1,0 +1,415 @@
+#include "pitool/vault/vault.hpp"
+
+#include "pitool/core/lifecycle.hpp"
+#include "support/process.hpp"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+namespace pitool::vault {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using pitool::test::TempDir;
+using pitool::test::read_file;
+using pitool::test::write_file;
+
+// The cheapest Argon2id parameters check_params accepts: vault tests stay fast.
+constexpr crypto::KdfParams k_fast{crypto_pwhash_OPSLIMIT_MIN, 8192};
+const Timestamp k_t0 = Timestamp{Seconds{1'767'225'600}};
+
+Secret pw(std::string_view s)
+{
+    return Secret::from(s);
+}
+
+core::Payload sample()
+{
+    core::Payload p;
+    core::Integration in;
+    in.name = "acme";
+    in.base_url = "https://services.leadconnectorhq.com";
+    in.created_at = k_t0;
+    in.token = core::make_token(Secret::from("pit-sample-token-0001"), k_t0);
+    p.integrations.push_back(std::move(in));
+    core::Event e;
+    e.at = k_t0;
+    e.action = "create";
+    e.name = "acme";
+    e.actor = "alice@host";
+    p.record(e);
+    return p;
+}
+
+mode_t mode_of(const fs::path& p)
+{
+    struct stat st {};
+    EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 07777;
+}
+
+std::vector<std::uint8_t> bytes_of(const fs::path& p)
+{
+    auto s = read_file(p);
+    return {s.begin(), s.end()};
+}
+
+void put_bytes(const fs::path& p, const std::vector<std::uint8_t>& b)
+{
+    write_file(p, std::string(b.begin(), b.end()));
+}
+
+class VaultTest : public testing::Test {
+protected:
+    void SetUp() override { ASSERT_TRUE(crypto::init()); }
+
+    Vault make(core::Payload initial = sample())
+    {
+        auto v = Vault::create(storage, pw("right passphrase"), k_fast, std::move(initial));
+        EXPECT_TRUE(v) << v.error().message;
+        return std::move(v).value();
+    }
+
+    // Opening must fail with `code` and leave the file exactly as it was.
+    void expect_open_fails(Errc code, std::string_view pass = "right passphrase")
+    {
+        auto before = read_file(path);
+        auto r = Vault::open(storage, pw(pass));
+        ASSERT_FALSE(r);
+        EXPECT_EQ(r.error().code, code) << r.error().message;
+        EXPECT_EQ(read_file(path), before);
+        EXPECT_FALSE(fs::exists(storage.backup_path())) << "a failed open must not write";
+    }
+
+    TempDir dir;
+    fs::path path = dir / "vault";
+    FileStorage storage{path};
+};
+
+TEST_F(VaultTest, CreateWritesPrivateFileAndDirectory)
+{
+    FileStorage nested(dir / "cfg" / "pitool" / "vault");
+    auto v = Vault::create(nested, pw("pass"), k_fast, sample());
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_EQ(mode_of(nested.path()), 0600u);
+    EXPECT_EQ(mode_of(dir / "cfg"), 0700u);
+    EXPECT_EQ(mode_of(dir / "cfg" / "pitool"), 0700u);
+    EXPECT_FALSE(fs::exists(nested.backup_path())) << "no previous generation yet";
+    auto file = bytes_of(nested.path());
+    EXPECT_EQ(std::string(file.begin(), file.begin() + 8), "PITVAULT");
+    EXPECT_EQ(std::string(file.begin(), file.end()).find("pit-sample-token"), std::string::npos)
+        << "token in clear text";
+    ASSERT_EQ(v->header().recipients.size(), 1u);
+    EXPECT_EQ(v->header().recipients[0].params.opslimit, k_fast.opslimit);
+    EXPECT_EQ(v->header().recipients[0].params.memlimit, k_fast.memlimit);
+}
+
+TEST_F(VaultTest, CreateRefusesToOverwrite)
+{
+    make();
+    auto before = read_file(path);
+    auto again = Vault::create(storage, pw("other"), k_fast, {});
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, Errc::conflict);
+    EXPECT_EQ(read_file(path), before);
+    // Even a file that is not a vault is not overwritten.
+    FileStorage junk(dir / "junk");
+    write_file(junk.path(), "not a vault");
+    auto over = Vault::create(junk, pw("p"), k_fast, {});
+    ASSERT_FALSE(over);
+    EXPECT_EQ(over.error().code, Errc::conflict);
+    EXPECT_EQ(read_file(junk.path()), "not a vault");
+}
+
+TEST_F(VaultTest, CreateRefusesHostileParamsWithoutWriting)
+{
+    auto v = Vault::create(storage, pw("p"), crypto::KdfParams{1, 1ULL << 40}, {});
+    ASSERT_FALSE(v);
+    EXPECT_EQ(v.error().code, Errc::damaged);
+    EXPECT_FALSE(fs::exists(path));
+}
+
+TEST_F(VaultTest, OpenWithRightPassphrase)
+{
+    make();
+    auto v = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(v) << v.error().message;
+    const auto& p = v->payload();
+    ASSERT_EQ(p.integrations.size(), 1u);
+    EXPECT_EQ(p.integrations[0].name, "acme");
+    EXPECT_TRUE(p.integrations[0].token.value.equals(std::string_view("pit-sample-token-0001")));
+    ASSERT_EQ(p.history.size(), 1u);
+    EXPECT_EQ(p.first_broken_event(), -1);
+}
+
+TEST_F(VaultTest, OpenMissingIsNotFound)
+{
+    auto r = Vault::open(storage, pw("x"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::not_found);
+    EXPECT_FALSE(fs::exists(path));
+}
+
+TEST_F(VaultTest, WrongPassphrase)
+{
+    make();
+    expect_open_fails(Errc::wrong_passphrase, "wrong passphrase");
+    expect_open_fails(Errc::wrong_passphrase, "right passphras");
+    expect_open_fails(Errc::wrong_passphrase, "right passphrase ");
+    expect_open_fails(Errc::wrong_passphrase, "");
+}
+
+TEST_F(VaultTest, FlippedBitInCiphertextIsDamaged)
+{
+    make();
+    const auto good = bytes_of(path);
+    const std::size_t hsize = header_size(1);
+    ASSERT_GT(good.size(), hsize + crypto::k_tag_bytes);
+    for (std::size_t i = hsize; i < good.size(); i += 13) {
+        auto bad = good;
+        bad[i] = static_cast<std::uint8_t>(bad[i] ^ 0x40);
+        put_bytes(path, bad);
+        SCOPED_TRACE("byte " + std::to_string(i));
+        expect_open_fails(Errc::damaged);
+    }
+    auto last = good;
+    last.back() = static_cast<std::uint8_t>(last.back() ^ 0x01); // inside the tag
+    put_bytes(path, last);
+    expect_open_fails(Errc::damaged);
+    put_bytes(path, good);
+    EXPECT_TRUE(Vault::open(storage, pw("right passphrase")));
+}
+
+TEST_F(VaultTest, FlippedBitInHeaderIsDamaged)
+{
+    make();
+    const auto good = bytes_of(path);
+    for (std::size_t i : {std::size_t{13}, std::size_t{40}, std::size_t{70}, std::size_t{120},
+                          header_size(1) - 30, header_size(1) - 1}) {
+        auto bad = good;
+        bad[i] = static_cast<std::uint8_t>(bad[i] ^ 0x02);
+        put_bytes(path, bad);
+        SCOPED_TRACE("byte " + std::to_string(i));
+        expect_open_fails(Errc::damaged);
+    }
+}
+
+TEST_F(VaultTest, HeaderIsBoundToPayload)
+{
+    // A header re-encoded with a valid checksum but a different payload nonce
+    // passes parse() and then fails authentication of the payload.
+    make();
+    auto good = bytes_of(path);
+    auto parsed = parse(good);
+    ASSERT_TRUE(parsed);
+    Header h = parsed->header;
+    h.payload_nonce[0] = static_cast<std::uint8_t>(h.payload_nonce[0] ^ 1);
+    auto forged = encode_header(h);
+    forged.insert(forged.end(), parsed->ciphertext.begin(), parsed->ciphertext.end());
+    ASSERT_TRUE(parse(forged));
+    put_bytes(path, forged);
+    expect_open_fails(Errc::damaged);
+}
+
+TEST_F(VaultTest, TruncatedFileIsDamaged)
+{
+    make();
+    const auto good = bytes_of(path);
+    for (std::size_t len : {std::size_t{0}, std::size_t{5}, std::size_t{8}, std::size_t{20}, header_size(1) - 1,
+                            header_size(1), header_size(1) + 10, good.size() - 1}) {
+        put_bytes(path, std::vector<std::uint8_t>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(len)));
+        SCOPED_TRACE("length " + std::to_string(len));
+        expect_open_fails(Errc::damaged);
+    }
+}
+
+TEST_F(VaultTest, NotAVaultIsDamaged)
+{
+    write_file(path, "{\"schema\":1,\"integrations\":[],\"history\":[]}");
+    expect_open_fails(Errc::damaged);
+    auto r = Vault::open(storage, pw("p"));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("not a pitool vault"), std::string::npos) << r.error().message;
+}
+
+TEST_F(VaultTest, GroupReadableVaultIsRefused)
+{
+    make();
+    ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+    auto r = Vault::open(storage, pw("right passphrase"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::io);
+}
+
+TEST_F(VaultTest, SaveKeepsPreviousGenerationAsBackup)
+{
+    auto v = make();
+    const auto gen1 = read_file(path);
+    v.payload().integrations[0].description = "second generation";
+    ASSERT_TRUE(v.save());
+    const auto gen2 = read_file(path);
+    EXPECT_NE(gen2, gen1);
+    EXPECT_EQ(read_file(storage.backup_path()), gen1);
+    EXPECT_EQ(mode_of(storage.backup_path()), 0600u);
+
+    v.payload().integrations[0].description = "third";
+    ASSERT_TRUE(v.save());
+    EXPECT_EQ(read_file(storage.backup_path()), gen2);
+
+    auto bak = bytes_of(storage.backup_path());
+    auto old = decrypt_image(bak, pw("right passphrase"));
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_EQ(old->integrations[0].description, "second generation");
+    auto now = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(now);
+    EXPECT_EQ(now->payload().integrations[0].description, "third");
+
+    std::set<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir.path())) names.insert(e.path().filename().string());
+    EXPECT_EQ(names, (std::set<std::string>{"vault", "vault.bak"})) << "no temp files left behind";
+}
+
+TEST_F(VaultTest, SaveUsesAFreshNonceEachTime)
+{
+    auto v = make();
+    auto n1 = v.header().payload_nonce;
+    const auto a = read_file(path);
+    ASSERT_TRUE(v.save());
+    EXPECT_NE(v.header().payload_nonce, n1);
+    EXPECT_NE(read_file(path), a) << "same payload, but a new nonce";
+}
+
+TEST_F(VaultTest, ChangePassphrase)
+{
+    auto v = make();
+    const auto key_wrap_before = v.header().recipients[0].wrapped_key;
+    const crypto::KdfParams other{2, 16384};
+    ASSERT_TRUE(v.change_passphrase(pw("new passphrase"), other));
+    EXPECT_NE(v.header().recipients[0].wrapped_key, key_wrap_before);
+
+    auto old = Vault::open(storage, pw("right passphrase"));
+    ASSERT_FALSE(old);
+    EXPECT_EQ(old.error().code, Errc::wrong_passphrase);
+
+    auto fresh = Vault::open(storage, pw("new passphrase"));
+    ASSERT_TRUE(fresh) << fresh.error().message;
+    ASSERT_EQ(fresh->payload().integrations.size(), 1u);
+    EXPECT_TRUE(fresh->payload().integrations[0].token.value.equals(std::string_view("pit-sample-token-0001")));
+    EXPECT_EQ(fresh->payload().history.size(), 1u);
+    EXPECT_EQ(fresh->header().recipients[0].params.opslimit, 2u);
+    EXPECT_EQ(fresh->header().recipients[0].params.memlimit, 16384u);
+
+    // The backup is the generation under the old passphrase.
+    auto bak = decrypt_image(bytes_of(storage.backup_path()), pw("right passphrase"));
+    EXPECT_TRUE(bak);
+}
+
+TEST_F(VaultTest, ChangePassphraseRefusesHostileParams)
+{
+    auto v = make();
+    const auto before = read_file(path);
+    auto st = v.change_passphrase(pw("new"), crypto::KdfParams{1, 1ULL << 40});
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Errc::damaged);
+    EXPECT_EQ(read_file(path), before);
+    EXPECT_TRUE(Vault::open(storage, pw("right passphrase")));
+}
+
+TEST_F(VaultTest, OpenWithKnownReusesTheKey)
+{
+    // Intended fast path: a caller opens once (KDF) without the lock, then
+    // again under the lock passing the first Vault as `known`. When the
+    // recipients are byte-identical the data key is reused and the passphrase
+    // is NOT checked again; it was checked by the first open.
+    make();
+    auto first = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(first);
+    auto second = Vault::open(storage, pw("WRONG"), &first.value());
+    ASSERT_TRUE(second) << second.error().message;
+    EXPECT_EQ(second->payload().integrations[0].name, "acme");
+    // A save in between (new payload nonce, same recipients) still reuses it.
+    second->payload().integrations[0].description = "edited";
+    ASSERT_TRUE(second->save());
+    auto third = Vault::open(storage, pw("WRONG"), &first.value());
+    ASSERT_TRUE(third) << third.error().message;
+    EXPECT_EQ(third->payload().integrations[0].description, "edited");
+}
+
+TEST_F(VaultTest, OpenWithKnownAfterPassphraseChangeDoesNotReuse)
+{
+    make();
+    auto first = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(first);
+    {
+        auto writer = Vault::open(storage, pw("right passphrase"));
+        ASSERT_TRUE(writer);
+        ASSERT_TRUE(writer->change_passphrase(pw("new passphrase"), k_fast));
+    }
+    auto stale = Vault::open(storage, pw("right passphrase"), &first.value());
+    ASSERT_FALSE(stale);
+    EXPECT_EQ(stale.error().code, Errc::wrong_passphrase);
+    auto ok = Vault::open(storage, pw("new passphrase"), &first.value());
+    EXPECT_TRUE(ok) << ok.error().message;
+}
+
+TEST_F(VaultTest, OpenWithKnownOfAnotherVaultDoesNotReuse)
+{
+    FileStorage other_storage(dir / "other");
+    auto other = Vault::create(other_storage, pw("right passphrase"), k_fast, sample());
+    ASSERT_TRUE(other);
+    make();
+    auto r = Vault::open(storage, pw("WRONG"), &other.value());
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::wrong_passphrase);
+}
+
+TEST_F(VaultTest, DecryptImage)
+{
+    make();
+    auto image = bytes_of(path);
+    auto p = decrypt_image(image, pw("right passphrase"));
+    ASSERT_TRUE(p) << p.error().message;
+    EXPECT_EQ(p->integrations.at(0).name, "acme");
+    auto wrong = decrypt_image(image, pw("nope"));
+    ASSERT_FALSE(wrong);
+    EXPECT_EQ(wrong.error().code, Errc::wrong_passphrase);
+    image[header_size(1) + 5] = static_cast<std::uint8_t>(image[header_size(1) + 5] ^ 0x01);
+    auto damaged = decrypt_image(image, pw("right passphrase"));
+    ASSERT_FALSE(damaged);
+    EXPECT_EQ(damaged.error().code, Errc::damaged);
+    auto empty = decrypt_image({}, pw("right passphrase"));
+    ASSERT_FALSE(empty);
+    EXPECT_EQ(empty.error().code, Errc::damaged);
+}
+
+TEST_F(VaultTest, EmptyPayloadRoundTrips)
+{
+    make(core::Payload{});
+    auto v = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(v);
+    EXPECT_TRUE(v->payload().integrations.empty());
+    EXPECT_TRUE(v->payload().history.empty());
+}
+
+TEST_F(VaultTest, StorageLockAndPaths)
+{
+    EXPECT_EQ(storage.backup_path(), dir / "vault.bak");
+    EXPECT_EQ(storage.lock_path(), dir / "vault.lock");
+    EXPECT_EQ(storage.describe(), path.string());
+    auto lock = storage.lock(100ms);
+    ASSERT_TRUE(lock) << lock.error().message;
+    EXPECT_NE(lock.value(), nullptr);
+    EXPECT_TRUE(fs::exists(storage.lock_path()));
+    auto v = Vault::create(storage, pw("p"), k_fast, sample()); // the normal way: under the lock
+    EXPECT_TRUE(v);
+}
+
+} // namespace
+} // namespace pitool::vault
