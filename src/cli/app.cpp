@@ -72,8 +72,8 @@ int report(Context& ctx, const Error& e)
 {
     auto code = exit_code_for(e.code);
     if (!e.message.empty()) ctx.err << "pitool: error: " << one_line(e.message) << '\n';
-    if (ctx.opts.json && e.code != Errc::findings)
-        print_json(ctx.out, {{"error", {{"code", static_cast<int>(code)},
+    if (ctx.opts.json && !ctx.json_written)
+        print_json(ctx, {{"error", {{"code", static_cast<int>(code)},
                                         {"kind", errc_name(e.code)},
                                         {"message", one_line(e.message)}}}});
     ctx.out.flush();
@@ -119,6 +119,9 @@ int run_in(Context& ctx, int argc, const char* const* argv)
     } catch (const CLI::ParseError& e) {
         return report(ctx, make_error(Errc::usage, std::string(e.what()) + " (see pitool --help)"));
     }
+    for (const char* flag : {"--vault", "--passphrase-file", "--cacert"})
+        if (app[flag]->count() > 0 && app[flag]->as<std::string>().empty())
+            return report(ctx, make_error(Errc::usage, std::string(flag) + " needs a non-empty value"));
     configure_logging(ctx);
 
     try {
@@ -146,7 +149,7 @@ int run(int argc, char** argv)
     core::SystemClock clock;
     TtyPrompt prompt;
     ProcessEnvironment env;
-    Context ctx{std::cout, std::cerr, std::cin, clock, prompt, env, current_actor(), {}, {}};
+    Context ctx{std::cout, std::cerr, std::cin, clock, prompt, env, current_actor(), {}, false, {}};
     return run_in(ctx, argc, argv);
 }
 

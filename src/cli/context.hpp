@@ -57,6 +57,8 @@ struct Context {
     const Environment& env;
     std::string actor; ///< user@host, recorded in history events
     GlobalOptions opts;
+    /// Set once a JSON result document has been written to `out`.
+    bool json_written = false;
     /// Makes the HTTP client; only network commands call it. Empty: libcurl.
     std::function<std::unique_ptr<http::Client>(const http::ClientOptions&)> http_factory;
 };

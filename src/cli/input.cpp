@@ -48,7 +48,8 @@ Result<Secret> read_secret_file(const std::string& path, std::string_view what)
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         int err = errno;
-        return make_error(err == ENOENT ? Errc::not_found : Errc::io,
+        // A missing input file is a usage problem (exit 2); 3 is for vaults and integrations.
+        return make_error(err == ENOENT ? Errc::usage : Errc::io,
                           "cannot open " + std::string(what) + " file " + path + ": " + util::errno_text(err));
     }
     struct stat st {};

@@ -37,7 +37,7 @@ Result<std::unique_ptr<http::Client>> make_client(Context& ctx)
     if (o.ca_bundle.empty())
         if (const char* c = ctx.env.get("PITOOL_CA_BUNDLE"); c != nullptr) o.ca_bundle = c;
     if (!o.ca_bundle.empty() && ::access(o.ca_bundle.c_str(), R_OK) != 0)
-        return make_error(Errc::not_found, "cannot read CA bundle " + o.ca_bundle);
+        return make_error(Errc::usage, "cannot read CA bundle " + o.ca_bundle);
     o.total_timeout = http_timeout(ctx);
     o.connect_timeout = std::min(o.total_timeout, std::chrono::milliseconds(10'000));
     o.user_agent = "pitool/" PITOOL_VERSION;

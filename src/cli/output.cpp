@@ -137,9 +137,10 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
     }
 }
 
-void print_json(std::ostream& out, const nlohmann::json& j)
+void print_json(Context& ctx, const nlohmann::json& j)
 {
-    out << j.dump() << '\n';
+    ctx.out << j.dump() << '\n';
+    ctx.json_written = true;
 }
 
 } // namespace pitool::cli

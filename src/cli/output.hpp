@@ -2,6 +2,7 @@
 // Rendering for humans and for --json. Nothing here ever prints a secret:
 // the views are built from names, times and fingerprints only.
 
+#include "cli/context.hpp"
 #include "pitool/core/lifecycle.hpp"
 #include "pitool/core/model.hpp"
 
@@ -24,8 +25,9 @@ void print_integration(std::ostream& out, const core::Integration& in, Timestamp
 /// Prints rows as left-aligned columns (the last column is not padded).
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
 
-/// Prints a JSON document on one line followed by a newline.
-void print_json(std::ostream& out, const nlohmann::json& j);
+/// Prints the command's JSON result on one line and remembers that it did,
+/// so an error after it does not add a second document.
+void print_json(Context& ctx, const nlohmann::json& j);
 
 /// "3 days", "1 day", "in 6 days".
 [[nodiscard]] std::string days_text(long long n);

@@ -28,7 +28,7 @@ Status run_audit(Context& ctx, const core::Policy& policy)
     if (ctx.opts.json) {
         auto arr = nlohmann::json::array();
         for (const auto& f : findings) arr.push_back(finding_json(f));
-        print_json(ctx.out, {{"findings", arr},
+        print_json(ctx, {{"findings", arr},
                              {"policy", {{"max_age_days", policy.max_age_days}, {"warn_days", policy.warn_days}}},
                              {"checked_at", format_rfc3339(now)}});
     } else {

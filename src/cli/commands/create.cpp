@@ -106,7 +106,7 @@ Status run_create(Context& ctx, const CreateOptions& o)
     vault::Vault& v = *saved.value();
     const auto* in = v.payload().find(o.name);
     if (ctx.opts.json) {
-        print_json(ctx.out, integration_json(*in, ctx.clock.now()));
+        print_json(ctx, integration_json(*in, ctx.clock.now()));
     } else {
         ctx.out << "Stored " << in->name << " (" << core::to_string(in->provider) << " "
                 << core::to_string(in->kind) << "), token " << fp << "\n";

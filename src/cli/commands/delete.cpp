@@ -33,7 +33,7 @@ Status run_delete(Context& ctx, const DeleteOptions& o)
     });
     if (!saved) return std::move(saved).error();
     if (ctx.opts.json)
-        print_json(ctx.out, {{"deleted", o.name}, {"fingerprint", fp}});
+        print_json(ctx, {{"deleted", o.name}, {"fingerprint", fp}});
     else
         ctx.out << "Deleted " << o.name << " (token " << fp << ")\n";
     return {};

@@ -164,7 +164,7 @@ Status run_exchange(Context& ctx, const ExchangeOptions& o)
     if (!saved) return std::move(saved).error();
     const auto* in = saved.value()->payload().find(o.name);
     if (ctx.opts.json) {
-        print_json(ctx.out, integration_json(*in, ctx.clock.now()));
+        print_json(ctx, integration_json(*in, ctx.clock.now()));
     } else {
         ctx.out << "Stored " << in->name << " (" << core::to_string(in->provider) << " " << core::to_string(in->kind)
                 << (in->account_id.empty() ? "" : ", " + in->account_id) << "), token " << in->token.fingerprint;

@@ -31,7 +31,7 @@ Status run_history(Context& ctx, const HistoryOptions& o)
         auto arr = nlohmann::json::array();
         for (const auto& e : p.history)
             if (keep(e)) arr.push_back(event_json(e));
-        print_json(ctx.out, {{"events", arr}, {"chain_intact", p.first_broken_event() < 0}});
+        print_json(ctx, {{"events", arr}, {"chain_intact", p.first_broken_event() < 0}});
         return {};
     }
     std::vector<std::vector<std::string>> rows{{"WHEN", "ACTION", "NAME", "TOKEN", "BY", "DETAIL"}};

@@ -25,7 +25,7 @@ Status run_init(Context& ctx, const InitOptions& o)
         if (existing) return make_error(Errc::conflict, "a vault already exists at " + s.storage().describe());
         return std::move(existing).error();
     }
-    auto pass = read_new_passphrase(ctx, ctx.opts.passphrase_file, "PITOOL_PASSPHRASE", true);
+    auto pass = read_new_passphrase(ctx, "", nullptr, true);
     if (!pass) return std::move(pass).error();
     auto lock = s.storage().lock(lock_timeout(ctx));
     if (!lock) return std::move(lock).error();
@@ -35,7 +35,7 @@ Status run_init(Context& ctx, const InitOptions& o)
                                   std::move(initial));
     if (!v) return std::move(v).error();
     if (ctx.opts.json)
-        print_json(ctx.out, {{"vault", s.storage().describe()}, {"kdf", o.kdf}, {"format_version", 1}});
+        print_json(ctx, {{"vault", s.storage().describe()}, {"kdf", o.kdf}, {"format_version", 1}});
     else
         ctx.out << "Created vault " << s.storage().describe() << " (Argon2id " << o.kdf << ")\n";
     return {};

@@ -41,7 +41,7 @@ Status run_list(Context& ctx, const ListOptions& o)
         auto arr = nlohmann::json::array();
         for (const auto& in : v.payload().integrations)
             if (keep(in)) arr.push_back(integration_json(in, now));
-        print_json(ctx.out, arr);
+        print_json(ctx, arr);
         return {};
     }
     std::vector<std::vector<std::string>> rows{{"NAME", "PROVIDER", "KIND", "ACCOUNT", "TOKEN", "AGE", "ROTATION"}};

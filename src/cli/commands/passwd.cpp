@@ -44,7 +44,7 @@ Status run_passwd(Context& ctx, const PasswdOptions& o)
                  "passphrase changed" + (o.kdf.empty() ? std::string() : "; kdf " + o.kdf));
     PITOOL_TRY(v->change_passphrase(fresh.value(), kdf));
     if (ctx.opts.json)
-        print_json(ctx.out, {{"vault", s.storage().describe()}, {"passphrase_changed", true}});
+        print_json(ctx, {{"vault", s.storage().describe()}, {"passphrase_changed", true}});
     else
         ctx.out << "Changed the passphrase of " << s.storage().describe() << "\n";
     return {};

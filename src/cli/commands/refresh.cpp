@@ -27,7 +27,7 @@ Status run_refresh(Context& ctx, const RefreshOptions& o)
         if (!opened) return std::move(opened).error();
         auto j = integration_json(*opened.value()->payload().find(o.name), ctx.clock.now());
         j["refreshed"] = r->refreshed;
-        print_json(ctx.out, j);
+        print_json(ctx, j);
     } else if (r->refreshed) {
         ctx.out << "Refreshed " << o.name << ": access token " << r->fingerprint << " valid until "
                 << format_rfc3339(r->expires_at) << "\n";

@@ -59,7 +59,6 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
         if (!in) return std::move(in).error();
         if (in.value()->kind == core::Kind::oauth)
             return make_error(Errc::usage, "'" + o.name + "' is an OAuth token set: use refresh, not rotate");
-        warn_token_shape(in.value()->kind, token.value());
         auto fresh = core::make_token(std::move(token).value(), now);
         std::string old_fp = in.value()->token.fingerprint;
         std::string new_fp = fresh.fingerprint;
@@ -77,8 +76,9 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
     if (!saved) return std::move(saved).error();
     vault::Vault& v = *saved.value();
     const auto* in = v.payload().find(o.name);
+    warn_token_shape(in->kind, in->token.value);
     if (ctx.opts.json) {
-        print_json(ctx.out, integration_json(*in, now));
+        print_json(ctx, integration_json(*in, now));
     } else if (o.now) {
         ctx.out << "Rotated " << o.name << ": new token " << in->token.fingerprint
                 << "; the old token is expired now\n";

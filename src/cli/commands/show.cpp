@@ -22,7 +22,7 @@ Status run_show(Context& ctx, const ShowOptions& o)
     auto in = find_integration(std::as_const(v.payload()), o.name);
     if (!in) return std::move(in).error();
     if (ctx.opts.json)
-        print_json(ctx.out, integration_json(*in.value(), ctx.clock.now()));
+        print_json(ctx, integration_json(*in.value(), ctx.clock.now()));
     else
         print_integration(ctx.out, *in.value(), ctx.clock.now());
     return {};

@@ -94,8 +94,9 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
     const auto& out = outcome.value();
     if (!out.rate_limit.describe().empty()) spdlog::debug("{}", out.rate_limit.describe());
 
-    if (!o.old) {
-        // Record when this token last worked (or failed), if it is still current.
+    bool judged = o.path.empty() || out.ok || providers::errc_for(out.failure) == Errc::rejected;
+    if (!o.old && judged) {
+        // Record when this token last worked (or was refused), if it is still current.
         core::LastCheck check{ctx.clock.now(), static_cast<int>(out.status), out.ok, out.summary};
         auto saved = s.mutate_if([&](vault::Vault& v) -> Result<bool> {
             auto* cur = v.payload().find(o.name);
@@ -107,7 +108,7 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
     }
 
     if (ctx.opts.json) {
-        print_json(ctx.out, {{"name", o.name},
+        print_json(ctx, {{"name", o.name},
                              {"token", o.old ? "old" : "current"},
                              {"fingerprint", fp},
                              {"method", http::method_name(spec.method)},

@@ -47,7 +47,7 @@ Status run_window(Context& ctx, const WindowOptions& o, WindowAction action)
     if (!saved) return std::move(saved).error();
     vault::Vault& v = *saved.value();
     if (ctx.opts.json) {
-        print_json(ctx.out, integration_json(*v.payload().find(o.name), now));
+        print_json(ctx, integration_json(*v.payload().find(o.name), now));
     } else if (action == WindowAction::cancel) {
         ctx.out << "Cancelled rotation of " << o.name << ": token " << kept << " is current again; token "
                 << dropped << " discarded\n";
