@@ -21,5 +21,6 @@ Handler setup_passwd(CLI::App& sub);
 Handler setup_exchange_code(CLI::App& sub);
 Handler setup_refresh(CLI::App& sub);
 Handler setup_test_call(CLI::App& sub);
+Handler setup_verify(CLI::App& sub);
 
 } // namespace pitool::cli::commands

@@ -22,6 +22,7 @@ std::span<const CommandSpec> all_commands()
         {"history", "Show the vault's change history", setup_history},
         {"delete", "Remove a credential", setup_delete},
         {"passwd", "Change the vault passphrase", setup_passwd},
+        {"verify", "Check the vault's integrity, history chain, permissions and backup", setup_verify},
     };
     return k_commands;
 }

@@ -1,0 +1,169 @@
+// verify: is the vault intact, its history unbroken, its files private, and
+// its backup usable? A report, and exit 6 when anything is damaged.
+#include "cli/commands/commands.hpp"
+#include "cli/output.hpp"
+#include "cli/session.hpp"
+#include "pitool/core/lifecycle.hpp"
+#include "pitool/util/fs.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <ostream>
+#include <set>
+
+namespace pitool::cli::commands {
+namespace {
+
+enum class Level { ok, warn, fail };
+
+struct Check {
+    std::string name;
+    Level level = Level::ok;
+    std::string detail;
+};
+
+std::string_view level_name(Level l)
+{
+    return l == Level::ok ? "ok" : l == Level::warn ? "warn" : "fail";
+}
+
+std::string plural(std::size_t n, const char* noun)
+{
+    return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
+std::string mode_text(mode_t m)
+{
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+    return buf;
+}
+
+Check check_private(const std::string& what, const std::filesystem::path& p, bool dir, bool required)
+{
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0) {
+        if (!required) return {what, Level::warn, p.string() + " does not exist"};
+        return {what, Level::fail, p.string() + ": " + util::errno_text(errno)};
+    }
+    if (S_ISLNK(st.st_mode)) return {what, Level::fail, p.string() + " is a symbolic link"};
+    if (dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+        return {what, Level::fail, p.string() + (dir ? " is not a directory" : " is not a regular file")};
+    if (st.st_uid != ::geteuid()) return {what, Level::fail, p.string() + " is owned by another user"};
+    if ((st.st_mode & 077) != 0)
+        return {what, Level::fail, p.string() + " is accessible by group or others (mode " + mode_text(st.st_mode) + ")"};
+    return {what, Level::ok, p.string() + " mode " + mode_text(st.st_mode)};
+}
+
+void check_payload(const core::Payload& p, std::vector<Check>& out)
+{
+    long broken = p.first_broken_event();
+    if (broken >= 0)
+        out.push_back({"history chain", Level::fail,
+                       "event " + std::to_string(broken + 1) + " of " + std::to_string(p.history.size()) +
+                           " does not chain to the one before it (edited, removed or reordered)"});
+    else
+        out.push_back({"history chain", Level::ok, plural(p.history.size(), "event") + ", chain intact"});
+
+    std::set<std::string> names;
+    std::vector<std::string> problems;
+    for (const auto& in : p.integrations) {
+        if (!core::validate_name(in.name)) problems.push_back("invalid name '" + in.name + "'");
+        if (!names.insert(in.name).second) problems.push_back("duplicate name '" + in.name + "'");
+        if (in.rotation && in.rotation->old_expires_at != in.rotation->started_at + core::k_rotation_window)
+            problems.push_back(in.name + ": rotation window is not 7 days");
+        if (in.kind == core::Kind::oauth && !in.oauth) problems.push_back(in.name + ": oauth without session data");
+    }
+    if (problems.empty())
+        out.push_back({"integrations", Level::ok, plural(p.integrations.size(), "integration") + " consistent"});
+    for (const auto& pr : problems) out.push_back({"integrations", Level::fail, pr});
+}
+
+Status run_verify(Context& ctx)
+{
+    Session s(ctx);
+    const auto& path = s.storage().path();
+    auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    std::vector<Check> checks;
+    checks.push_back(check_private("vault directory", dir, true, true));
+    checks.push_back(check_private("vault file", path, false, true));
+    if (std::filesystem::exists(s.storage().lock_path()))
+        checks.push_back(check_private("lock file", s.storage().lock_path(), false, true));
+
+    if (checks[1].level == Level::ok) {
+        auto v = s.open();
+        if (!v) {
+            if (v.error().code == Errc::wrong_passphrase || v.error().code == Errc::usage) return std::move(v).error();
+            checks.push_back({"vault contents", Level::fail, v.error().message});
+        } else {
+            const auto& h = v.value()->header();
+            auto level = crypto::level_of(h.recipients.front().params);
+            checks.push_back({"vault contents", Level::ok,
+                              "format v" + std::to_string(h.version) + ", Argon2id " +
+                                  (level ? std::string(crypto::to_string(*level)) : std::string("custom")) +
+                                  ", payload authenticated"});
+            check_payload(v.value()->payload(), checks);
+        }
+    }
+
+    auto bak = s.storage().backup_path();
+    if (std::filesystem::exists(std::filesystem::symlink_status(bak))) {
+        auto c = check_private("backup file", bak, false, true);
+        checks.push_back(c);
+        if (c.level == Level::ok) {
+            auto pass = s.passphrase();
+            if (!pass) return std::move(pass).error();
+            auto bytes = util::read_private_file(bak, vault::header_size(vault::k_max_recipients) + vault::k_max_payload_bytes);
+            if (!bytes) {
+                checks.push_back({"backup contents", Level::fail, bytes.error().message});
+            } else if (auto img = vault::decrypt_image(bytes.value(), *pass.value()); img) {
+                checks.push_back({"backup contents", Level::ok,
+                                  "previous generation opens (" + plural(img->integrations.size(), "integration") + ", " +
+                                      plural(img->history.size(), "event") + ")"});
+            } else if (img.error().code == Errc::wrong_passphrase) {
+                checks.push_back({"backup contents", Level::warn,
+                                  "sealed with an earlier passphrase (the last change was passwd)"});
+            } else {
+                checks.push_back({"backup contents", Level::fail, img.error().message});
+            }
+        }
+    } else {
+        checks.push_back({"backup file", Level::warn, "no backup yet (made by the first write after init)"});
+    }
+
+    int strays = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+        if (e.path().filename().string().rfind("." + path.filename().string() + ".tmp.", 0) == 0) ++strays;
+    if (strays > 0)
+        checks.push_back({"temporary files", Level::warn,
+                          std::to_string(strays) + " leftover temporary file(s) from an interrupted write"});
+
+    bool damaged = false;
+    for (const auto& c : checks) damaged = damaged || c.level == Level::fail;
+    if (ctx.opts.json) {
+        auto arr = nlohmann::json::array();
+        for (const auto& c : checks)
+            arr.push_back({{"check", c.name}, {"status", level_name(c.level)}, {"detail", c.detail}});
+        print_json(ctx, {{"vault", path.string()}, {"ok", !damaged}, {"checks", arr}});
+    } else {
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& c : checks) rows.push_back({std::string(level_name(c.level)), c.name, c.detail});
+        print_table(ctx.out, rows);
+    }
+    if (damaged) return make_error(Errc::damaged, "the vault failed verification (see the report)");
+    return {};
+}
+
+} // namespace
+
+Handler setup_verify(CLI::App&)
+{
+    return [](Context& ctx) { return run_verify(ctx); };
+}
+
+} // namespace pitool::cli::commands
