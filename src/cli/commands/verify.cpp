@@ -88,6 +88,9 @@ Status run_verify(Context& ctx)
     Session s(ctx);
     const auto& path = s.storage().path();
     auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    std::error_code missing;
+    if (!std::filesystem::exists(std::filesystem::symlink_status(path, missing)))
+        return make_error(Errc::not_found, "no vault at " + path.string() + " (run: pitool init)");
     std::vector<Check> checks;
     checks.push_back(check_private("vault directory", dir, true, true));
     checks.push_back(check_private("vault file", path, false, true));
