@@ -1,0 +1,84 @@
+// pitool verify: integrity, permissions and backup checks, through the binary.
+#include "cli_fixture.hpp"
+
+#include <sys/stat.h>
+
+namespace pitool::test {
+namespace {
+
+class Verify : public CliTest {};
+
+const nlohmann::json* find_check(const nlohmann::json& report, const std::string& name)
+{
+    for (const auto& c : report.at("checks"))
+        if (c.at("check") == name) return &c;
+    return nullptr;
+}
+
+TEST_F(Verify, HealthyVaultPassesEveryCheck)
+{
+    init_vault();
+    create_pit("acme", k_token);
+    rotate("acme", k_token2);
+    auto report = ok_json({"verify", "--json"});
+    EXPECT_EQ(report.at("ok"), true);
+    for (const char* name : {"vault directory", "vault file", "vault contents", "history chain", "integrations",
+                             "backup file", "backup contents"}) {
+        const auto* c = find_check(report, name);
+        ASSERT_NE(c, nullptr) << name;
+        EXPECT_EQ(c->at("status"), "ok") << name << ": " << c->dump();
+    }
+    EXPECT_NE(find_check(report, "history chain")->at("detail").get<std::string>().find("3 events"),
+              std::string::npos);
+}
+
+TEST_F(Verify, FlippedPayloadBitIsDamageAndBackupStillOpens)
+{
+    init_vault();
+    create_pit("acme", k_token);
+    auto bytes = vault_bytes();
+    bytes[bytes.size() - 7] = static_cast<char>(bytes[bytes.size() - 7] ^ 0x04);
+    write_file(m_vault, bytes);
+    auto r = pitool({"verify", "--json"});
+    ASSERT_EQ(r.exit_code, 6) << describe(r);
+    auto report = nlohmann::json::parse(r.out);
+    EXPECT_EQ(report.at("ok"), false);
+    EXPECT_EQ(find_check(report, "vault contents")->at("status"), "fail");
+    EXPECT_EQ(find_check(report, "backup contents")->at("status"), "ok");
+    EXPECT_TRUE(one_line(r.err)) << r.err;
+    EXPECT_EQ(vault_bytes(), bytes) << "verify must not write";
+}
+
+TEST_F(Verify, WorldReadableBackupFails)
+{
+    init_vault();
+    create_pit("acme", k_token);
+    ASSERT_EQ(::chmod((m_vault.string() + ".bak").c_str(), 0644), 0);
+    auto r = pitool({"verify"});
+    EXPECT_EQ(r.exit_code, 6) << describe(r);
+    EXPECT_NE(r.out.find("accessible by group or others"), std::string::npos) << r.out;
+}
+
+TEST_F(Verify, WrongPassphraseIsFiveAndMissingVaultIsThree)
+{
+    init_vault();
+    auto wrong = pitool({"verify"}, {.env = {{"PITOOL_PASSPHRASE", "not-the-passphrase"}}});
+    EXPECT_EQ(wrong.exit_code, 5) << describe(wrong);
+    std::filesystem::remove(m_vault);
+    auto missing = pitool({"verify"});
+    EXPECT_EQ(missing.exit_code, 3) << describe(missing);
+}
+
+TEST_F(Verify, LeftoverTempFileIsReportedAsWarning)
+{
+    init_vault();
+    write_file(m_dir / ".vault.tmp.abc123", "partial");
+    auto report = ok_json({"verify", "--json"});
+    const auto* c = find_check(report, "temporary files");
+    ASSERT_NE(c, nullptr) << report.dump();
+    EXPECT_EQ(c->at("status"), "warn");
+    EXPECT_EQ(report.at("ok"), true);
+}
+
+} // namespace
+} // namespace pitool::test
