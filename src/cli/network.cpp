@@ -109,4 +109,26 @@ Result<const core::Integration*> refresh_expiring(Session& s, const std::string&
     return find_integration(std::as_const(opened.value()->payload()), name);
 }
 
+Result<TokenChoice> choose_token(Session& s, const std::string& name, bool old)
+{
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    auto found = find_integration(std::as_const(opened.value()->payload()), name);
+    if (!found) return std::move(found).error();
+    const core::Integration* in = found.value();
+    auto now = s.ctx().clock.now();
+    if (old) {
+        if (!core::window_open(*in, now))
+            return make_error(Errc::conflict, "no rotation window is open for '" + name + "': there is no old token");
+        return TokenChoice{in, &in->rotation->old};
+    }
+    if (needs_refresh(*in, now)) {
+        // The refresh replaces the session's vault: take pointers afresh.
+        auto refreshed = refresh_expiring(s, name);
+        if (!refreshed) return std::move(refreshed).error();
+        in = refreshed.value();
+    }
+    return TokenChoice{in, &in->token};
+}
+
 } // namespace pitool::cli

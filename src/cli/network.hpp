@@ -36,6 +36,16 @@ struct RefreshResult {
 /// returns the integration as stored afterwards (owned by the session).
 [[nodiscard]] Result<const core::Integration*> refresh_expiring(Session& s, const std::string& name);
 
+/// The token `get` and `exec` hand out.
+struct TokenChoice {
+    const core::Integration* integration = nullptr; ///< owned by the session
+    const core::Token* token = nullptr;             ///< secret inside
+};
+/// The current token of `name` (an OAuth access token about to expire is
+/// refreshed first), or with `old` the previous one while its window is
+/// open (Errc::conflict otherwise).
+[[nodiscard]] Result<TokenChoice> choose_token(Session& s, const std::string& name, bool old);
+
 /// How long another writer may have to wait while we hold the lock over a request.
 [[nodiscard]] std::chrono::milliseconds network_lock_wait(const Context& ctx);
 

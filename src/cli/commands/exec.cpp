@@ -52,25 +52,9 @@ Status run_exec(Context& ctx, const ExecOptions& o)
     if (!valid_env_name(o.env_var)) return make_error(Errc::usage, "--env must be a variable name like PITOOL_TOKEN");
     if (o.command.empty()) return make_error(Errc::usage, "no command given: pitool exec NAME -- COMMAND [ARGS...]");
     Session s(ctx);
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    vault::Vault& v = *opened.value();
-    auto in = find_integration(std::as_const(v.payload()), o.name);
-    if (!in) return std::move(in).error();
-    const auto& i = *in.value();
-    auto now = ctx.clock.now();
-    const core::Integration* current = &i;
-    if (!o.old && needs_refresh(i, now)) {
-        auto refreshed = refresh_expiring(s, o.name);
-        if (!refreshed) return std::move(refreshed).error();
-        current = refreshed.value();
-    }
-    const core::Token* token = &current->token;
-    if (o.old) {
-        if (!core::window_open(i, now))
-            return make_error(Errc::conflict, "no rotation window is open for '" + o.name + "': there is no old token");
-        token = &i.rotation->old;
-    }
+    auto chosen = choose_token(s, o.name, o.old);
+    if (!chosen) return std::move(chosen).error();
+    const core::Token* token = chosen->token;
     // VAR=token lives in guarded memory until exec replaces this process.
     Secret entry(o.env_var.size() + 1 + token->value.size() + 1);
     std::memcpy(entry.data(), o.env_var.data(), o.env_var.size());

@@ -32,28 +32,12 @@ Status run_get(Context& ctx, const GetOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    vault::Vault& v = *opened.value();
-    auto in = find_integration(std::as_const(v.payload()), o.name);
-    if (!in) return std::move(in).error();
-    const auto& i = *in.value();
-    auto now = ctx.clock.now();
-    const core::Integration* current = &i;
-    if (!o.old && needs_refresh(i, now)) {
-        auto refreshed = refresh_expiring(s, o.name);
-        if (!refreshed) return std::move(refreshed).error();
-        current = refreshed.value();
-    }
-    const core::Token* token = &current->token;
-    if (o.old) {
-        if (!core::window_open(i, now))
-            return make_error(Errc::conflict, "no rotation window is open for '" + o.name + "': there is no old token");
-        token = &i.rotation->old;
-    }
+    auto chosen = choose_token(s, o.name, o.old);
+    if (!chosen) return std::move(chosen).error();
+    const core::Token* token = chosen->token;
     if (ctx.opts.json) {
         ctx.out << "{\"name\":";
-        write_json_string(ctx.out, i.name);
+        write_json_string(ctx.out, o.name);
         ctx.out << ",\"fingerprint\":";
         write_json_string(ctx.out, token->fingerprint);
         ctx.out << ",\"token\":";
