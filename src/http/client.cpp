@@ -225,6 +225,12 @@ parse_retry_after(std::string_view value, std::chrono::system_clock::time_point 
     const std::string date(value); // curl_getdate needs a NUL-terminated string
     const std::time_t when = curl_getdate(date.c_str(), nullptr);
     if (when == -1) return std::nullopt;
+    // Compare in seconds first: from_time_t() of a far date (year 9999, or
+    // before 1678) overflows the clock's nanosecond count.
+    constexpr std::time_t k_day_s = 86'400;
+    const std::time_t now_s = std::chrono::system_clock::to_time_t(now);
+    if (when < now_s) return std::chrono::milliseconds(0);
+    if (when - now_s > k_day_s) return std::chrono::seconds(k_day_s);
     const auto delta = std::chrono::system_clock::from_time_t(when) - now;
     if (delta <= std::chrono::system_clock::duration::zero()) return std::chrono::milliseconds(0);
     return std::chrono::ceil<std::chrono::milliseconds>(delta);

@@ -36,8 +36,8 @@ struct CurlClientHooks {
 [[nodiscard]] Status validate_header(const Header& header);
 
 /// The wait a `Retry-After` value asks for: delta-seconds or an HTTP-date
-/// (relative to `now`; a date in the past means no wait). nullopt when the
-/// value is neither.
+/// (relative to `now`; a date in the past means no wait), at most one day.
+/// nullopt when the value is neither.
 [[nodiscard]] std::optional<std::chrono::milliseconds>
 parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
 
