@@ -117,8 +117,9 @@ Result<Parsed> parse(std::span<const std::uint8_t> file)
                        std::to_string(k_format_version) + ")");
     auto flags = r.le(2);
     auto count = static_cast<std::size_t>(r.le(1));
-    r.skip(3);
+    auto reserved = r.le(3);
     if (flags != 0) return damaged("vault header has unknown flags");
+    if (reserved != 0) return damaged("vault header has non-zero reserved bytes");
     if (count == 0 || count > k_max_recipients) return damaged("vault header has an invalid recipient count");
     std::size_t hsize = header_size(count);
     if (file.size() < hsize) return damaged("vault is truncated (incomplete header)");
@@ -132,7 +133,7 @@ Result<Parsed> parse(std::span<const std::uint8_t> file)
         Recipient rc;
         auto type = r.le(1);
         rc.kdf = static_cast<std::uint8_t>(r.le(1));
-        r.skip(6);
+        auto rc_reserved = r.le(6);
         rc.params.opslimit = r.le(8);
         rc.params.memlimit = r.le(8);
         r.copy(rc.salt);
@@ -141,6 +142,7 @@ Result<Parsed> parse(std::span<const std::uint8_t> file)
         if (type != static_cast<std::uint64_t>(RecipientType::passphrase))
             return damaged("vault has a recipient of an unknown type");
         if (rc.kdf != k_kdf_argon2id13) return damaged("vault uses an unknown key derivation algorithm");
+        if (rc_reserved != 0) return damaged("vault recipient has non-zero reserved bytes");
         PITOOL_TRY(crypto::check_params(rc.params));
         h.recipients.push_back(rc);
     }
