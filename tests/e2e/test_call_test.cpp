@@ -249,6 +249,25 @@ TEST_F(TestCall, RequestBodyIsNeverLogged)
     EXPECT_NE(r.err.find("http: >"), std::string::npos) << r.err;
 }
 
+TEST_F(TestCall, OnlyCallsThatJudgeTheCredentialAreRecorded)
+{
+    // A custom path that fails for another reason (404): exit 2, not recorded.
+    pit_expect(2, {"test-call", "crm", "--path", "/nope"});
+    EXPECT_TRUE(show("crm")["last_check"].is_null());
+    // --old is never recorded; a rejection of the current token is.
+    pit_expect(0, {"test-call", "crm"});
+    EXPECT_EQ(show("crm")["last_check"]["status"], 200);
+    sb().fault({{"kind", "status"}, {"status", 500}, {"count", 1}, {"path_prefix", "/contacts"}});
+    pit_expect(8, {"test-call", "crm", "--path", "/contacts/", "--data", R"({"locationId":"LOC1"})"});
+    EXPECT_EQ(show("crm")["last_check"]["status"], 200) << "a 5xx on a custom path replaced the last check";
+}
+
+TEST_F(TestCall, RateLimitFiguresAreReported)
+{
+    auto r = pit_expect(0, {"-v", "test-call", "crm"});
+    EXPECT_NE(r.err.find("rate limit"), std::string::npos) << r.err;
+}
+
 // ---- the token endpoint: never replayed -----------------------------------
 
 class TokenEndpoint : public E2E {};
