@@ -9,11 +9,6 @@ static_assert(k_nonce_bytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 static_assert(k_tag_bytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 static_assert(k_salt_bytes == crypto_pwhash_SALTBYTES);
 
-namespace {
-constexpr std::uint64_t k_max_opslimit = 16;
-constexpr std::uint64_t k_max_memlimit = 1ULL << 30;
-} // namespace
-
 Status init()
 {
     if (sodium_init() < 0) return make_error(Errc::internal, "libsodium failed to initialise");

@@ -119,7 +119,6 @@ Result<Parsed> parse(std::span<const std::uint8_t> file)
     auto count = static_cast<std::size_t>(r.le(1));
     auto reserved = r.le(3);
     if (flags != 0) return damaged("vault header has unknown flags");
-    if (reserved != 0) return damaged("vault header has non-zero reserved bytes");
     if (count == 0 || count > k_max_recipients) return damaged("vault header has an invalid recipient count");
     std::size_t hsize = header_size(count);
     if (file.size() < hsize) return damaged("vault is truncated (incomplete header)");
@@ -128,7 +127,15 @@ Result<Parsed> parse(std::span<const std::uint8_t> file)
     crypto::hash(file.first(hsize - k_checksum_bytes), sum);
     if (!std::equal(sum.begin(), sum.end(), file.begin() + static_cast<std::ptrdiff_t>(hsize - k_checksum_bytes)))
         return damaged("vault header is corrupted (checksum mismatch)");
+    // Checked after the checksum, so that a flipped bit reads as corruption.
+    if (reserved != 0) return damaged("vault header has non-zero reserved bytes");
 
+    // Opening tries every recipient with a wrong passphrase, so bound the
+    // total work, not only each recipient's: all of them together may cost
+    // at most what one recipient at the cap costs.
+    // Costs in opslimit x KiB: within the caps a product fits easily in 64 bits.
+    std::uint64_t total_cost = 0;
+    constexpr std::uint64_t max_cost = crypto::k_max_opslimit * (crypto::k_max_memlimit / 1024);
     for (std::size_t i = 0; i < count; ++i) {
         Recipient rc;
         auto type = r.le(1);
@@ -144,6 +151,8 @@ Result<Parsed> parse(std::span<const std::uint8_t> file)
         if (rc.kdf != k_kdf_argon2id13) return damaged("vault uses an unknown key derivation algorithm");
         if (rc_reserved != 0) return damaged("vault recipient has non-zero reserved bytes");
         PITOOL_TRY(crypto::check_params(rc.params));
+        total_cost += rc.params.opslimit * (rc.params.memlimit / 1024);
+        if (total_cost > max_cost) return damaged("vault recipients ask for more key derivation work than accepted");
         h.recipients.push_back(rc);
     }
     r.copy(h.payload_nonce);

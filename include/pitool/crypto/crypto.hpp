@@ -35,6 +35,10 @@ struct KdfParams {
 [[nodiscard]] KdfParams params_for(KdfLevel level) noexcept;
 /// The level whose parameters these are, if any (for display).
 [[nodiscard]] std::optional<KdfLevel> level_of(const KdfParams& p) noexcept;
+/// pitool's caps on Argon2id work read from a file.
+inline constexpr std::uint64_t k_max_opslimit = 16;
+inline constexpr std::uint64_t k_max_memlimit = 1ULL << 30;
+
 /// Parameters read from a file must lie within libsodium's minimums and
 /// pitool's caps (opslimit <= 16, memlimit <= 1 GiB) so a hostile file cannot
 /// force unbounded work. Errc::damaged otherwise.

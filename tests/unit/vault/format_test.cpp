@@ -220,6 +220,22 @@ TEST(Format, HostileKdfParamsWithValidChecksumAreRefused)
     expect_damaged(file, "KDF parameters", "second recipient");
 }
 
+TEST(Format, TotalKdfWorkAcrossRecipientsIsBounded)
+{
+    // A wrong passphrase tries every recipient: one at the cap is accepted,
+    // two at the cap (or sixteen) would double (or multiply by 16) the work.
+    Header one = header(1);
+    one.recipients[0].params = {crypto::k_max_opslimit, crypto::k_max_memlimit};
+    EXPECT_TRUE(parse(file_of(one)));
+    for (std::size_t n : {std::size_t{2}, k_max_recipients}) {
+        Header h = header(n);
+        for (auto& r : h.recipients) r.params = {crypto::k_max_opslimit, crypto::k_max_memlimit};
+        expect_damaged(file_of(h), "key derivation work", std::to_string(n) + " recipients at the cap");
+    }
+    // Many cheap recipients are fine.
+    EXPECT_TRUE(parse(file_of(header(k_max_recipients))));
+}
+
 TEST(Format, UnknownRecipientTypeOrKdf)
 {
     auto file = file_of(header());
