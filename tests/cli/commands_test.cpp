@@ -526,7 +526,8 @@ TEST_F(Commands, AuditVerdictsAndExitNineWhenDue)
     // --max-age / --warn-days override the policy.
     auto strict = pitool({"audit", "--json", "--max-age", "40", "--warn-days", "5"}, {.at = "2026-04-01 00:00:00"});
     EXPECT_EQ(strict.exit_code, 9);
-    for (const auto& x : json::parse(strict.out)["findings"])
+    const auto strict_doc = json::parse(strict.out);
+    for (const auto& x : strict_doc["findings"])
         if (x["name"] == "mid") {
             EXPECT_EQ(x["verdict"], "due");
         }

@@ -34,6 +34,9 @@ std::vector<std::string> base_env(const std::map<std::string, std::string>& extr
     if (const char* home = std::getenv("HOME")) env["HOME"] = home;
     env["LANG"] = "C";
     if (const char* tmp = std::getenv("TMPDIR")) env["TMPDIR"] = tmp;
+    // Sanitizer settings of a sanitized test run reach the binaries under test.
+    for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+        if (const char* v = std::getenv(name)) env[name] = v;
     for (const auto& [k, v] : extra) env[k] = v;
     std::vector<std::string> out;
     for (const auto& [k, v] : env) out.push_back(k + "=" + v);
