@@ -1,0 +1,457 @@
+#include "robust_support.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sodium.h>
+#include <sys/inotify.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <thread>
+
+namespace pitool::robust {
+namespace {
+
+int memfd_with(const std::string& name, const std::string& data)
+{
+    int fd = ::memfd_create(name.c_str(), MFD_CLOEXEC);
+    if (fd < 0) throw std::system_error(errno, std::generic_category(), "memfd_create");
+    std::size_t off = 0;
+    while (off < data.size()) {
+        ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+        if (w <= 0) throw std::system_error(errno, std::generic_category(), "write memfd");
+        off += static_cast<std::size_t>(w);
+    }
+    ::lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+std::string read_fd(int fd)
+{
+    ::lseek(fd, 0, SEEK_SET);
+    std::string s;
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        s.append(buf, static_cast<std::size_t>(n));
+    }
+    return s;
+}
+
+std::uint64_t le(const std::string& b, std::size_t at, int n)
+{
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i)
+        v |= static_cast<std::uint64_t>(static_cast<unsigned char>(b[at + static_cast<std::size_t>(i)])) << (8 * i);
+    return v;
+}
+
+const unsigned char* u8(const std::string& s, std::size_t at)
+{
+    return reinterpret_cast<const unsigned char*>(s.data() + at);
+}
+
+} // namespace
+
+Proc spawn(const Spawn& s)
+{
+    int in = memfd_with("stdin", s.stdin_data);
+    int out = memfd_with("stdout", {});
+    int err = memfd_with("stderr", {});
+    std::vector<std::string> envs{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C", "TZ=UTC"};
+    if (const char* h = std::getenv("HOME")) envs.push_back(std::string("HOME=") + h);
+    if (const char* t = std::getenv("TMPDIR")) envs.push_back(std::string("TMPDIR=") + t);
+    for (const auto& [k, v] : s.env) envs.push_back(k + "=" + v);
+    std::vector<std::string> argv = s.argv;
+    std::vector<char*> cargv, cenv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    for (auto& e : envs) cenv.push_back(e.data());
+    cenv.push_back(nullptr);
+
+    auto start = std::chrono::steady_clock::now();
+    pid_t pid = ::fork();
+    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
+    if (pid == 0) {
+        ::setsid();
+        ::dup2(in, 0);
+        ::dup2(out, 1);
+        ::dup2(err, 2);
+        if (s.fsize_limit) {
+            rlimit rl{*s.fsize_limit, *s.fsize_limit};
+            ::setrlimit(RLIMIT_FSIZE, &rl);
+        }
+        if (s.in_child) s.in_child();
+        ::execve(cargv[0], cargv.data(), cenv.data());
+        ::_exit(127);
+    }
+    ::close(in);
+    int ino = -1;
+    if (s.watch_dir) {
+        ino = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        ::inotify_add_watch(ino, s.watch_dir->c_str(), IN_CREATE);
+    }
+    Proc p;
+    auto hard = start + std::chrono::microseconds(static_cast<long long>(s.timeout_s * 1e6));
+    auto kill_at = s.kill_after.count() >= 0 ? start + s.kill_after : hard;
+    int status = 0;
+    for (;;) {
+        pid_t w = ::waitpid(pid, &status, WNOHANG);
+        if (w == pid) break;
+        auto now = std::chrono::steady_clock::now();
+        if (ino >= 0) {
+            alignas(inotify_event) char buf[4096];
+            ssize_t got = ::read(ino, buf, sizeof buf);
+            for (ssize_t off = 0; got > 0 && off < got;) {
+                const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+                if (ev->len > 0 && std::strncmp(ev->name, ".vault.tmp.", 11) == 0) {
+                    kill_at = std::min(kill_at, now + s.kill_after_create);
+                    ::close(ino);
+                    ino = -1;
+                    break;
+                }
+                off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+            }
+        }
+        if (now >= kill_at || now >= hard) {
+            ::kill(pid, SIGKILL);
+            p.killed = true;
+            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+            break;
+        }
+        auto left = std::min(kill_at, hard) - now;
+        auto nap = std::min<std::chrono::nanoseconds>(left, std::chrono::microseconds(200));
+        timespec ts{0, static_cast<long>(nap.count())};
+        ::nanosleep(&ts, nullptr);
+    }
+    if (ino >= 0) ::close(ino);
+    p.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    if (WIFEXITED(status)) {
+        p.exit_code = WEXITSTATUS(status);
+        p.killed = false; // it finished before our signal landed
+    } else if (WIFSIGNALED(status)) {
+        p.exit_code = 128 + WTERMSIG(status);
+    }
+    p.out = read_fd(out);
+    p.err = read_fd(err);
+    ::close(out);
+    ::close(err);
+    return p;
+}
+
+std::string describe(const Proc& p)
+{
+    return "exit " + std::to_string(p.exit_code) + (p.killed ? " (killed)" : "") + "\n--- stdout ---\n" +
+           p.out.substr(0, 2000) + "\n--- stderr ---\n" + p.err.substr(0, 2000);
+}
+
+bool one_line(const std::string& s)
+{
+    return !s.empty() && s.back() == '\n' && s.find('\n') == s.size() - 1;
+}
+
+std::optional<std::string> slurp(const std::filesystem::path& p)
+{
+    std::ifstream in(p, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::optional<json> decrypt_vault(const std::string& b, const std::string& pass, std::string* why)
+{
+    auto fail = [&](const std::string& w) -> std::optional<json> {
+        if (why) *why = w;
+        return std::nullopt;
+    };
+    constexpr std::size_t k_rec = 112;
+    if (b.size() < 16 || b.compare(0, 8, "PITVAULT") != 0) return fail("bad magic or short");
+    if (le(b, 8, 2) != 1 || le(b, 10, 2) != 0) return fail("version/flags");
+    std::size_t n = static_cast<std::size_t>(static_cast<unsigned char>(b[12]));
+    if (n < 1 || n > 16) return fail("recipient count");
+    std::size_t hsize = 16 + k_rec * n + 24 + 8 + 16;
+    if (b.size() < hsize) return fail("truncated header");
+    unsigned char sum[16];
+    crypto_generichash(sum, sizeof sum, u8(b, 0), hsize - 16, nullptr, 0);
+    if (std::memcmp(sum, u8(b, hsize - 16), 16) != 0) return fail("header checksum");
+    std::uint64_t len = le(b, 16 + k_rec * n + 24, 8);
+    if (len != b.size() - hsize) return fail("payload length mismatch");
+
+    static std::mutex mu;
+    static std::map<std::string, std::array<unsigned char, 32>> kek_cache;
+    std::array<unsigned char, 32> data_key{};
+    bool opened = false;
+    for (std::size_t i = 0; i < n && !opened; ++i) {
+        std::size_t r = 16 + k_rec * i;
+        std::uint64_t ops = le(b, r + 8, 8), mem = le(b, r + 16, 8);
+        if (ops > 16 || mem > (1ULL << 30)) return fail("KDF limits above cap");
+        std::string cache_key = pass + '\0' + b.substr(r, 40);
+        std::array<unsigned char, 32> kek{};
+        {
+            std::lock_guard lock(mu);
+            auto it = kek_cache.find(cache_key);
+            if (it != kek_cache.end()) {
+                kek = it->second;
+            } else {
+                if (crypto_pwhash(kek.data(), kek.size(), pass.data(), pass.size(), u8(b, r + 24), ops,
+                                  static_cast<std::size_t>(mem), crypto_pwhash_ALG_ARGON2ID13) != 0)
+                    return fail("pwhash failed");
+                kek_cache[cache_key] = kek;
+            }
+        }
+        std::string ad = b.substr(0, 10) + b.substr(r, 64);
+        unsigned long long dlen = 0;
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(data_key.data(), &dlen, nullptr, u8(b, r + 64), 48,
+                                                       u8(ad, 0), ad.size(), u8(b, r + 40), kek.data()) == 0 &&
+            dlen == 32)
+            opened = true;
+    }
+    if (!opened) return fail("wrong passphrase");
+    std::string plain(static_cast<std::size_t>(len), '\0');
+    unsigned long long plen = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plain.data()), &plen, nullptr,
+                                                   u8(b, hsize), len, u8(b, 0), hsize, u8(b, 16 + k_rec * n),
+                                                   data_key.data()) != 0)
+        return fail("payload authentication failed");
+    plain.resize(static_cast<std::size_t>(plen));
+    auto j = json::parse(plain, nullptr, false);
+    if (j.is_discarded()) return fail("payload is not JSON");
+    return j;
+}
+
+std::string cheapen_vault(const std::string& b, const std::string& pass)
+{
+    // Recover the data key with the decoder's logic, then rebuild the header.
+    constexpr std::size_t k_rec = 112;
+    if (b.size() < 16 || static_cast<unsigned char>(b[12]) != 1) throw std::runtime_error("cheapen: one recipient only");
+    const std::size_t hsize = 16 + k_rec + 24 + 8 + 16;
+    std::uint64_t ops = le(b, 24, 8), mem = le(b, 32, 8);
+    std::array<unsigned char, 32> kek{}, data_key{};
+    if (crypto_pwhash(kek.data(), kek.size(), pass.data(), pass.size(), u8(b, 40), ops, static_cast<std::size_t>(mem),
+                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+        throw std::runtime_error("cheapen: pwhash");
+    std::string ad = b.substr(0, 10) + b.substr(16, 64);
+    unsigned long long dlen = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(data_key.data(), &dlen, nullptr, u8(b, 80), 48, u8(ad, 0), ad.size(),
+                                                   u8(b, 56), kek.data()) != 0)
+        throw std::runtime_error("cheapen: wrong passphrase");
+    const std::uint64_t len = le(b, 16 + k_rec + 24, 8);
+    std::string plain(static_cast<std::size_t>(len), '\0');
+    unsigned long long plen = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plain.data()), &plen, nullptr,
+                                                   u8(b, hsize), len, u8(b, 0), hsize, u8(b, 16 + k_rec),
+                                                   data_key.data()) != 0)
+        throw std::runtime_error("cheapen: payload");
+    plain.resize(static_cast<std::size_t>(plen));
+
+    std::string h = b.substr(0, 16 + k_rec + 24 + 8); // prefix, recipient, nonce, length
+    auto put64 = [&](std::size_t at, std::uint64_t v) {
+        for (int i = 0; i < 8; ++i) h[at + static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
+    };
+    put64(24, crypto_pwhash_OPSLIMIT_MIN);
+    put64(32, crypto_pwhash_MEMLIMIT_MIN);
+    randombytes_buf(h.data() + 40, 16 + 24); // new salt and wrap nonce
+    if (crypto_pwhash(kek.data(), kek.size(), pass.data(), pass.size(), u8(h, 40), crypto_pwhash_OPSLIMIT_MIN,
+                      crypto_pwhash_MEMLIMIT_MIN, crypto_pwhash_ALG_ARGON2ID13) != 0)
+        throw std::runtime_error("cheapen: pwhash min");
+    std::string ad2 = h.substr(0, 10) + h.substr(16, 64);
+    unsigned long long wlen = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(h.data() + 80), &wlen, data_key.data(),
+                                               32, u8(ad2, 0), ad2.size(), nullptr, u8(h, 56), kek.data());
+    randombytes_buf(h.data() + 16 + k_rec, 24); // payload nonce
+    unsigned char sum[16];
+    crypto_generichash(sum, sizeof sum, u8(h, 0), h.size(), nullptr, 0);
+    h.append(reinterpret_cast<const char*>(sum), sizeof sum);
+    std::string ct(plain.size() + 16, '\0');
+    unsigned long long clen = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(ct.data()), &clen, u8(plain, 0),
+                                               plain.size(), u8(h, 0), h.size(), nullptr, u8(h, 16 + k_rec),
+                                               data_key.data());
+    return h + ct;
+}
+
+Sandbox::Sandbox()
+{
+    m_bg = std::make_unique<pitool::test::Background>(
+        std::vector<std::string>{PITOOL_SANDBOX_BIN, "--port", "0", "--quiet"});
+}
+
+json Sandbox::admin(const std::string& method, const std::string& path, const json& body) const
+{
+    httplib::Client c(url());
+    c.set_connection_timeout(5);
+    c.set_read_timeout(15);
+    const std::string full = "/_sandbox" + path;
+    const std::string payload = body.dump();
+    auto r = method == "GET"      ? c.Get(full)
+             : method == "DELETE" ? c.Delete(full, payload, "application/json")
+             : method == "PATCH"  ? c.Patch(full, payload, "application/json")
+                                  : c.Post(full, payload, "application/json");
+    if (!r) throw std::runtime_error("admin " + method + " " + full + ": " + httplib::to_string(r.error()));
+    if (r->status >= 300) throw std::runtime_error("admin " + method + " " + full + " -> " + r->body);
+    return json::parse(r->body);
+}
+
+json Sandbox::new_app() const
+{
+    return admin("POST", "/oauth/apps", {{"scopes", {"locations.readonly", "contacts.write"}}});
+}
+
+std::string Sandbox::new_code(const std::string& client_id, const std::string& location) const
+{
+    return admin("POST", "/oauth/codes", {{"client_id", client_id}, {"location_id", location}})["code"];
+}
+
+json Sandbox::inspect(const std::string& token) const
+{
+    return admin("POST", "/tokens/inspect", {{"token", token}});
+}
+
+Spawn Pitool::spec(const std::vector<std::string>& args, const std::string& in) const
+{
+    Spawn s;
+    s.argv = {PITOOL_BIN, "--vault", vault.string()};
+    s.argv.insert(s.argv.end(), args.begin(), args.end());
+    s.env = {{"PITOOL_PASSPHRASE", passphrase}, {"PITOOL_LOCK_TIMEOUT", "30"}, {"PITOOL_HTTP_TIMEOUT", "5"}};
+    for (const auto& [k, v] : env) s.env[k] = v;
+    s.stdin_data = in;
+    return s;
+}
+
+Proc Pitool::run(const std::vector<std::string>& args, const std::string& in,
+                 const std::map<std::string, std::string>& extra_env) const
+{
+    auto s = spec(args, in);
+    for (const auto& [k, v] : extra_env) s.env[k] = v;
+    return spawn(s);
+}
+
+Proc Pitool::ok(const std::vector<std::string>& args, const std::string& in,
+                const std::map<std::string, std::string>& extra_env) const
+{
+    auto p = run(args, in, extra_env);
+    if (p.exit_code != 0) {
+        std::string cmd;
+        for (const auto& a : args) cmd += " " + a;
+        throw std::runtime_error("pitool" + cmd + ": " + describe(p));
+    }
+    return p;
+}
+
+std::string random_pit(std::mt19937_64& rng)
+{
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string s = "pit-";
+    for (int i = 0; i < 32; ++i) {
+        if (i == 8 || i == 12 || i == 16 || i == 20) s.push_back('-');
+        s.push_back(hex[rng() % 16]);
+    }
+    return s;
+}
+
+struct RawServer::Impl {
+    int listen_fd = -1;
+    std::string reply;
+    bool close_after = true;
+    std::atomic<bool> stop{false};
+    std::atomic<int> accepted{0};
+    std::vector<int> held;
+    std::thread thread;
+};
+
+RawServer::RawServer(std::string reply, bool close_after_reply) : m_impl(std::make_unique<Impl>())
+{
+    m_impl->reply = std::move(reply);
+    m_impl->close_after = close_after_reply;
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t alen = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 64) != 0)
+        throw std::system_error(errno, std::generic_category(), "raw server");
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &alen);
+    m_port = ntohs(a.sin_port);
+    m_impl->listen_fd = fd;
+    Impl* im = m_impl.get();
+    m_impl->thread = std::thread([im] {
+        while (!im->stop) {
+            pollfd p{im->listen_fd, POLLIN, 0};
+            if (::poll(&p, 1, 50) <= 0) continue;
+            int c = ::accept4(im->listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+            if (c < 0) continue;
+            ++im->accepted;
+            if (im->reply.empty()) { // accept, read, never answer
+                im->held.push_back(c);
+                continue;
+            }
+            // Read the request head (best effort), then answer.
+            char buf[65536];
+            pollfd q{c, POLLIN, 0};
+            if (::poll(&q, 1, 2000) > 0) (void)::recv(c, buf, sizeof buf, 0);
+            std::size_t off = 0;
+            while (off < im->reply.size()) {
+                ssize_t w = ::send(c, im->reply.data() + off, im->reply.size() - off, MSG_NOSIGNAL);
+                if (w <= 0) break;
+                off += static_cast<std::size_t>(w);
+            }
+            if (im->close_after) ::close(c);
+            else im->held.push_back(c);
+        }
+    });
+}
+
+RawServer::~RawServer()
+{
+    m_impl->stop = true;
+    if (m_impl->thread.joinable()) m_impl->thread.join();
+    for (int c : m_impl->held) ::close(c);
+    ::close(m_impl->listen_fd);
+}
+
+int RawServer::accepted() const
+{
+    return m_impl->accepted;
+}
+
+bool can_unshare_mounts()
+{
+    if (::geteuid() != 0) return false;
+    Spawn s;
+    s.argv = {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+              "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs \"$d\" && umount \"$d\" && rmdir \"$d\""};
+    s.timeout_s = 10;
+    return spawn(s).exit_code == 0;
+}
+
+int stray_temp_files(const std::filesystem::path& dir)
+{
+    int n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        auto name = e.path().filename().string();
+        if (name.starts_with(".vault.tmp.") || name.ends_with(".bak.new")) ++n;
+    }
+    return n;
+}
+
+} // namespace pitool::robust
