@@ -78,7 +78,10 @@ void retry_after(std::string_view text)
 
 } // namespace
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) { return fuzz::init_sodium(); }
+extern "C" int LLVMFuzzerInitialize(int*, char***)
+{
+    return fuzz::init_sodium();
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
@@ -86,10 +89,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const char mode = static_cast<char>(data[0]);
     std::string_view text(reinterpret_cast<const char*>(data) + 1, size - 1);
     switch (mode) {
-    case 'u': base_url(text); break;
-    case 'p': path(text); break;
-    case 'h': header(text); break;
-    case 'r': retry_after(text); break;
+    case 'u':
+        base_url(text);
+        break;
+    case 'p':
+        path(text);
+        break;
+    case 'h':
+        header(text);
+        break;
+    case 'r':
+        retry_after(text);
+        break;
     default:
         base_url(text);
         path(text);

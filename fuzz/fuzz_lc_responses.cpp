@@ -13,7 +13,10 @@
 using namespace pitool;
 using pitool::fuzz::require;
 
-extern "C" int LLVMFuzzerInitialize(int*, char***) { return fuzz::init_sodium(); }
+extern "C" int LLVMFuzzerInitialize(int*, char***)
+{
+    return fuzz::init_sodium();
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {

@@ -24,8 +24,8 @@
 #include <string>
 
 using namespace pitool;
-using pitool::fuzz::require;
 using nlohmann::json;
+using pitool::fuzz::require;
 
 namespace {
 
@@ -34,7 +34,8 @@ constexpr std::size_t k_max_requests = 8;
 const std::string& state_file()
 {
     static const std::string path = [] {
-        std::filesystem::path base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+        std::filesystem::path base =
+            std::filesystem::exists("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
         auto dir = base / ("pitool-fuzz-sandbox-" + std::to_string(::getpid()));
         std::filesystem::create_directories(dir);
         return (dir / "state.json").string();
@@ -47,8 +48,10 @@ void collect(const json& j, std::map<std::string, std::string>& vars, int depth 
     if (depth > 8) return;
     if (j.is_object()) {
         for (auto it = j.begin(); it != j.end(); ++it) {
-            if (it->is_string()) vars[it.key()] = it->get<std::string>();
-            else collect(*it, vars, depth + 1);
+            if (it->is_string())
+                vars[it.key()] = it->get<std::string>();
+            else
+                collect(*it, vars, depth + 1);
         }
     } else if (j.is_array()) {
         for (const auto& v : j) collect(v, vars, depth + 1);
@@ -65,8 +68,10 @@ std::string substitute(std::string_view in, const std::map<std::string, std::str
         if (close == std::string_view::npos) break;
         out.append(in.substr(0, open));
         auto it = vars.find(std::string(in.substr(open + 2, close - open - 2)));
-        if (it != vars.end()) out += it->second;
-        else out.append(in.substr(open, close - open + 1));
+        if (it != vars.end())
+            out += it->second;
+        else
+            out.append(in.substr(open, close - open + 1));
         in.remove_prefix(close + 1);
     }
     out.append(in);

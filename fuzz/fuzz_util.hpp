@@ -29,8 +29,7 @@ inline int init_sodium()
 
 /// Reads a little-endian integer of N bytes from the front of `in` (zeros
 /// past its end) and drops them.
-template <int N>
-std::uint64_t take_le(std::string_view& in)
+template <int N> std::uint64_t take_le(std::string_view& in)
 {
     std::uint64_t v = 0;
     for (int i = 0; i < N && !in.empty(); ++i) {

@@ -37,7 +37,10 @@ public:
     std::vector<std::uint8_t> m_bytes;
 };
 
-Timestamp at(std::int64_t s) { return Timestamp{Seconds{s}}; }
+Timestamp at(std::int64_t s)
+{
+    return Timestamp{Seconds{s}};
+}
 
 core::Payload sample()
 {

@@ -24,16 +24,26 @@ enum class ExitCode : int {
 [[nodiscard]] constexpr ExitCode exit_code_for(Errc e) noexcept
 {
     switch (e) {
-    case Errc::internal: return ExitCode::internal;
-    case Errc::usage: return ExitCode::usage;
-    case Errc::not_found: return ExitCode::not_found;
-    case Errc::conflict: return ExitCode::conflict;
-    case Errc::wrong_passphrase: return ExitCode::wrong_passphrase;
-    case Errc::damaged: return ExitCode::damaged;
-    case Errc::rejected: return ExitCode::rejected;
-    case Errc::unavailable: return ExitCode::unavailable;
-    case Errc::findings: return ExitCode::findings;
-    case Errc::io: return ExitCode::io;
+    case Errc::internal:
+        return ExitCode::internal;
+    case Errc::usage:
+        return ExitCode::usage;
+    case Errc::not_found:
+        return ExitCode::not_found;
+    case Errc::conflict:
+        return ExitCode::conflict;
+    case Errc::wrong_passphrase:
+        return ExitCode::wrong_passphrase;
+    case Errc::damaged:
+        return ExitCode::damaged;
+    case Errc::rejected:
+        return ExitCode::rejected;
+    case Errc::unavailable:
+        return ExitCode::unavailable;
+    case Errc::findings:
+        return ExitCode::findings;
+    case Errc::io:
+        return ExitCode::io;
     }
     return ExitCode::internal;
 }

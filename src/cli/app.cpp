@@ -54,16 +54,26 @@ std::string one_line(std::string s)
 std::string_view errc_name(Errc e)
 {
     switch (e) {
-    case Errc::internal: return "internal";
-    case Errc::usage: return "usage";
-    case Errc::not_found: return "not_found";
-    case Errc::conflict: return "conflict";
-    case Errc::wrong_passphrase: return "wrong_passphrase";
-    case Errc::damaged: return "damaged";
-    case Errc::rejected: return "rejected";
-    case Errc::unavailable: return "unavailable";
-    case Errc::findings: return "findings";
-    case Errc::io: return "io";
+    case Errc::internal:
+        return "internal";
+    case Errc::usage:
+        return "usage";
+    case Errc::not_found:
+        return "not_found";
+    case Errc::conflict:
+        return "conflict";
+    case Errc::wrong_passphrase:
+        return "wrong_passphrase";
+    case Errc::damaged:
+        return "damaged";
+    case Errc::rejected:
+        return "rejected";
+    case Errc::unavailable:
+        return "unavailable";
+    case Errc::findings:
+        return "findings";
+    case Errc::io:
+        return "io";
     }
     return "internal";
 }
@@ -73,9 +83,9 @@ int report(Context& ctx, const Error& e)
     auto code = exit_code_for(e.code);
     if (!e.message.empty()) ctx.err << "pitool: error: " << one_line(e.message) << '\n';
     if (ctx.opts.json && !ctx.json_written)
-        print_json(ctx, {{"error", {{"code", static_cast<int>(code)},
-                                        {"kind", errc_name(e.code)},
-                                        {"message", one_line(e.message)}}}});
+        print_json(
+            ctx, {{"error",
+                   {{"code", static_cast<int>(code)}, {"kind", errc_name(e.code)}, {"message", one_line(e.message)}}}});
     ctx.out.flush();
     return static_cast<int>(code);
 }
@@ -89,8 +99,9 @@ int run_in(Context& ctx, int argc, const char* const* argv)
     app.name("pitool");
     app.require_subcommand(1);
     app.set_version_flag("--version", "pitool " PITOOL_VERSION);
-    app.add_option("--vault", ctx.opts.vault, "Vault file (default: $PITOOL_VAULT or "
-                                              "$XDG_DATA_HOME/pitool/vault)");
+    app.add_option("--vault", ctx.opts.vault,
+                   "Vault file (default: $PITOOL_VAULT or "
+                   "$XDG_DATA_HOME/pitool/vault)");
     app.add_option("--passphrase-file", ctx.opts.passphrase_file,
                    "Read the vault passphrase from this file (or $PITOOL_PASSPHRASE_FILE)");
     app.add_option("--cacert", ctx.opts.cacert, "Also trust the CA certificates in this PEM file");

@@ -18,8 +18,8 @@ Result<core::Integration*> find_integration(core::Payload& p, const std::string&
     return in;
 }
 
-void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name,
-                  std::string fingerprint, std::string detail)
+void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name, std::string fingerprint,
+                  std::string detail)
 {
     core::Event e;
     e.at = ctx.clock.now();

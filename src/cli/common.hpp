@@ -14,7 +14,7 @@ namespace pitool::cli {
 [[nodiscard]] Result<const core::Integration*> find_integration(const core::Payload& p, const std::string& name);
 
 /// Appends a history event stamped with the context's clock and actor.
-void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name,
-                  std::string fingerprint, std::string detail = {});
+void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name, std::string fingerprint,
+                  std::string detail = {});
 
 } // namespace pitool::cli

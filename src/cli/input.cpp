@@ -103,17 +103,16 @@ Result<Secret> read_passphrase(Context& ctx)
     return ctx.prompt.ask_secret("Vault passphrase: ");
 }
 
-Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var,
-                                   bool use_default_sources)
+Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var, bool use_default_sources)
 {
     Result<Secret> pass = make_error(Errc::internal, "unset");
     if (!file.empty()) {
         pass = read_secret_file(file, "passphrase");
     } else if (const char* p = env_var ? ctx.env.get(env_var) : nullptr; p != nullptr && *p != '\0') {
         pass = Secret::from(std::string_view(p));
-    } else if (use_default_sources && (!ctx.opts.passphrase_file.empty() ||
-                                       ctx.env.get("PITOOL_PASSPHRASE_FILE") != nullptr ||
-                                       ctx.env.get("PITOOL_PASSPHRASE") != nullptr)) {
+    } else if (use_default_sources &&
+               (!ctx.opts.passphrase_file.empty() || ctx.env.get("PITOOL_PASSPHRASE_FILE") != nullptr ||
+                ctx.env.get("PITOOL_PASSPHRASE") != nullptr)) {
         pass = read_passphrase(ctx);
     } else {
         if (!ctx.prompt.available())

@@ -28,7 +28,7 @@ inline constexpr std::size_t k_max_secret_input = 64 * 1024;
 [[nodiscard]] Result<Secret> read_passphrase(Context& ctx);
 /// A new passphrase (init, passwd): `file` or `env_var` if given, else asked
 /// twice on the terminal. Refuses an empty one.
-[[nodiscard]] Result<Secret> read_new_passphrase(Context& ctx, const std::string& file,
-                                                 const char* env_var, bool use_default_sources);
+[[nodiscard]] Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var,
+                                                 bool use_default_sources);
 
 } // namespace pitool::cli

@@ -77,8 +77,8 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
                                                        "' came from is no longer in the vault");
             const core::Integration& app = *app_found.value();
             providers::leadconnector::AppCredentials creds{in.base_url, app.client_id, &app.token.value};
-            auto grant = providers::leadconnector::refresh(client, creds, *in.oauth->refresh_token,
-                                                           in.oauth->user_type);
+            auto grant =
+                providers::leadconnector::refresh(client, creds, *in.oauth->refresh_token, in.oauth->user_type);
             if (!grant) return std::move(grant).error();
             // The old refresh token is spent: the new pair is saved before
             // anything else happens (mutate_if saves on return).

@@ -62,15 +62,13 @@ nlohmann::json integration_json(const core::Integration& in, Timestamp now)
 
 nlohmann::json event_json(const core::Event& e)
 {
-    return {{"at", format_rfc3339(e.at)}, {"action", e.action},   {"name", e.name},
-            {"fingerprint", e.fingerprint}, {"actor", e.actor}, {"detail", e.detail},
-            {"hash", e.hash}};
+    return {{"at", format_rfc3339(e.at)}, {"action", e.action}, {"name", e.name}, {"fingerprint", e.fingerprint},
+            {"actor", e.actor},           {"detail", e.detail}, {"hash", e.hash}};
 }
 
 nlohmann::json finding_json(const core::Finding& f)
 {
-    return {{"name", f.name}, {"verdict", core::to_string(f.verdict)}, {"age_days", f.age_days},
-            {"reason", f.reason}};
+    return {{"name", f.name}, {"verdict", core::to_string(f.verdict)}, {"age_days", f.age_days}, {"reason", f.reason}};
 }
 
 void print_integration(std::ostream& out, const core::Integration& in, Timestamp now)
@@ -111,9 +109,8 @@ void print_integration(std::ostream& out, const core::Integration& in, Timestamp
         rows.push_back({"oauth:", s});
     }
     if (in.last_check)
-        rows.push_back({"last check:", format_rfc3339(in.last_check->at) + " " +
-                                           (in.last_check->ok ? "ok" : "FAILED") + " (" +
-                                           in.last_check->summary + ")"});
+        rows.push_back({"last check:", format_rfc3339(in.last_check->at) + " " + (in.last_check->ok ? "ok" : "FAILED") +
+                                           " (" + in.last_check->summary + ")"});
     for (const auto& [k, v] : in.extra) rows.push_back({k + ":", v});
     print_table(out, rows);
 }

@@ -25,7 +25,7 @@ Result<Secret> TtyPrompt::ask_secret(std::string_view question)
 {
     int fd = ::open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
     if (fd < 0) return make_error(Errc::usage, "no terminal to prompt on");
-    termios old {};
+    termios old{};
     bool restore = ::tcgetattr(fd, &old) == 0;
     if (restore) {
         termios quiet = old;
@@ -61,7 +61,7 @@ const char* ProcessEnvironment::get(const char* name) const
 std::string current_actor()
 {
     std::string user;
-    passwd pw {};
+    passwd pw{};
     passwd* found = nullptr;
     char buf[4096];
     if (::getpwuid_r(::geteuid(), &pw, buf, sizeof buf, &found) == 0 && found != nullptr)

@@ -15,8 +15,8 @@ std::filesystem::path resolve_vault_path(const Context& ctx)
     if (const char* x = ctx.env.get("XDG_DATA_HOME"); x != nullptr && *x == '/')
         return std::filesystem::path(x) / "pitool" / "vault";
     const char* home = ctx.env.get("HOME");
-    return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".local" / "share" /
-           "pitool" / "vault";
+    return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".local" / "share" / "pitool" /
+           "vault";
 }
 
 std::chrono::milliseconds lock_timeout(const Context& ctx)

@@ -20,11 +20,10 @@ Status validate_identifier(std::string_view what, std::string_view id)
 }
 
 Result<std::pair<core::Level, std::string>> resolve_account(core::Provider provider, core::Kind kind,
-                                                          const std::string& location, const std::string& company,
-                                                          const std::string& practice)
+                                                            const std::string& location, const std::string& company,
+                                                            const std::string& practice)
 {
-    if (!location.empty() && !company.empty())
-        return make_error(Errc::usage, "give --location or --company, not both");
+    if (!location.empty() && !company.empty()) return make_error(Errc::usage, "give --location or --company, not both");
     if (provider == core::Provider::hint) {
         if (!location.empty() || !company.empty())
             return make_error(Errc::usage, "--location and --company apply to leadconnector only");
@@ -45,7 +44,8 @@ Result<std::pair<core::Level, std::string>> resolve_account(core::Provider provi
         return std::pair{core::Level::agency, company};
     }
     if (kind == core::Kind::pit)
-        return make_error(Errc::usage, "a PIT belongs to a sub-account or an agency: give --location ID or --company ID");
+        return make_error(Errc::usage,
+                          "a PIT belongs to a sub-account or an agency: give --location ID or --company ID");
     return std::pair{core::Level::none, std::string()};
 }
 
@@ -90,8 +90,8 @@ void warn_token_shape(core::Kind kind, const Secret& token)
     auto v = token.view();
     bool jwt = v.substr(0, 3) == "eyJ" && std::count(v.begin(), v.end(), '.') == 2;
     if (kind == core::Kind::pit) {
-        bool pit = v.size() == 40 && v.substr(0, 4) == "pit-" && v[12] == '-' && v[17] == '-' && v[22] == '-' &&
-                   v[27] == '-';
+        bool pit =
+            v.size() == 40 && v.substr(0, 4) == "pit-" && v[12] == '-' && v[17] == '-' && v[22] == '-' && v[27] == '-';
         if (jwt)
             spdlog::warn("this token looks like an OAuth access token (a JWT), not a Private Integration Token");
         else if (!pit)

@@ -14,9 +14,9 @@ namespace pitool::cli {
 
 /// Level and account id from --location / --company / --practice for a kind.
 [[nodiscard]] Result<std::pair<core::Level, std::string>> resolve_account(core::Provider provider, core::Kind kind,
-                                                                        const std::string& location,
-                                                                        const std::string& company,
-                                                                        const std::string& practice);
+                                                                          const std::string& location,
+                                                                          const std::string& company,
+                                                                          const std::string& practice);
 
 /// Splits on spaces/commas, validates, de-duplicates. Unknown LeadConnector
 /// scopes warn, or fail with Errc::usage when `strict`.

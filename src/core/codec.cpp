@@ -11,11 +11,23 @@ struct DecodeError {
     std::string what;
 };
 
-SecureString ss(std::string_view v) { return SecureString(v.begin(), v.end()); }
-std::string plain(const SecureString& s) { return std::string(s.begin(), s.end()); }
+SecureString ss(std::string_view v)
+{
+    return SecureString(v.begin(), v.end());
+}
+std::string plain(const SecureString& s)
+{
+    return std::string(s.begin(), s.end());
+}
 
-std::int64_t epoch(Timestamp t) { return t.time_since_epoch().count(); }
-Timestamp from_epoch(std::int64_t v) { return Timestamp{Seconds{v}}; }
+std::int64_t epoch(Timestamp t)
+{
+    return t.time_since_epoch().count();
+}
+Timestamp from_epoch(std::int64_t v)
+{
+    return Timestamp{Seconds{v}};
+}
 
 SecureJson token_json(const Token& t)
 {
@@ -71,8 +83,7 @@ Token token_from(const SecureJson& j)
     return t;
 }
 
-template <typename E, typename Parse>
-E enum_from(const SecureJson& j, const char* key, Parse parse)
+template <typename E, typename Parse> E enum_from(const SecureJson& j, const char* key, Parse parse)
 {
     auto r = parse(get_str(j, key));
     if (!r) throw DecodeError{std::string("field '") + key + "' has an unknown value"};
@@ -234,13 +245,12 @@ SecureString encode_payload(const Payload& payload)
 Result<Payload> decode_payload(std::string_view text)
 {
     SecureJson root = SecureJson::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-    if (root.is_discarded() || !root.is_object())
-        return make_error(Errc::damaged, "vault payload is not valid JSON");
+    if (root.is_discarded() || !root.is_object()) return make_error(Errc::damaged, "vault payload is not valid JSON");
     try {
         auto schema = get_int(root, "schema");
         if (schema != k_payload_schema)
-            return make_error(Errc::damaged, "vault payload schema " + std::to_string(schema) +
-                                                 " is not supported by this pitool");
+            return make_error(Errc::damaged,
+                              "vault payload schema " + std::to_string(schema) + " is not supported by this pitool");
         Payload p;
         const auto& ints = field(root, "integrations");
         const auto& hist = field(root, "history");

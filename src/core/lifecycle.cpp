@@ -39,15 +39,13 @@ Status check_can_rotate(const Integration& in, const Token& fresh, Timestamp now
         return make_error(Errc::conflict, "a rotation window is already open for '" + in.name +
                                               "' (run cancel-rotation or expire-old first)");
     if (fresh.value.equals(in.token.value))
-        return make_error(Errc::conflict, "the new token is the same as the current token of '" +
-                                              in.name + "'");
+        return make_error(Errc::conflict, "the new token is the same as the current token of '" + in.name + "'");
     return {};
 }
 
 Status check_window(const Integration& in, Timestamp now)
 {
-    if (!window_open(in, now))
-        return make_error(Errc::conflict, "no rotation window is open for '" + in.name + "'");
+    if (!window_open(in, now)) return make_error(Errc::conflict, "no rotation window is open for '" + in.name + "'");
     return {};
 }
 
@@ -113,11 +111,16 @@ std::vector<std::string> purge_expired(Payload& payload, Timestamp now, const st
 std::string_view to_string(Verdict v) noexcept
 {
     switch (v) {
-    case Verdict::ok: return "ok";
-    case Verdict::warn: return "warn";
-    case Verdict::due: return "due";
-    case Verdict::rotating: return "rotating";
-    case Verdict::expired: return "expired";
+    case Verdict::ok:
+        return "ok";
+    case Verdict::warn:
+        return "warn";
+    case Verdict::due:
+        return "due";
+    case Verdict::rotating:
+        return "rotating";
+    case Verdict::expired:
+        return "expired";
     }
     return "?";
 }
@@ -163,8 +166,7 @@ Finding assess(const Integration& in, Timestamp now, const Policy& policy)
 
     if (window_open(in, now)) {
         f.verdict = Verdict::rotating;
-        f.reason = "rotation window open; old token expires " +
-                   format_rfc3339(in.rotation->old_expires_at);
+        f.reason = "rotation window open; old token expires " + format_rfc3339(in.rotation->old_expires_at);
         return f;
     }
     if (f.age_days >= policy.max_age_days) {
@@ -172,12 +174,10 @@ Finding assess(const Integration& in, Timestamp now, const Policy& policy)
         f.reason = "token is " + days(f.age_days) + " old; rotate every " + days(policy.max_age_days);
     } else if (f.age_days >= policy.max_age_days - policy.warn_days) {
         f.verdict = Verdict::warn;
-        f.reason = "token is " + days(f.age_days) + " old; due in " +
-                   days(policy.max_age_days - f.age_days);
+        f.reason = "token is " + days(f.age_days) + " old; due in " + days(policy.max_age_days - f.age_days);
     } else {
         f.verdict = Verdict::ok;
-        f.reason = "token is " + days(f.age_days) + " old; due in " +
-                   days(policy.max_age_days - f.age_days);
+        f.reason = "token is " + days(f.age_days) + " old; due in " + days(policy.max_age_days - f.age_days);
     }
     if (in.last_check && !in.last_check->ok && f.verdict != Verdict::due)
         f.reason += "; last test call failed (" + in.last_check->summary + ")";

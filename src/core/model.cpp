@@ -10,8 +10,10 @@ namespace pitool::core {
 std::string_view to_string(Provider p) noexcept
 {
     switch (p) {
-    case Provider::leadconnector: return "leadconnector";
-    case Provider::hint: return "hint";
+    case Provider::leadconnector:
+        return "leadconnector";
+    case Provider::hint:
+        return "hint";
     }
     return "?";
 }
@@ -19,11 +21,16 @@ std::string_view to_string(Provider p) noexcept
 std::string_view to_string(Kind k) noexcept
 {
     switch (k) {
-    case Kind::pit: return "pit";
-    case Kind::oauth_app: return "oauth-app";
-    case Kind::oauth: return "oauth";
-    case Kind::partner_key: return "partner-key";
-    case Kind::practice_key: return "practice-key";
+    case Kind::pit:
+        return "pit";
+    case Kind::oauth_app:
+        return "oauth-app";
+    case Kind::oauth:
+        return "oauth";
+    case Kind::partner_key:
+        return "partner-key";
+    case Kind::practice_key:
+        return "practice-key";
     }
     return "?";
 }
@@ -31,9 +38,12 @@ std::string_view to_string(Kind k) noexcept
 std::string_view to_string(Level l) noexcept
 {
     switch (l) {
-    case Level::none: return "";
-    case Level::agency: return "agency";
-    case Level::location: return "location";
+    case Level::none:
+        return "";
+    case Level::agency:
+        return "agency";
+    case Level::location:
+        return "location";
     }
     return "?";
 }
@@ -49,8 +59,7 @@ Result<Kind> parse_kind(std::string_view s)
 {
     for (Kind k : {Kind::pit, Kind::oauth_app, Kind::oauth, Kind::partner_key, Kind::practice_key})
         if (s == to_string(k)) return k;
-    return make_error(Errc::usage,
-                      "unknown kind (expected pit, oauth-app, oauth, partner-key or practice-key)");
+    return make_error(Errc::usage, "unknown kind (expected pit, oauth-app, oauth, partner-key or practice-key)");
 }
 
 Result<Level> parse_level(std::string_view s)
@@ -66,9 +75,11 @@ bool kind_allowed(Provider provider, Kind kind) noexcept
     switch (kind) {
     case Kind::pit:
     case Kind::oauth_app:
-    case Kind::oauth: return provider == Provider::leadconnector;
+    case Kind::oauth:
+        return provider == Provider::leadconnector;
     case Kind::partner_key:
-    case Kind::practice_key: return provider == Provider::hint;
+    case Kind::practice_key:
+        return provider == Provider::hint;
     }
     return false;
 }
@@ -82,11 +93,8 @@ Status validate_name(std::string_view name)
 {
     auto lead = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
     bool ok = !name.empty() && name.size() <= 64 && lead(name.front());
-    for (char c : name)
-        ok = ok && (lead(c) || c == '.' || c == '_' || c == '-');
-    if (!ok)
-        return make_error(Errc::usage,
-                          "invalid name: use 1-64 of a-z 0-9 . _ - starting with a letter or digit");
+    for (char c : name) ok = ok && (lead(c) || c == '.' || c == '_' || c == '-');
+    if (!ok) return make_error(Errc::usage, "invalid name: use 1-64 of a-z 0-9 . _ - starting with a letter or digit");
     return {};
 }
 
@@ -133,8 +141,7 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) noexc
 Status validate_text(std::string_view what, std::string_view text, std::size_t max)
 {
     if (text.size() > max)
-        return make_error(Errc::usage, std::string(what) + " is too long (at most " +
-                                           std::to_string(max) + " bytes)");
+        return make_error(Errc::usage, std::string(what) + " is too long (at most " + std::to_string(max) + " bytes)");
     // Strict UTF-8 (the JSON encoder of the payload refuses anything else) and
     // no C0/C1 control characters (C1 CSI can drive a terminal like ESC [).
     std::size_t i = 0;
@@ -155,8 +162,7 @@ Status validate_token(const Secret& token)
     if (token.size() > 16384) return make_error(Errc::usage, "token is too long (at most 16384 bytes)");
     for (char c : token.view())
         if (c <= 0x20 || c >= 0x7F)
-            return make_error(Errc::usage,
-                              "token contains whitespace, control or non-ASCII characters");
+            return make_error(Errc::usage, "token contains whitespace, control or non-ASCII characters");
     return {};
 }
 

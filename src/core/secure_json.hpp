@@ -13,7 +13,7 @@
 
 namespace pitool {
 
-using SecureJson = nlohmann::basic_json<std::map, std::vector, SecureString, bool, std::int64_t, std::uint64_t,
-                                        double, SecureAllocator>;
+using SecureJson = nlohmann::basic_json<std::map, std::vector, SecureString, bool, std::int64_t, std::uint64_t, double,
+                                        SecureAllocator>;
 
 } // namespace pitool

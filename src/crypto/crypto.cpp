@@ -26,9 +26,12 @@ Result<KdfLevel> parse_kdf_level(std::string_view s)
 std::string_view to_string(KdfLevel l) noexcept
 {
     switch (l) {
-    case KdfLevel::interactive: return "interactive";
-    case KdfLevel::moderate: return "moderate";
-    case KdfLevel::sensitive: return "sensitive";
+    case KdfLevel::interactive:
+        return "interactive";
+    case KdfLevel::moderate:
+        return "moderate";
+    case KdfLevel::sensitive:
+        return "sensitive";
     }
     return "?";
 }
@@ -72,9 +75,8 @@ Result<Secret> derive_key(const Secret& passphrase, std::span<const std::uint8_t
     // no buffer: passing its null data() would be undefined behaviour.
     static const char k_no_bytes = 0;
     const char* pw = passphrase.empty() ? &k_no_bytes : passphrase.view().data();
-    if (crypto_pwhash(key.data(), key.size(), pw, passphrase.size(), salt.data(),
-                      params.opslimit, static_cast<std::size_t>(params.memlimit),
-                      crypto_pwhash_ALG_ARGON2ID13) != 0)
+    if (crypto_pwhash(key.data(), key.size(), pw, passphrase.size(), salt.data(), params.opslimit,
+                      static_cast<std::size_t>(params.memlimit), crypto_pwhash_ALG_ARGON2ID13) != 0)
         return make_error(Errc::internal, "not enough memory for the key derivation");
     return key;
 }
@@ -91,20 +93,18 @@ Secret random_key()
     return key;
 }
 
-std::vector<std::uint8_t> seal(std::span<const std::uint8_t> plain,
-                               std::span<const std::uint8_t, k_nonce_bytes> nonce,
+std::vector<std::uint8_t> seal(std::span<const std::uint8_t> plain, std::span<const std::uint8_t, k_nonce_bytes> nonce,
                                std::span<const std::uint8_t> ad, const Secret& key)
 {
     std::vector<std::uint8_t> out(plain.size() + k_tag_bytes);
     unsigned long long len = 0;
-    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &len, plain.data(), plain.size(), ad.data(),
-                                               ad.size(), nullptr, nonce.data(), key.data());
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data(), &len, plain.data(), plain.size(), ad.data(), ad.size(),
+                                               nullptr, nonce.data(), key.data());
     out.resize(static_cast<std::size_t>(len));
     return out;
 }
 
-std::optional<Secret> open(std::span<const std::uint8_t> sealed,
-                           std::span<const std::uint8_t, k_nonce_bytes> nonce,
+std::optional<Secret> open(std::span<const std::uint8_t> sealed, std::span<const std::uint8_t, k_nonce_bytes> nonce,
                            std::span<const std::uint8_t> ad, const Secret& key)
 {
     if (sealed.size() < k_tag_bytes || key.size() != k_key_bytes) return std::nullopt;
@@ -113,9 +113,8 @@ std::optional<Secret> open(std::span<const std::uint8_t> sealed,
     // Secret(0) has no buffer; decrypt into a 1-byte scratch in that case.
     unsigned char scratch = 0;
     unsigned char* dst = plain.empty() ? &scratch : plain.data();
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(dst, &len, nullptr, sealed.data(), sealed.size(),
-                                                   ad.data(), ad.size(), nonce.data(),
-                                                   key.data()) != 0)
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(dst, &len, nullptr, sealed.data(), sealed.size(), ad.data(),
+                                                   ad.size(), nonce.data(), key.data()) != 0)
         return std::nullopt;
     return plain;
 }

@@ -24,8 +24,7 @@ char lower(char c) noexcept
 bool iequals(std::string_view a, std::string_view b) noexcept
 {
     return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(),
-                      [](char x, char y) { return lower(x) == lower(y); });
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string to_lower(std::string_view s)
@@ -40,7 +39,10 @@ bool is_alnum(char c) noexcept
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_digit(char c) noexcept
+{
+    return c >= '0' && c <= '9';
+}
 
 bool is_hex(char c) noexcept
 {
@@ -57,8 +59,7 @@ bool is_visible_ascii(char c) noexcept
 Error bad_base_url(std::string_view why)
 {
     // The URL itself is left out: a mistyped one may carry user info.
-    return make_error(Errc::usage,
-                      "invalid base URL (expected http(s)://host[:port]): " + std::string(why));
+    return make_error(Errc::usage, "invalid base URL (expected http(s)://host[:port]): " + std::string(why));
 }
 
 bool valid_reg_name(std::string_view host) noexcept
@@ -83,8 +84,7 @@ bool valid_ipv6_literal(std::string_view host) noexcept
     if (host.size() < 4 || host.front() != '[' || host.back() != ']') return false;
     const auto inner = host.substr(1, host.size() - 2);
     if (inner.find(':') == std::string_view::npos) return false;
-    return std::all_of(inner.begin(), inner.end(),
-                       [](char c) { return is_hex(c) || c == ':' || c == '.'; });
+    return std::all_of(inner.begin(), inner.end(), [](char c) { return is_hex(c) || c == ':' || c == '.'; });
 }
 
 } // namespace
@@ -92,11 +92,16 @@ bool valid_ipv6_literal(std::string_view host) noexcept
 std::string_view method_name(Method m) noexcept
 {
     switch (m) {
-    case Method::get: return "GET";
-    case Method::post: return "POST";
-    case Method::put: return "PUT";
-    case Method::patch: return "PATCH";
-    case Method::del: return "DELETE";
+    case Method::get:
+        return "GET";
+    case Method::post:
+        return "POST";
+    case Method::put:
+        return "PUT";
+    case Method::patch:
+        return "PATCH";
+    case Method::del:
+        return "DELETE";
     }
     return "GET";
 }
@@ -171,8 +176,7 @@ Status validate_path(std::string_view path)
         return make_error(Errc::usage, "request path must not contain a URL");
     }
     if (!std::all_of(path.begin(), path.end(), is_visible_ascii)) {
-        return make_error(Errc::usage,
-                          "request path contains spaces, control or non-ASCII characters");
+        return make_error(Errc::usage, "request path contains spaces, control or non-ASCII characters");
     }
     if (path.find('#') != std::string_view::npos) {
         return make_error(Errc::usage, "request path must not contain a fragment");
@@ -198,15 +202,15 @@ Status validate_header(const Header& header)
     for (std::string_view owned :
          {"authorization", "proxy-authorization", "host", "content-length", "transfer-encoding"}) {
         if (iequals(name, owned)) {
-            return make_error(Errc::usage, "HTTP header " + name +
-                                               " is set by the client (use Request::bearer for tokens)");
+            return make_error(Errc::usage,
+                              "HTTP header " + name + " is set by the client (use Request::bearer for tokens)");
         }
     }
     return {};
 }
 
-std::optional<std::chrono::milliseconds>
-parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now)
+std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                           std::chrono::system_clock::time_point now)
 {
     while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
     while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);

@@ -53,8 +53,7 @@ Status global_init()
     static CURLcode rc = CURLE_OK;
     std::call_once(once, [] { rc = curl_global_init(CURL_GLOBAL_DEFAULT); });
     if (rc != CURLE_OK) {
-        return make_error(Errc::internal,
-                          std::string("cannot initialise libcurl: ") + curl_easy_strerror(rc));
+        return make_error(Errc::internal, std::string("cannot initialise libcurl: ") + curl_easy_strerror(rc));
     }
     return {};
 }
@@ -94,8 +93,7 @@ char lower(char c) noexcept
 bool iequals(std::string_view a, std::string_view b) noexcept
 {
     return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(),
-                      [](char x, char y) { return lower(x) == lower(y); });
+           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
 std::string_view trim(std::string_view s) noexcept
@@ -110,8 +108,8 @@ std::string_view trim(std::string_view s) noexcept
 /// Headers whose values are never logged even though they are not ours.
 bool is_sensitive_header(std::string_view name) noexcept
 {
-    return iequals(name, "authorization") || iequals(name, "proxy-authorization") ||
-           iequals(name, "cookie") || iequals(name, "set-cookie");
+    return iequals(name, "authorization") || iequals(name, "proxy-authorization") || iequals(name, "cookie") ||
+           iequals(name, "set-cookie");
 }
 
 // ---------------------------------------------------------------------------
@@ -309,7 +307,10 @@ CURLcode on_ssl_ctx(CURL*, void* ssl_ctx, void* user)
     return CURLE_OK;
 }
 
-int no_passphrase(char*, int, int, void*) { return 0; }
+int no_passphrase(char*, int, int, void*)
+{
+    return 0;
+}
 
 Result<std::vector<X509Ptr>> load_ca_bundle(const std::string& path)
 {
@@ -342,19 +343,21 @@ Error describe_failure(const Exchange& ex, const Origin& origin, const ClientOpt
     const std::string detail = ex.curl_error.empty() ? curl_easy_strerror(ex.code) : ex.curl_error;
     std::string msg;
     switch (ex.code) {
-    case CURLE_COULDNT_RESOLVE_HOST: msg = "cannot resolve host " + origin.host; break;
-    case CURLE_COULDNT_RESOLVE_PROXY: msg = "cannot resolve the proxy host: " + detail; break;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        msg = "cannot resolve host " + origin.host;
+        break;
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        msg = "cannot resolve the proxy host: " + detail;
+        break;
     case CURLE_COULDNT_CONNECT:
         msg = "cannot connect to " + origin.host_port() + ": " +
-              (ex.os_errno != 0
-                   ? std::error_code(static_cast<int>(ex.os_errno), std::generic_category()).message()
-                   : detail);
+              (ex.os_errno != 0 ? std::error_code(static_cast<int>(ex.os_errno), std::generic_category()).message()
+                                : detail);
         break;
     case CURLE_OPERATION_TIMEDOUT:
-        msg = ex.request_started
-                  ? "request to " + origin.host_port() + " timed out after " +
-                        std::to_string(opts.total_timeout.count()) + " ms"
-                  : "connection to " + origin.host_port() + " timed out";
+        msg = ex.request_started ? "request to " + origin.host_port() + " timed out after " +
+                                       std::to_string(opts.total_timeout.count()) + " ms"
+                                 : "connection to " + origin.host_port() + " timed out";
         break;
     case CURLE_PEER_FAILED_VERIFICATION:
         msg = "TLS certificate verification failed for host " + origin.host + ": " + detail;
@@ -376,12 +379,14 @@ Error describe_failure(const Exchange& ex, const Origin& origin, const ClientOpt
     case CURLE_WRITE_ERROR:
     case CURLE_FILESIZE_EXCEEDED:
         if (ex.too_large) {
-            msg = "response from " + origin.host_port() + " larger than " +
-                  std::to_string(opts.max_response_bytes) + " bytes";
+            msg = "response from " + origin.host_port() + " larger than " + std::to_string(opts.max_response_bytes) +
+                  " bytes";
             break;
         }
         [[fallthrough]];
-    default: msg = "request to " + origin.host_port() + " failed: " + detail; break;
+    default:
+        msg = "request to " + origin.host_port() + " failed: " + detail;
+        break;
     }
     return make_error(Errc::unavailable, std::move(msg));
 }
@@ -392,10 +397,13 @@ bool never_connected(const Exchange& ex) noexcept
     switch (ex.code) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT: return true;
+    case CURLE_COULDNT_CONNECT:
+        return true;
     case CURLE_OPERATION_TIMEDOUT:
-    case CURLE_SSL_CONNECT_ERROR: return !ex.request_started;
-    default: return false;
+    case CURLE_SSL_CONNECT_ERROR:
+        return !ex.request_started;
+    default:
+        return false;
     }
 }
 
@@ -413,8 +421,10 @@ bool transient_failure(CURLcode code) noexcept
     case CURLE_GOT_NOTHING:
     case CURLE_PARTIAL_FILE:
     case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM: return true;
-    default: return false;
+    case CURLE_HTTP2_STREAM:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -472,8 +482,7 @@ public:
         for (int attempt = 1;; ++attempt) {
             const auto started = SteadyClock::now();
             auto outcome = exchange_following_redirects(req, base.value(), *origin);
-            const auto elapsed =
-                std::chrono::duration_cast<milliseconds>(SteadyClock::now() - started);
+            const auto elapsed = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - started);
             if (!outcome) return std::move(outcome).error();
             Exchange& ex = outcome.value();
 
@@ -486,8 +495,8 @@ public:
                     return err;
                 }
                 wait = backoff(attempt);
-                spdlog::debug("http: {} (attempt {}/{}), retrying in {} ms", err.message, attempt,
-                              max_attempts, wait.count());
+                spdlog::debug("http: {} (attempt {}/{}), retrying in {} ms", err.message, attempt, max_attempts,
+                              wait.count());
             } else {
                 Response resp;
                 resp.status = ex.status;
@@ -512,8 +521,8 @@ public:
                 } else {
                     wait = backoff(attempt);
                 }
-                spdlog::debug("http: status {} from {} (attempt {}/{}), retrying in {} ms",
-                              resp.status, origin->host, attempt, max_attempts, wait.count());
+                spdlog::debug("http: status {} from {} (attempt {}/{}), retrying in {} ms", resp.status, origin->host,
+                              attempt, max_attempts, wait.count());
             }
             m_sleep(wait);
         }
@@ -532,8 +541,7 @@ private:
     }
 
     /// One attempt: the request plus any same-origin redirects.
-    Result<Exchange> exchange_following_redirects(const Request& req, const std::string& base,
-                                                  const Origin& origin)
+    Result<Exchange> exchange_following_redirects(const Request& req, const std::string& base, const Origin& origin)
     {
         Method method = req.method;
         bool with_body = true;
@@ -546,20 +554,18 @@ private:
             }
             const auto target = origin_of(*ex->redirect_url);
             if (!target) {
-                return make_error(Errc::unavailable,
-                                  "invalid redirect location from " + origin.host_port());
+                return make_error(Errc::unavailable, "invalid redirect location from " + origin.host_port());
             }
             if (!(*target == origin)) {
-                return make_error(Errc::unavailable, "refusing redirect from " + origin.text() +
-                                                         " to another origin: " + target->text());
+                return make_error(Errc::unavailable,
+                                  "refusing redirect from " + origin.text() + " to another origin: " + target->text());
             }
             if (hops + 1 > k_max_redirects) {
                 return make_error(Errc::unavailable, "too many redirects from " + origin.host_port());
             }
             auto next = path_and_query(*ex->redirect_url);
             if (!next || !detail::validate_path(*next)) {
-                return make_error(Errc::unavailable,
-                                  "invalid redirect location from " + origin.host_port());
+                return make_error(Errc::unavailable, "invalid redirect location from " + origin.host_port());
             }
             if (ex->status != 307 && ex->status != 308) {
                 method = Method::get;
@@ -570,14 +576,13 @@ private:
         }
     }
 
-    template <typename T>
-    void set(CURLoption option, T value)
+    template <typename T> void set(CURLoption option, T value)
     {
         if (m_setopt_rc == CURLE_OK) m_setopt_rc = curl_easy_setopt(m_easy.get(), option, value);
     }
 
-    Result<Exchange> transfer(const Request& req, const std::string& url, Method method,
-                              bool with_body, const Origin& origin)
+    Result<Exchange> transfer(const Request& req, const std::string& url, Method method, bool with_body,
+                              const Origin& origin)
     {
         CURL* h = m_easy.get();
         curl_easy_reset(h);
@@ -629,12 +634,12 @@ private:
         }
 
         const bool sends_body = with_body && method != Method::get;
-        const char* body_ptr = (sends_body && !req.body.empty())
-                                   ? reinterpret_cast<const char*>(req.body.data())
-                                   : "";
+        const char* body_ptr = (sends_body && !req.body.empty()) ? reinterpret_cast<const char*>(req.body.data()) : "";
         const auto body_size = static_cast<curl_off_t>(sends_body ? req.body.size() : 0);
         switch (method) {
-        case Method::get: set(CURLOPT_HTTPGET, 1L); break;
+        case Method::get:
+            set(CURLOPT_HTTPGET, 1L);
+            break;
         case Method::del:
             if (body_size == 0) {
                 set(CURLOPT_HTTPGET, 1L);
@@ -696,8 +701,7 @@ private:
         spdlog::debug("http: > User-Agent: {}", m_opts.user_agent);
         for (const auto& hdr : req.headers) {
             spdlog::debug("http: > {}: {}", hdr.name,
-                          is_sensitive_header(hdr.name) ? std::string_view("[redacted]")
-                                                        : std::string_view(hdr.value));
+                          is_sensitive_header(hdr.name) ? std::string_view("[redacted]") : std::string_view(hdr.value));
         }
         if (req.bearer) spdlog::debug("http: > Authorization: Bearer [redacted]");
         if (sends_body) {
@@ -716,12 +720,11 @@ private:
                           curl_easy_strerror(ex.code), ex.curl_error);
             return;
         }
-        spdlog::debug("http: < {} from {} in {} ms, body <{} bytes>", ex.status, origin.host_port(),
-                      elapsed.count(), ex.body.size());
+        spdlog::debug("http: < {} from {} in {} ms, body <{} bytes>", ex.status, origin.host_port(), elapsed.count(),
+                      ex.body.size());
         for (const auto& hdr : ex.headers) {
             spdlog::debug("http: < {}: {}", hdr.name,
-                          is_sensitive_header(hdr.name) ? std::string_view("[redacted]")
-                                                        : std::string_view(hdr.value));
+                          is_sensitive_header(hdr.name) ? std::string_view("[redacted]") : std::string_view(hdr.value));
         }
     }
 

@@ -22,8 +22,7 @@ struct CurlClientHooks {
 };
 
 /// `make_curl_client` with injectable hooks.
-[[nodiscard]] std::unique_ptr<Client> make_curl_client(const ClientOptions& options,
-                                                       CurlClientHooks hooks);
+[[nodiscard]] std::unique_ptr<Client> make_curl_client(const ClientOptions& options, CurlClientHooks hooks);
 
 /// Checks a request path: starts with '/', no "://", no spaces, CR/LF,
 /// control or non-ASCII characters, no fragment. Errc::usage otherwise.
@@ -38,7 +37,7 @@ struct CurlClientHooks {
 /// The wait a `Retry-After` value asks for: delta-seconds or an HTTP-date
 /// (relative to `now`; a date in the past means no wait), at most one day.
 /// nullopt when the value is neither.
-[[nodiscard]] std::optional<std::chrono::milliseconds>
-parse_retry_after(std::string_view value, std::chrono::system_clock::time_point now);
+[[nodiscard]] std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
+                                                                         std::chrono::system_clock::time_point now);
 
 } // namespace pitool::http::detail

@@ -11,16 +11,26 @@ namespace pitool::providers {
 std::string_view to_string(Failure f) noexcept
 {
     switch (f) {
-    case Failure::none: return "none";
-    case Failure::invalid_token: return "invalid token";
-    case Failure::missing_scope: return "missing scope";
-    case Failure::wrong_account: return "wrong location or account";
-    case Failure::invalid_grant: return "invalid grant";
-    case Failure::inactive: return "location not active";
-    case Failure::bad_request: return "bad request";
-    case Failure::rate_limited: return "rate limited";
-    case Failure::provider_error: return "provider error";
-    case Failure::malformed: return "malformed answer";
+    case Failure::none:
+        return "none";
+    case Failure::invalid_token:
+        return "invalid token";
+    case Failure::missing_scope:
+        return "missing scope";
+    case Failure::wrong_account:
+        return "wrong location or account";
+    case Failure::invalid_grant:
+        return "invalid grant";
+    case Failure::inactive:
+        return "location not active";
+    case Failure::bad_request:
+        return "bad request";
+    case Failure::rate_limited:
+        return "rate limited";
+    case Failure::provider_error:
+        return "provider error";
+    case Failure::malformed:
+        return "malformed answer";
     }
     return "?";
 }
@@ -28,16 +38,20 @@ std::string_view to_string(Failure f) noexcept
 Errc errc_for(Failure f) noexcept
 {
     switch (f) {
-    case Failure::none: return Errc::internal;
+    case Failure::none:
+        return Errc::internal;
     case Failure::invalid_token:
     case Failure::missing_scope:
     case Failure::wrong_account:
     case Failure::invalid_grant:
-    case Failure::inactive: return Errc::rejected;
-    case Failure::bad_request: return Errc::usage;
+    case Failure::inactive:
+        return Errc::rejected;
+    case Failure::bad_request:
+        return Errc::usage;
     case Failure::rate_limited:
     case Failure::provider_error:
-    case Failure::malformed: return Errc::unavailable;
+    case Failure::malformed:
+        return Errc::unavailable;
     }
     return Errc::internal;
 }

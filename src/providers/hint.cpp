@@ -65,8 +65,8 @@ Result<PracticeGrant> exchange_code(http::Client& client, const std::string& bas
     redact(e.message, code.view());
     redact(e.message, partner_key.view());
     std::string what = e.failure == Failure::invalid_token ? "the partner key" : "the authorization code";
-    return make_error(errc_for(e.failure), "Hint refused " + what + ": " + e.message + " (HTTP " +
-                                               std::to_string(e.status) + ")");
+    return make_error(errc_for(e.failure),
+                      "Hint refused " + what + ": " + e.message + " (HTTP " + std::to_string(e.status) + ")");
 }
 
 } // namespace pitool::providers::hint

@@ -38,12 +38,16 @@ ApiError parse_error(long status, std::string_view body)
 
     // Read the message, not only the status: the API reports a missing scope
     // and a bad token with the same 401.
-    if (contains_ci(message, "location is not active")) e.failure = Failure::inactive;
-    else if (contains_ci(message, "invalid grant") || error_code == "invalid_grant") e.failure = Failure::invalid_grant;
-    else if (contains_ci(message, "scope")) e.failure = Failure::missing_scope;
+    if (contains_ci(message, "location is not active"))
+        e.failure = Failure::inactive;
+    else if (contains_ci(message, "invalid grant") || error_code == "invalid_grant")
+        e.failure = Failure::invalid_grant;
+    else if (contains_ci(message, "scope"))
+        e.failure = Failure::missing_scope;
     else if (contains_ci(message, "access to this location") || contains_ci(message, "access to this company"))
         e.failure = Failure::wrong_account;
-    else e.failure = classify_status(status);
+    else
+        e.failure = classify_status(status);
     if (e.failure == Failure::none) e.failure = Failure::malformed; // an error answer with a 2xx/3xx status
     return e;
 }
@@ -51,9 +55,7 @@ ApiError parse_error(long status, std::string_view body)
 Result<TokenGrant> parse_token_grant(std::string_view body)
 {
     SecureJson j = parse_text(body);
-    auto malformed = [] {
-        return make_error(Errc::unavailable, "LeadConnector sent a malformed token answer");
-    };
+    auto malformed = [] { return make_error(Errc::unavailable, "LeadConnector sent a malformed token answer"); };
     if (!j.is_object()) return malformed();
     TokenGrant g;
     g.access_token = secret_field(j, "access_token");
@@ -73,8 +75,8 @@ Result<TokenGrant> parse_token_grant(std::string_view body)
 
 namespace {
 
-Result<TokenGrant> token_request(http::Client& client, const AppCredentials& app, SecureString& form,
-                                 const char* doing, const Secret& spent)
+Result<TokenGrant> token_request(http::Client& client, const AppCredentials& app, SecureString& form, const char* doing,
+                                 const Secret& spent)
 {
     http::Request req;
     req.method = http::Method::post;

@@ -16,8 +16,12 @@ Result<CallSpec> default_call(const core::Integration& in)
         return make_error(Errc::usage, "'" + in.name +
                                            "' is an OAuth app: its client secret is not a bearer token "
                                            "(test the tokens made by exchange-code instead)");
-    case core::Kind::practice_key: spec.path = "/api/provider/practice"; return spec;
-    case core::Kind::partner_key: spec.path = "/api/partner"; return spec;
+    case core::Kind::practice_key:
+        spec.path = "/api/provider/practice";
+        return spec;
+    case core::Kind::partner_key:
+        spec.path = "/api/partner";
+        return spec;
     case core::Kind::pit:
     case core::Kind::oauth:
         if (in.account_id.empty())

@@ -53,7 +53,7 @@ json company_view(const Company& c)
 
 json location_view(const Location& l)
 {
-    return {{"id", l.id},       {"company_id", l.company_id}, {"name", l.name},         {"timezone", l.timezone},
+    return {{"id", l.id},       {"company_id", l.company_id}, {"name", l.name},        {"timezone", l.timezone},
             {"email", l.email}, {"active", l.active},         {"contacts", l.contacts}};
 }
 
@@ -115,7 +115,7 @@ json Sandbox::pit_view(const Pit& pit) const
 Response Sandbox::admin_handle(const Request& req, bool& mutated)
 {
     auto seg = split_path(req.path);
-    seg.erase(seg.begin());  // "_sandbox"
+    seg.erase(seg.begin()); // "_sandbox"
     const std::string& m = req.method;
     json b = json::object();
     if (!req.body.empty()) {
@@ -256,9 +256,12 @@ Response Sandbox::admin_handle(const Request& req, bool& mutated)
             f.body = str(b, "body");
             f.after_handling = b.value("after_handling", false);
             int def_status = 500;
-            if (f.kind == "rate_limit") def_status = 429;
-            else if (f.kind == "malformed") def_status = 200;
-            else if (f.kind == "redirect") def_status = 302;
+            if (f.kind == "rate_limit")
+                def_status = 429;
+            else if (f.kind == "malformed")
+                def_status = 200;
+            else if (f.kind == "redirect")
+                def_status = 302;
             f.status = static_cast<int>(num(b, "status", def_status));
             static const char* const k_kinds[] = {"rate_limit", "status", "delay", "malformed", "redirect", "close"};
             if (std::none_of(std::begin(k_kinds), std::end(k_kinds), [&](const char* k) { return f.kind == k; }))
@@ -387,7 +390,7 @@ Response Sandbox::admin_pits(const Request& req, const std::vector<std::string>&
     if (it == m_state.pits.end()) return admin_error(404, "no such integration");
     Pit& pit = it->second;
     const bool window = !pit.previous.token.empty() && t < pit.previous.expires_at;
-    if (!window && !pit.previous.token.empty()) pit.previous = {};  // the old token has expired
+    if (!window && !pit.previous.token.empty()) pit.previous = {}; // the old token has expired
 
     if (n == 2 && m == "GET") return json_response(200, pit_view(pit));
     if (n == 2 && m == "PATCH") {
@@ -404,8 +407,7 @@ Response Sandbox::admin_pits(const Request& req, const std::vector<std::string>&
     if (n == 3 && m == "POST" && seg[2] == "rotate") {
         const std::string mode = str(b, "mode", "later");
         if (mode != "later" && mode != "now") return admin_error(400, "mode must be \"later\" or \"now\"");
-        if (window)
-            return admin_error(409, "a rotation is already in progress: cancel it or expire the old token now");
+        if (window) return admin_error(409, "a rotation is already in progress: cancel it or expire the old token now");
         const std::string old = pit.current.token;
         pit.current = {"pit-" + random_uuid(), 0};
         pit.previous = mode == "later" ? PitToken{old, t + k_rotation_window_ms} : PitToken{};
@@ -431,8 +433,8 @@ Response Sandbox::admin_oauth(const Request& req, const std::vector<std::string>
     const std::string& m = req.method;
     const std::size_t n = seg.size();
     auto app_view = [](const OAuthApp& a) {
-        return json{{"client_id", a.client_id}, {"client_secret", a.client_secret}, {"name", a.name},
-                    {"scopes", a.scopes}};
+        return json{
+            {"client_id", a.client_id}, {"client_secret", a.client_secret}, {"name", a.name}, {"scopes", a.scopes}};
     };
     if (n == 2 && seg[1] == "apps" && m == "GET") {
         json list = json::array();
@@ -515,8 +517,7 @@ Response Sandbox::admin_hint(const Request& req, const std::vector<std::string>&
     }
     if (what == "codes" && n == 2 && m == "POST") {
         HintPartner* partner = nullptr;
-        if (auto it = m_state.partners.find(str(b, "partner_id")); it != m_state.partners.end())
-            partner = &it->second;
+        if (auto it = m_state.partners.find(str(b, "partner_id")); it != m_state.partners.end()) partner = &it->second;
         if (partner == nullptr) partner = hint_partner_by_key(str(b, "partner_key"));
         if (partner == nullptr) return admin_error(404, "no such partner (give partner_id or partner_key)");
         std::string practice_id = str(b, "practice_id");

@@ -70,8 +70,7 @@ Response Sandbox::hint_handle(const Request& req)
         HintPartner* partner = hint_partner_by_key(token);
         if (partner == nullptr) return hint_error(401, k_unauthorized);
         json body = json::parse(req.body, nullptr, false);
-        if (body.is_discarded() || !body.is_object())
-            return hint_error(400, "Bad request: body must be a JSON object");
+        if (body.is_discarded() || !body.is_object()) return hint_error(400, "Bad request: body must be a JSON object");
         if (!body.contains("grant_type") || body["grant_type"] != "authorization_code")
             return hint_error(422, "Validation failed: grant_type must be authorization_code");
         if (!body.contains("code") || !body["code"].is_string() || body["code"].get<std::string>().empty())
@@ -106,11 +105,10 @@ Response Sandbox::hint_handle(const Request& req)
                     {"refresh_token", nullptr},
                     {"expires_in", nullptr},
                     {"practice", {{"id", practice.id}, {"name", practice.name}}},
-                    {"api_keys",
-                     json::array({{{"token", key.token},
-                                   {"description", key.description},
-                                   {"last_used_at", nullptr},
-                                   {"deactivated_at", nullptr}}})}};
+                    {"api_keys", json::array({{{"token", key.token},
+                                               {"description", key.description},
+                                               {"last_used_at", nullptr},
+                                               {"deactivated_at", nullptr}}})}};
         m_state.integrations.emplace(in.id, std::move(in));
         return json_response(200, out);
     }

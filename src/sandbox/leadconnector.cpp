@@ -106,10 +106,14 @@ Response Sandbox::lc_handle(const Request& req)
 
     enum class Route { none, location, contacts, company, location_token };
     Route route = Route::none;
-    if (m == "GET" && seg.size() == 2 && seg[0] == "locations") route = Route::location;
-    else if (m == "POST" && seg.size() == 1 && seg[0] == "contacts") route = Route::contacts;
-    else if (m == "GET" && seg.size() == 2 && seg[0] == "companies") route = Route::company;
-    else if (m == "POST" && req.path == "/oauth/locationToken") route = Route::location_token;
+    if (m == "GET" && seg.size() == 2 && seg[0] == "locations")
+        route = Route::location;
+    else if (m == "POST" && seg.size() == 1 && seg[0] == "contacts")
+        route = Route::contacts;
+    else if (m == "GET" && seg.size() == 2 && seg[0] == "companies")
+        route = Route::company;
+    else if (m == "POST" && req.path == "/oauth/locationToken")
+        route = Route::location_token;
     if (route == Route::none) return lc_error(404, "Cannot " + m + " " + req.path);
 
     const std::string* version = req.header("version");
@@ -119,11 +123,16 @@ Response Sandbox::lc_handle(const Request& req)
     auto principal = lc_authenticate(req);
     if (!principal) return lc_error(401, k_invalid_token);
     switch (route) {
-    case Route::location: return lc_get_location(*principal, seg[1]);
-    case Route::contacts: return lc_create_contact(req, *principal);
-    case Route::company: return lc_get_company(*principal, seg[1]);
-    case Route::location_token: return lc_location_token(req, *principal);
-    case Route::none: break;
+    case Route::location:
+        return lc_get_location(*principal, seg[1]);
+    case Route::contacts:
+        return lc_create_contact(req, *principal);
+    case Route::company:
+        return lc_get_company(*principal, seg[1]);
+    case Route::location_token:
+        return lc_location_token(req, *principal);
+    case Route::none:
+        break;
     }
     return lc_error(404, "Cannot " + m + " " + req.path);
 }
@@ -169,12 +178,8 @@ Response Sandbox::lc_create_contact(const Request& req, const Principal& p)
     if (p.company_level && it->second.company_id != p.company_id) return lc_error(403, k_no_location);
     ++it->second.contacts;
 
-    json contact = {{"id", random_base62(20)},
-                    {"locationId", location_id},
-                    {"dateAdded", iso8601(now())},
-                    {"source", "public api"},
-                    {"tags", json::array()},
-                    {"customFields", json::array()}};
+    json contact = {{"id", random_base62(20)}, {"locationId", location_id}, {"dateAdded", iso8601(now())},
+                    {"source", "public api"},  {"tags", json::array()},     {"customFields", json::array()}};
     for (const char* f : k_fields)
         if (body.contains(f)) contact[f] = body[f];
     return json_response(201, {{"contact", contact}});
@@ -186,8 +191,8 @@ Response Sandbox::lc_get_company(const Principal& p, const std::string& id)
     if (!p.company_level || p.company_id != id) return lc_error(403, k_no_company);
     auto it = m_state.companies.find(id);
     if (it == m_state.companies.end()) return lc_error(404, "Company not found");
-    return json_response(200, {{"company",
-                                {{"id", it->second.id}, {"name", it->second.name}, {"email", it->second.email}}}});
+    return json_response(
+        200, {{"company", {{"id", it->second.id}, {"name", it->second.name}, {"email", it->second.email}}}});
 }
 
 json Sandbox::lc_issue(const Grant& g, bool with_refresh)
@@ -213,14 +218,9 @@ json Sandbox::lc_issue(const Grant& g, bool with_refresh)
     at.issued_at = t;
     at.expires_at = t + ttl * 1000;
 
-    json out = {{"access_token", at.token},
-                {"token_type", "Bearer"},
-                {"expires_in", ttl},
-                {"scope", join(g.scopes, " ")},
-                {"userType", g.user_type},
-                {"companyId", g.company_id},
-                {"userId", g.user_id},
-                {"isBulkInstallation", false}};
+    json out = {{"access_token", at.token},     {"token_type", "Bearer"},     {"expires_in", ttl},
+                {"scope", join(g.scopes, " ")}, {"userType", g.user_type},    {"companyId", g.company_id},
+                {"userId", g.user_id},          {"isBulkInstallation", false}};
     if (location) out["locationId"] = g.location_id;
     m_state.access_tokens.emplace(at.token, std::move(at));
 
@@ -306,7 +306,7 @@ Response Sandbox::lc_oauth_token(const Request& req)
     // Not consumed: the same refresh token works again once the location is reactivated.
     if (location_inactive(rt.grant)) return lc_error(400, k_inactive);
     rt.state = "used";
-    const Grant grant = rt.grant;  // lc_issue inserts into the map rt lives in
+    const Grant grant = rt.grant; // lc_issue inserts into the map rt lives in
     return json_response(200, lc_issue(grant, true));
 }
 
@@ -320,8 +320,7 @@ Response Sandbox::lc_location_token(const Request& req, const Principal& p)
     if (!problems.empty()) return lc_validation(problems);
     if (form["companyId"] != p.company_id) return lc_error(403, k_no_company);
     auto it = m_state.locations.find(form["locationId"]);
-    if (it == m_state.locations.end() || it->second.company_id != p.company_id)
-        return lc_error(403, k_no_location);
+    if (it == m_state.locations.end() || it->second.company_id != p.company_id) return lc_error(403, k_no_location);
     if (!it->second.active) return lc_error(400, k_inactive);
     Grant g;
     g.client_id = p.client_id;

@@ -14,11 +14,10 @@
 
 namespace {
 
-constexpr const char* k_usage =
-    "usage: pitool-sandbox [--port N] [--host 127.0.0.1] [--tls-cert FILE --tls-key FILE]\n"
-    "                      [--state-file FILE] [--burst-max N] [--burst-interval-ms N]\n"
-    "                      [--daily-max N] [--quiet]\n"
-    "Prints its base URL as the first line on stdout and serves until SIGTERM/SIGINT.\n";
+constexpr const char* k_usage = "usage: pitool-sandbox [--port N] [--host 127.0.0.1] [--tls-cert FILE --tls-key FILE]\n"
+                                "                      [--state-file FILE] [--burst-max N] [--burst-interval-ms N]\n"
+                                "                      [--daily-max N] [--quiet]\n"
+                                "Prints its base URL as the first line on stdout and serves until SIGTERM/SIGINT.\n";
 
 bool parse_int(const std::string& s, long long min, long long max, long long& out)
 {
@@ -96,10 +95,8 @@ int main(int argc, char** argv)
             return usage_error("unknown option " + name);
         }
     }
-    if (!is_loopback_host(server.host))
-        return usage_error("refusing to listen on non-loopback host " + server.host);
-    if (server.tls_cert.empty() != server.tls_key.empty())
-        return usage_error("--tls-cert and --tls-key go together");
+    if (!is_loopback_host(server.host)) return usage_error("refusing to listen on non-loopback host " + server.host);
+    if (server.tls_cert.empty() != server.tls_key.empty()) return usage_error("--tls-cert and --tls-key go together");
 
     // Block the stop signals before any thread exists so every thread inherits
     // the mask and only the server's waiter thread receives them.

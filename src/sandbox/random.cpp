@@ -18,8 +18,7 @@ void fill(unsigned char* out, std::size_t n)
     }
 }
 
-constexpr std::string_view k_base62 =
-    "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+constexpr std::string_view k_base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 constexpr std::string_view k_hex = "0123456789abcdef";
 
 } // namespace
@@ -74,8 +73,7 @@ std::string random_uuid()
 
 std::string base64url(std::string_view bytes)
 {
-    static constexpr std::string_view k_alphabet =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static constexpr std::string_view k_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     std::string out;
     std::size_t i = 0;
     auto byte = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(bytes[k])); };

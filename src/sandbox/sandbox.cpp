@@ -47,23 +47,40 @@ Response json_response(int status, const json& body)
 std::string reason_phrase(int status)
 {
     switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 302: return "Found";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 302:
+        return "Found";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 409:
+        return "Conflict";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Error";
     }
 }
 
@@ -79,10 +96,8 @@ Response lc_validation(const std::vector<std::string>& messages)
 
 Response oauth_error(int status, const std::string& error, const std::string& message)
 {
-    return json_response(status, {{"statusCode", status},
-                                  {"error", error},
-                                  {"error_description", message},
-                                  {"message", message}});
+    return json_response(
+        status, {{"statusCode", status}, {"error", error}, {"error_description", message}, {"message", message}});
 }
 
 Response hint_error(int status, const std::string& message)
@@ -133,8 +148,7 @@ std::string url_decode(const std::string& s)
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] == '+') {
             out.push_back(' ');
-        } else if (s[i] == '%' && i + 2 < s.size() &&
-                   hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
+        } else if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
             out.push_back(static_cast<char>(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
             i += 2;
         } else {
@@ -158,7 +172,7 @@ std::map<std::string, std::string> parse_form(const std::string& body)
             std::size_t eq = pair.find('=');
             std::string key = url_decode(pair.substr(0, eq));
             std::string value = eq == std::string::npos ? std::string() : url_decode(pair.substr(eq + 1));
-            out.emplace(std::move(key), std::move(value));  // first occurrence wins
+            out.emplace(std::move(key), std::move(value)); // first occurrence wins
         }
         pos = amp + 1;
     }
@@ -228,7 +242,7 @@ bool Sandbox::load(std::string& error)
     std::lock_guard lock(m_mutex);
     if (m_state_file.empty()) return true;
     std::ifstream in(m_state_file, std::ios::binary);
-    if (!in) return true;  // first run: nothing to load
+    if (!in) return true; // first run: nothing to load
     try {
         State loaded = json::parse(in).get<State>();
         m_state = std::move(loaded);
@@ -247,8 +261,8 @@ void Sandbox::set_origin(std::string origin)
 
 Millis Sandbox::now() const
 {
-    auto sys = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
+    auto sys =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
     return sys.count() + m_state.clock_offset_ms;
 }
 
@@ -432,8 +446,7 @@ Sandbox::RateInfo Sandbox::rate_hit(const Request& req)
     RateInfo info;
     if (b.count >= c.burst_max || b.day_count >= c.daily_max) {
         info.limited = true;
-        Millis wait = b.count >= c.burst_max ? b.window_start + c.burst_interval_ms - t
-                                             : b.day_start + 86'400'000 - t;
+        Millis wait = b.count >= c.burst_max ? b.window_start + c.burst_interval_ms - t : b.day_start + 86'400'000 - t;
         info.retry_after_s = std::max<Millis>(1, (wait + 999) / 1000);
     } else {
         ++b.count;

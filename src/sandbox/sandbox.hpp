@@ -20,10 +20,10 @@ namespace pitool::sandbox {
 
 /// An HTTP request as the core sees it.
 struct Request {
-    std::string method;                              ///< upper case, e.g. "GET"
-    std::string path;                                ///< without the query string
-    std::multimap<std::string, std::string> query;   ///< decoded query parameters
-    std::map<std::string, std::string> headers;      ///< names lower-cased
+    std::string method;                            ///< upper case, e.g. "GET"
+    std::string path;                              ///< without the query string
+    std::multimap<std::string, std::string> query; ///< decoded query parameters
+    std::map<std::string, std::string> headers;    ///< names lower-cased
     std::string body;
 
     [[nodiscard]] const std::string* header(const std::string& lower_name) const;
@@ -36,21 +36,21 @@ struct Response {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
-    std::int64_t delay_ms = 0;     ///< wait this long before answering
-    bool drop_connection = false;  ///< close the connection without answering
+    std::int64_t delay_ms = 0;    ///< wait this long before answering
+    bool drop_connection = false; ///< close the connection without answering
 };
 
 /// A misbehaviour queued through POST /_sandbox/faults.
 struct Fault {
     std::string id;
-    std::string kind;         ///< rate_limit | status | delay | malformed | redirect | close
-    std::string path_prefix;  ///< empty: any provider path
+    std::string kind;        ///< rate_limit | status | delay | malformed | redirect | close
+    std::string path_prefix; ///< empty: any provider path
     std::int64_t remaining = 1;
     int status = 500;
     std::int64_t retry_after_s = 1;
     std::int64_t delay_ms = 0;
-    std::string location;     ///< redirect target; empty: same path on the other loopback name
-    std::string body;         ///< malformed body; empty: a truncated JSON object
+    std::string location; ///< redirect target; empty: same path on the other loopback name
+    std::string body;     ///< malformed body; empty: a truncated JSON object
     bool after_handling = false;
 };
 
@@ -66,7 +66,7 @@ struct LogEntry {
 
 /// The authenticated caller of a LeadConnector API call.
 struct Principal {
-    std::string kind;  ///< "pit" | "oauth"
+    std::string kind; ///< "pit" | "oauth"
     bool company_level = false;
     std::string location_id, company_id, client_id, user_id;
     std::vector<std::string> scopes;
@@ -145,7 +145,7 @@ private:
         Millis window_start = 0, day_start = 0;
         std::int64_t count = 0, day_count = 0;
     };
-    std::map<std::string, RateBucket> m_rate;  ///< keyed by the presented credential
+    std::map<std::string, RateBucket> m_rate; ///< keyed by the presented credential
 };
 
 // Helpers shared by the handler files.

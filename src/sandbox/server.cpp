@@ -175,7 +175,7 @@ int run_server(Sandbox& sandbox, const ServerOptions& opts, const sigset_t& stop
     std::thread waiter([&] {
         int sig = 0;
         ::sigwait(&stop_signals, &sig);
-        if (listen_done) return;  // woken by run_server itself after a listen failure
+        if (listen_done) return; // woken by run_server itself after a listen failure
         signalled = true;
         sleeper.stop();
         // stop() is a no-op until listen_after_bind() has started; retry until it returns.

@@ -10,10 +10,10 @@
 namespace pitool::sandbox {
 
 struct ServerOptions {
-    std::string host = "127.0.0.1";  ///< must be a loopback address (checked by main)
-    int port = 0;                    ///< 0: any free port
-    std::string tls_cert, tls_key;   ///< both set: HTTPS
-    bool quiet = false;              ///< no request lines on stderr
+    std::string host = "127.0.0.1"; ///< must be a loopback address (checked by main)
+    int port = 0;                   ///< 0: any free port
+    std::string tls_cert, tls_key;  ///< both set: HTTPS
+    bool quiet = false;             ///< no request lines on stderr
 };
 
 /// Binds, prints the base URL as the first line of stdout, and serves until

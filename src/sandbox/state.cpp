@@ -5,28 +5,21 @@
 namespace pitool::sandbox {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Company, id, name, email)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Location, id, company_id, name, timezone, email, active,
-                                                contacts)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Location, id, company_id, name, timezone, email, active, contacts)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PitToken, token, expires_at)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Pit, id, level, location_id, company_id, name, description,
-                                                scopes, created_at, rotated_at, current, previous, presented)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Pit, id, level, location_id, company_id, name, description, scopes,
+                                                created_at, rotated_at, current, previous, presented)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(OAuthApp, client_id, client_secret, name, scopes)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Grant, client_id, user_type, location_id, company_id,
-                                                user_id, scopes)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AuthCode, code, grant, redirect_uri, expires_at, used,
-                                                presented)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AccessToken, token, grant, issued_at, expires_at, revoked,
-                                                presented)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RefreshToken, id, token, grant, issued_at, expires_at, state,
-                                                presented)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Grant, client_id, user_type, location_id, company_id, user_id, scopes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AuthCode, code, grant, redirect_uri, expires_at, used, presented)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(AccessToken, token, grant, issued_at, expires_at, revoked, presented)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RefreshToken, id, token, grant, issued_at, expires_at, state, presented)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HintPartner, id, name, key)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HintPractice, id, name, email)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HintApiKey, id, token, description, active, created_at,
-                                                last_used_at, deactivated_at)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HintIntegration, id, partner_id, practice_id, status,
-                                                api_keys)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HintCode, code, partner_id, practice_id, expires_at, used,
-                                                presented)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HintApiKey, id, token, description, active, created_at, last_used_at,
+                                                deactivated_at)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HintIntegration, id, partner_id, practice_id, status, api_keys)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(HintCode, code, partner_id, practice_id, expires_at, used, presented)
 
 void to_json(nlohmann::json& j, const Config& c)
 {

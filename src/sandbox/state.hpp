@@ -25,14 +25,14 @@ struct Location {
 };
 
 struct PitToken {
-    std::string token;      ///< secret
-    Millis expires_at = 0;  ///< 0: no expiry
+    std::string token;     ///< secret
+    Millis expires_at = 0; ///< 0: no expiry
 };
 
 /// A Private Integration. During a "rotate later" window `previous` holds the
 /// old token (valid until previous.expires_at) and `current` the new one.
 struct Pit {
-    std::string id, level;  ///< level: "location" | "agency"
+    std::string id, level; ///< level: "location" | "agency"
     std::string location_id, company_id;
     std::string name, description;
     std::vector<std::string> scopes;
@@ -48,13 +48,13 @@ struct OAuthApp {
 
 /// Who an OAuth grant is for; shared by codes, access and refresh tokens.
 struct Grant {
-    std::string client_id, user_type;  ///< user_type: "Location" | "Company"
+    std::string client_id, user_type; ///< user_type: "Location" | "Company"
     std::string location_id, company_id, user_id;
     std::vector<std::string> scopes;
 };
 
 struct AuthCode {
-    std::string code;  ///< secret
+    std::string code; ///< secret
     Grant grant;
     std::string redirect_uri;
     Millis expires_at = 0;
@@ -63,7 +63,7 @@ struct AuthCode {
 };
 
 struct AccessToken {
-    std::string token;  ///< secret
+    std::string token; ///< secret
     Grant grant;
     Millis issued_at = 0, expires_at = 0;
     bool revoked = false;
@@ -71,16 +71,16 @@ struct AccessToken {
 };
 
 struct RefreshToken {
-    std::string id;     ///< non-secret handle, "rt-<n>"
-    std::string token;  ///< secret
+    std::string id;    ///< non-secret handle, "rt-<n>"
+    std::string token; ///< secret
     Grant grant;
     Millis issued_at = 0, expires_at = 0;
-    std::string state = "active";  ///< "active" | "used" | "revoked"
+    std::string state = "active"; ///< "active" | "used" | "revoked"
     std::int64_t presented = 0;
 };
 
 struct HintPartner {
-    std::string id, name, key;  ///< key: secret partner API key
+    std::string id, name, key; ///< key: secret partner API key
 };
 
 struct HintPractice {
@@ -88,7 +88,7 @@ struct HintPractice {
 };
 
 struct HintApiKey {
-    std::string id, token, description;  ///< token: secret practice API key
+    std::string id, token, description; ///< token: secret practice API key
     bool active = true;
     Millis created_at = 0, last_used_at = 0, deactivated_at = 0;
 };
@@ -99,7 +99,7 @@ struct HintIntegration {
 };
 
 struct HintCode {
-    std::string code;  ///< secret
+    std::string code; ///< secret
     std::string partner_id, practice_id;
     Millis expires_at = 0;
     bool used = false;
@@ -124,14 +124,14 @@ struct State {
     std::map<std::string, Company> companies;
     std::map<std::string, Location> locations;
     std::map<std::string, Pit> pits;
-    std::map<std::string, OAuthApp> apps;                 ///< by client_id
-    std::map<std::string, AuthCode> codes;                ///< by code
-    std::map<std::string, AccessToken> access_tokens;     ///< by token
-    std::map<std::string, RefreshToken> refresh_tokens;   ///< by token
+    std::map<std::string, OAuthApp> apps;               ///< by client_id
+    std::map<std::string, AuthCode> codes;              ///< by code
+    std::map<std::string, AccessToken> access_tokens;   ///< by token
+    std::map<std::string, RefreshToken> refresh_tokens; ///< by token
     std::map<std::string, HintPartner> partners;
     std::map<std::string, HintPractice> practices;
     std::map<std::string, HintIntegration> integrations;
-    std::map<std::string, HintCode> hint_codes;           ///< by code
+    std::map<std::string, HintCode> hint_codes; ///< by code
 };
 
 void to_json(nlohmann::json& j, const State& s);

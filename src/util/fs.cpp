@@ -63,8 +63,7 @@ std::string errno_text(int err)
     return std::strerror(err);
 }
 
-Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path,
-                                                    std::uintmax_t max_size)
+Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path, std::uintmax_t max_size)
 {
     Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) {
@@ -80,8 +79,8 @@ Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path&
     if (st.st_uid != ::geteuid())
         return make_error(Errc::io, path.string() + " is owned by another user; refusing to use it");
     if ((st.st_mode & 077) != 0)
-        return make_error(Errc::io, path.string() + " is accessible by group or others (run: chmod 600 " +
-                                        path.string() + ")");
+        return make_error(Errc::io,
+                          path.string() + " is accessible by group or others (run: chmod 600 " + path.string() + ")");
     if (static_cast<std::uintmax_t>(st.st_size) > max_size)
         return make_error(Errc::damaged, path.string() + " is too large to be a vault");
     std::vector<std::uint8_t> data(static_cast<std::size_t>(st.st_size));
@@ -111,8 +110,7 @@ Status atomic_replace(const std::filesystem::path& path, std::span<const std::ui
         ::unlink(tmpl.c_str());
         return make_error(Errc::io, what + ": " + errno_text(err));
     };
-    if (auto st = write_all(fd.get(), data); !st)
-        return fail("cannot write " + path.string(), errno ? errno : EIO);
+    if (auto st = write_all(fd.get(), data); !st) return fail("cannot write " + path.string(), errno ? errno : EIO);
     if (::fsync(fd.get()) != 0) return fail("cannot sync " + path.string(), errno);
     if (::close(fd.release()) != 0) return fail("cannot write " + path.string(), errno);
 
@@ -142,8 +140,7 @@ Status ensure_private_dir(const std::filesystem::path& dir)
         if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, dir.string() + " is not a directory");
         return {};
     }
-    if (auto parent = dir.parent_path(); !parent.empty() && parent != dir)
-        PITOOL_TRY(ensure_private_dir(parent));
+    if (auto parent = dir.parent_path(); !parent.empty() && parent != dir) PITOOL_TRY(ensure_private_dir(parent));
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
         return make_error(Errc::io, "cannot create directory " + dir.string() + ": " + errno_text(errno));
     return {};
@@ -168,8 +165,7 @@ FileLock::~FileLock()
 Result<FileLock> FileLock::acquire(const std::filesystem::path& path, std::chrono::milliseconds timeout)
 {
     Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (fd.get() < 0)
-        return make_error(Errc::io, "cannot open lock file " + path.string() + ": " + errno_text(errno));
+    if (fd.get() < 0) return make_error(Errc::io, "cannot open lock file " + path.string() + ": " + errno_text(errno));
     auto deadline = std::chrono::steady_clock::now() + timeout;
     auto pause = std::chrono::milliseconds(2);
     for (;;) {

@@ -37,8 +37,8 @@ Result<Timestamp> parse_rfc3339(std::string_view s)
     auto bad = [&] { return make_error(Errc::usage, "not an RFC 3339 UTC timestamp"); };
     int y, mo, d, h, mi, se;
     if (s.size() < 20 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
-        !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, h) ||
-        s[13] != ':' || !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se))
+        !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, h) || s[13] != ':' ||
+        !digits(s, 14, 2, mi) || s[16] != ':' || !digits(s, 17, 2, se))
         return bad();
     std::size_t pos = 19;
     if (pos < s.size() && s[pos] == '.') {
@@ -64,11 +64,16 @@ Result<Seconds> parse_duration(std::string_view text)
     if (ec != std::errc{} || n < 0) return bad();
     std::string_view unit(p, static_cast<std::size_t>(text.data() + text.size() - p));
     long long mult = 0;
-    if (unit.empty() || unit == "s") mult = 1;
-    else if (unit == "m") mult = 60;
-    else if (unit == "h") mult = 3600;
-    else if (unit == "d") mult = 86400;
-    else return bad();
+    if (unit.empty() || unit == "s")
+        mult = 1;
+    else if (unit == "m")
+        mult = 60;
+    else if (unit == "h")
+        mult = 3600;
+    else if (unit == "d")
+        mult = 86400;
+    else
+        return bad();
     constexpr long long ten_years = 10LL * 366 * 86400;
     if (n > ten_years / mult) return bad();
     return Seconds{n * mult};

@@ -33,8 +33,7 @@ public:
         for (int i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(m_in[m_pos++]) << (8 * i);
         return v;
     }
-    template <std::size_t N>
-    void copy(std::array<std::uint8_t, N>& out)
+    template <std::size_t N> void copy(std::array<std::uint8_t, N>& out)
     {
         std::memcpy(out.data(), m_in.data() + m_pos, N);
         m_pos += N;
@@ -113,8 +112,7 @@ Result<Parsed> parse(std::span<const std::uint8_t> file)
     h.version = static_cast<std::uint16_t>(r.le(2));
     if (h.version != k_format_version)
         return damaged("vault format version " + std::to_string(h.version) +
-                       " is not supported by this pitool (it reads version " +
-                       std::to_string(k_format_version) + ")");
+                       " is not supported by this pitool (it reads version " + std::to_string(k_format_version) + ")");
     auto flags = r.le(2);
     auto count = static_cast<std::size_t>(r.le(1));
     auto reserved = r.le(3);

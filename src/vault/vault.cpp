@@ -27,7 +27,8 @@ Result<Secret> unwrap_key(const Header& h, const Secret& passphrase)
         auto kek = crypto::derive_key(passphrase, r.salt, r.params);
         if (!kek) return std::move(kek).error();
         auto ad = recipient_ad(r);
-        if (auto key = crypto::open(r.wrapped_key, r.wrap_nonce, ad, kek.value()); key && key->size() == crypto::k_key_bytes)
+        if (auto key = crypto::open(r.wrapped_key, r.wrap_nonce, ad, kek.value());
+            key && key->size() == crypto::k_key_bytes)
             return std::move(*key);
     }
     return make_error(Errc::wrong_passphrase, "wrong passphrase");

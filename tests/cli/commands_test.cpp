@@ -13,9 +13,9 @@
 namespace pitool::test {
 namespace {
 
+using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using nlohmann::json;
 
 class Commands : public CliTest {};
 
@@ -51,10 +51,8 @@ TEST_F(Commands, HelpAndVersionExitZero)
 TEST_F(Commands, UnknownCommandOrFlagIsUsageError)
 {
     init_vault();
-    for (const std::vector<std::string>& args : {std::vector<std::string>{"frobnicate"},
-                                                  {"list", "--frobnicate"},
-                                                  {"--frobnicate", "list"},
-                                                  {}}) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"frobnicate"}, {"list", "--frobnicate"}, {"--frobnicate", "list"}, {}}) {
         auto r = pitool(args);
         EXPECT_EQ(r.exit_code, 2) << describe(r);
         EXPECT_TRUE(one_line(r.err)) << describe(r);
@@ -87,12 +85,13 @@ TEST_F(Commands, InitWithUnknownKdfLevelIsUsageError)
 
 TEST_F(Commands, VaultPathFromEnvironment)
 {
-    auto r = pitool({"init", "--kdf", "interactive"},
-                    {.env = {{"PITOOL_VAULT", m_vault.string()}}, .no_vault_flag = true});
+    auto r =
+        pitool({"init", "--kdf", "interactive"}, {.env = {{"PITOOL_VAULT", m_vault.string()}}, .no_vault_flag = true});
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_TRUE(std::filesystem::is_regular_file(m_vault));
     auto xdg = m_tmp / "xdg";
-    auto r2 = pitool({"init", "--kdf", "interactive"}, {.env = {{"XDG_DATA_HOME", xdg.string()}}, .no_vault_flag = true});
+    auto r2 =
+        pitool({"init", "--kdf", "interactive"}, {.env = {{"XDG_DATA_HOME", xdg.string()}}, .no_vault_flag = true});
     ASSERT_EQ(r2.exit_code, 0) << describe(r2);
     EXPECT_TRUE(std::filesystem::is_regular_file(xdg / "pitool" / "vault"));
 }
@@ -105,8 +104,8 @@ TEST_F(Commands, CreateEachKind)
     ok({"create", "pit-loc", "--provider", "leadconnector", "--location", "loc-1", "--scope", "contacts.readonly",
         "--description", "CRM sync", "--token-stdin"},
        {.stdin_data = std::string(k_token) + "\n"});
-    ok({"create", "pit-agency", "--provider", "leadconnector", "--kind", "pit", "--company", "comp-1",
-        "--token-file", token_file.string()});
+    ok({"create", "pit-agency", "--provider", "leadconnector", "--kind", "pit", "--company", "comp-1", "--token-file",
+        token_file.string()});
     ok({"create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", "client-1",
         "--token-stdin"},
        {.stdin_data = std::string(k_client_secret)});
@@ -226,8 +225,8 @@ TEST_F(Commands, UnknownScopeWarnsButSucceeds)
     EXPECT_THAT(r.out, Not(HasSubstr("warn")));
     EXPECT_EQ(ok_json({"show", "a", "--json"})["scopes"], json::array({"contacts.readonly", "made.up.scope"}));
     // -q silences the warning.
-    auto q = pitool({"-q", "create", "b", "--provider", "leadconnector", "--location", "l", "--scope",
-                     "made.up.scope", "--token-stdin"},
+    auto q = pitool({"-q", "create", "b", "--provider", "leadconnector", "--location", "l", "--scope", "made.up.scope",
+                     "--token-stdin"},
                     {.stdin_data = std::string(k_token2)});
     EXPECT_EQ(q.exit_code, 0) << describe(q);
     EXPECT_EQ(q.err, "");
@@ -274,8 +273,8 @@ TEST_F(Commands, RotateLifecycle)
 
     // A second rotate while the window is open is refused, --now too.
     auto before = vault_bytes();
-    for (const std::vector<std::string>& args : {std::vector<std::string>{"rotate", "a", "--token-stdin"},
-                                                  {"rotate", "a", "--now", "--token-stdin"}}) {
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"rotate", "a", "--token-stdin"}, {"rotate", "a", "--now", "--token-stdin"}}) {
         auto r = pitool(args, {.stdin_data = "pit-0a0a0a0a-1111-4222-8333-444444444444"});
         EXPECT_EQ(r.exit_code, 4) << describe(r);
         EXPECT_TRUE(one_line(r.err)) << describe(r);
@@ -330,9 +329,9 @@ TEST_F(Commands, WindowCommandsWithoutWindowAreConflicts)
     create_pit("a", k_token);
     auto before = vault_bytes();
     for (const std::vector<std::string>& args : {std::vector<std::string>{"cancel-rotation", "a"},
-                                                  {"expire-old", "a"},
-                                                  {"get", "a", "--old"},
-                                                  {"exec", "a", "--old", "--", "/bin/true"}}) {
+                                                 {"expire-old", "a"},
+                                                 {"get", "a", "--old"},
+                                                 {"exec", "a", "--old", "--", "/bin/true"}}) {
         auto r = pitool(args);
         EXPECT_EQ(r.exit_code, 4) << args[0] << " " << describe(r);
         EXPECT_TRUE(one_line(r.err)) << describe(r);
@@ -343,10 +342,13 @@ TEST_F(Commands, WindowCommandsWithoutWindowAreConflicts)
 TEST_F(Commands, UnknownIntegrationIsNotFound)
 {
     init_vault();
-    for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"get", "nope"}, {"show", "nope"}, {"cancel-rotation", "nope"},
-          {"expire-old", "nope"}, {"delete", "nope", "--yes"}, {"history", "nope"},
-          {"exec", "nope", "--", "/bin/true"}}) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"get", "nope"},
+                                                 {"show", "nope"},
+                                                 {"cancel-rotation", "nope"},
+                                                 {"expire-old", "nope"},
+                                                 {"delete", "nope", "--yes"},
+                                                 {"history", "nope"},
+                                                 {"exec", "nope", "--", "/bin/true"}}) {
         auto r = pitool(args);
         EXPECT_EQ(r.exit_code, 3) << args[0] << " " << describe(r);
     }
@@ -394,8 +396,8 @@ void expect_integration_shape(const json& j)
 TEST_F(Commands, ShowAndListJsonShape)
 {
     init_vault(k_t0);
-    ok({"create", "a", "--provider", "leadconnector", "--company", "comp-7", "--scope", "contacts.readonly",
-        "--scope", "locations.readonly", "--description", "agency sync", "--token-stdin"},
+    ok({"create", "a", "--provider", "leadconnector", "--company", "comp-7", "--scope", "contacts.readonly", "--scope",
+        "locations.readonly", "--description", "agency sync", "--token-stdin"},
        {.stdin_data = std::string(k_token), .at = k_t0});
     ok({"create", "h", "--provider", "hint", "--token-stdin"}, {.stdin_data = "hint_partner_key_1", .at = k_t0});
     rotate("a", k_token2, "2026-01-03 12:00:00");
@@ -492,8 +494,7 @@ TEST_F(Commands, AuditVerdictsAndExitNineWhenDue)
     create_pit("mid", k_token2, "2026-02-15 00:00:00");
     ok({"create", "new", "--provider", "hint", "--token-stdin"},
        {.stdin_data = "hint_partner_key_1", .at = "2026-03-25 00:00:00"});
-    ok({"create", "rot", "--provider", "hint", "--token-stdin"},
-       {.stdin_data = "hint_partner_key_2", .at = k_t0});
+    ok({"create", "rot", "--provider", "hint", "--token-stdin"}, {.stdin_data = "hint_partner_key_2", .at = k_t0});
     ok({"rotate", "rot", "--token-stdin"}, {.stdin_data = "hint_partner_key_3", .at = "2026-03-30 00:00:00"});
 
     // 2026-04-01: old is 90 days (due), mid 45 days (ok), new 7 days, rot rotating.
@@ -570,8 +571,8 @@ TEST_F(Commands, HistoryRecordsEveryChange)
         EXPECT_EQ(e["actor"], expected_actor()) << e.dump();
         EXPECT_TRUE(rfc3339_utc(e["at"])) << e.dump();
     }
-    EXPECT_EQ(actions, (std::vector<std::string>{"init", "create", "rotate", "cancel-rotation", "rotate",
-                                                 "expire-old", "rotate-now", "create", "delete", "passwd"}));
+    EXPECT_EQ(actions, (std::vector<std::string>{"init", "create", "rotate", "cancel-rotation", "rotate", "expire-old",
+                                                 "rotate-now", "create", "delete", "passwd"}));
     // Token events carry the fingerprint; rotate's is the new token's.
     auto fp1 = ev[1]["fingerprint"].get<std::string>();
     auto fp2 = ev[2]["fingerprint"].get<std::string>();
@@ -656,8 +657,10 @@ TEST_F(Commands, NoPassphraseAndNoTerminalFailsAtOnce)
     }
     auto start = std::chrono::steady_clock::now();
     auto fresh = m_tmp / "other" / "vault";
-    auto r = pitool({"init"}, {.env = {{"PITOOL_VAULT", fresh.string()}}, .no_passphrase = true,
-                               .no_vault_flag = true, .timeout_seconds = 10});
+    auto r = pitool({"init"}, {.env = {{"PITOOL_VAULT", fresh.string()}},
+                               .no_passphrase = true,
+                               .no_vault_flag = true,
+                               .timeout_seconds = 10});
     EXPECT_EQ(r.exit_code, 2) << describe(r);
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
     EXPECT_FALSE(std::filesystem::exists(fresh));

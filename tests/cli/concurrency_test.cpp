@@ -16,8 +16,8 @@
 namespace pitool::test {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 constexpr int k_workers = 8;
 
@@ -40,8 +40,8 @@ TEST_F(Concurrency, EightWritersLoseNothing)
             const Call lock{.env = {{"PITOOL_LOCK_TIMEOUT", "60"}}, .timeout_seconds = 90};
             Call c = lock;
             c.stdin_data = worker_token(i, 1);
-            created[static_cast<std::size_t>(i)] =
-                pitool({"--json", "create", name, "--provider", "leadconnector", "--location", "l", "--token-stdin"}, c);
+            created[static_cast<std::size_t>(i)] = pitool(
+                {"--json", "create", name, "--provider", "leadconnector", "--location", "l", "--token-stdin"}, c);
             c.stdin_data = worker_token(i, 2);
             rotated[static_cast<std::size_t>(i)] = pitool({"--json", "rotate", name, "--token-stdin"}, c);
         });
@@ -89,9 +89,9 @@ TEST_F(Concurrency, RacingRotationsOfOneIntegrationOneWins)
     std::vector<std::thread> threads;
     for (int i = 0; i < k_workers; ++i)
         threads.emplace_back([&, i] {
-            results[static_cast<std::size_t>(i)] =
-                pitool({"rotate", "shared", "--token-stdin"},
-                       {.stdin_data = worker_token(i, 3), .env = {{"PITOOL_LOCK_TIMEOUT", "60"}}, .timeout_seconds = 90});
+            results[static_cast<std::size_t>(i)] = pitool(
+                {"rotate", "shared", "--token-stdin"},
+                {.stdin_data = worker_token(i, 3), .env = {{"PITOOL_LOCK_TIMEOUT", "60"}}, .timeout_seconds = 90});
         });
     for (auto& t : threads) t.join();
     int winners = 0, conflicts = 0;
@@ -144,7 +144,8 @@ TEST_F(Concurrency, HeldLockTimesOutWithTen)
     int fd = ::open((m_vault.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::flock(fd, LOCK_EX), 0);
-    const Call half{.stdin_data = std::string(k_token2), .env = {{"PITOOL_LOCK_TIMEOUT", "0.5"}}, .timeout_seconds = 20};
+    const Call half{
+        .stdin_data = std::string(k_token2), .env = {{"PITOOL_LOCK_TIMEOUT", "0.5"}}, .timeout_seconds = 20};
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"rotate", "a", "--token-stdin"}, {"delete", "a", "--yes"}, {"passwd"}}) {
         Call call = half;

@@ -44,7 +44,8 @@ TEST_F(RotationWindow, OldTokenRetrievableUntilOneSecondBeforeSevenDays)
     auto audit = ok_json({"audit", "--json"}, {.at = k_minus_1s});
     EXPECT_EQ(audit["findings"][0]["verdict"], "rotating");
     // A mutating command at T+7d-1s keeps the window.
-    ok({"create", "other", "--provider", "hint", "--token-stdin"}, {.stdin_data = "hint_partner_key_1", .at = k_minus_1s});
+    ok({"create", "other", "--provider", "hint", "--token-stdin"},
+       {.stdin_data = "hint_partner_key_1", .at = k_minus_1s});
     EXPECT_EQ(ok({"get", "a", "--old"}, {.at = k_minus_1s}).out, std::string(k_token) + "\n");
 }
 
@@ -73,7 +74,8 @@ TEST_F(RotationWindow, MutationAfterWindowPurgesOldToken)
     for (const auto& e : before) EXPECT_NE(e["action"], "old-token-expired") << "read-only commands do not purge";
 
     // Any mutating command purges expired windows.
-    ok({"create", "other", "--provider", "hint", "--token-stdin"}, {.stdin_data = "hint_partner_key_1", .at = k_plus_1s});
+    ok({"create", "other", "--provider", "hint", "--token-stdin"},
+       {.stdin_data = "hint_partner_key_1", .at = k_plus_1s});
     auto ev = events("a", k_plus_1s);
     ASSERT_FALSE(ev.empty());
     const auto& last = ev.back();

@@ -29,8 +29,14 @@ const std::string k_odd = "OddToken-MARMOT-71b2c9d0e1f2";
 
 std::vector<std::string> all_secrets()
 {
-    return {std::string(k_token), std::string(k_token2), std::string(k_client_secret), std::string(k_passphrase),
-            k_wrong_passphrase, k_new_passphrase, k_rotated, k_odd};
+    return {std::string(k_token),
+            std::string(k_token2),
+            std::string(k_client_secret),
+            std::string(k_passphrase),
+            k_wrong_passphrase,
+            k_new_passphrase,
+            k_rotated,
+            k_odd};
 }
 
 class Secrets : public CliTest {
@@ -89,10 +95,12 @@ void Secrets::run_everything(const std::string& v)
         return args;
     };
     checked(0, pre({"init", "--kdf", "interactive"}));
-    checked(0, pre({"create", "a", "--provider", "leadconnector", "--location", "loc-1", "--scope", "bogus.scope",
+    checked(0,
+            pre({"create", "a", "--provider", "leadconnector", "--location", "loc-1", "--scope", "bogus.scope",
                  "--token-stdin"}),
             {.stdin_data = tok});
-    checked(0, pre({"--json", "create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id",
+    checked(0,
+            pre({"--json", "create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id",
                  "cid-1", "--token-stdin"}),
             {.stdin_data = cs});
     checked(0, pre({"create", "h", "--provider", "hint", "--token-file", token_file.string()}));
@@ -102,8 +110,8 @@ void Secrets::run_everything(const std::string& v)
     EXPECT_THAT(odd.err, HasSubstr("does not look like"));
     checked(0, pre({"delete", "odd", "--yes"}));
     checked(0, pre({"rotate", "a", "--token-stdin"}), {.stdin_data = tok2});
-    checked(4, pre({"--json", "rotate", "a", "--token-stdin"}), {.stdin_data = k_rotated}); // window open: 4
-    checked(4, pre({"rotate", "h", "--token-stdin"}), {.stdin_data = tok2});                 // same token: 4
+    checked(4, pre({"--json", "rotate", "a", "--token-stdin"}), {.stdin_data = k_rotated});       // window open: 4
+    checked(4, pre({"rotate", "h", "--token-stdin"}), {.stdin_data = tok2});                      // same token: 4
     checked(4, pre({"create", "a", "--provider", "hint", "--token-stdin"}), {.stdin_data = tok}); // exists: 4
     checked(2, pre({"create", "BAD NAME", "--provider", "hint", "--token-stdin"}), {.stdin_data = tok});
     checked(2, pre({"create", "x", "--provider", "hint", "--token-stdin"}), {.stdin_data = tok + " trailing"});
@@ -125,8 +133,8 @@ void Secrets::run_everything(const std::string& v)
     checked(3, pre({"exec", "a", "--", "/no/such/program"}));
     checked(4, pre({"expire-old", "h"}));
     checked(0, pre({"cancel-rotation", "a"}));
-    checked(5, pre({"passwd"}), {.env = {{"PITOOL_PASSPHRASE", k_wrong_passphrase},
-                                      {"PITOOL_NEW_PASSPHRASE", k_new_passphrase}}});
+    checked(5, pre({"passwd"}),
+            {.env = {{"PITOOL_PASSPHRASE", k_wrong_passphrase}, {"PITOOL_NEW_PASSPHRASE", k_new_passphrase}}});
     checked(0, pre({"passwd"}), {.env = {{"PITOOL_NEW_PASSPHRASE", k_new_passphrase}}});
     checked(5, pre({"list"})); // old passphrase: 5
     checked(0, pre({"--json", "list"}), {.env = {{"PITOOL_PASSPHRASE", k_new_passphrase}}});
@@ -154,8 +162,7 @@ TEST_F(Secrets, TokenNeverInClearOnDisk)
     init_vault();
     create_pit("a", k_token);
     rotate("a", k_token2);
-    ok({"create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", "cid-1",
-        "--token-stdin"},
+    ok({"create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", "cid-1", "--token-stdin"},
        {.stdin_data = std::string(k_client_secret)});
     expect_files_clean();
     // Also base64/hex-free check: not even the token's distinctive middle part.
@@ -183,8 +190,7 @@ std::vector<int> children_running(const std::filesystem::path& exe)
         rest >> state >> ppid;
         if (ppid != ::getpid()) continue;
         std::error_code ec;
-        if (std::filesystem::read_symlink(entry.path() / "exe", ec) == canonical)
-            out.push_back(std::stoi(name));
+        if (std::filesystem::read_symlink(entry.path() / "exe", ec) == canonical) out.push_back(std::stoi(name));
     }
     return out;
 }

@@ -11,8 +11,8 @@
 namespace pitool::test {
 namespace {
 
-using ::testing::HasSubstr;
 using nlohmann::json;
+using ::testing::HasSubstr;
 
 class VaultDamage : public CliTest {
 protected:
@@ -93,8 +93,8 @@ TEST_F(VaultDamage, WrongPassphraseIsFive)
 
 TEST_F(VaultDamage, TruncatedIsSix)
 {
-    for (std::size_t keep : {std::size_t{0}, std::size_t{4}, std::size_t{9}, std::size_t{100},
-                             m_good.size() / 2, m_good.size() - 1}) {
+    for (std::size_t keep :
+         {std::size_t{0}, std::size_t{4}, std::size_t{9}, std::size_t{100}, m_good.size() / 2, m_good.size() - 1}) {
         SCOPED_TRACE("truncated to " + std::to_string(keep));
         write_vault(m_good.substr(0, keep));
         auto r = pitool({"list"});
@@ -249,7 +249,9 @@ TEST_F(VaultFile, JsonErrorsAreOneDocument)
         {{"--json", "init"}, {}, 4, "conflict"},
         {{"--json", "list"}, {.env = {{"PITOOL_PASSPHRASE", "wrong-wrong"}}}, 5, "wrong_passphrase"},
         {{"--json", "delete", "a"}, {}, 2, "usage"},
-        {{"--json", "create", "BAD", "--provider", "hint", "--token-stdin"}, {.stdin_data = "xxxxxxxxxxxx"}, 2,
+        {{"--json", "create", "BAD", "--provider", "hint", "--token-stdin"},
+         {.stdin_data = "xxxxxxxxxxxx"},
+         2,
          "usage"},
         {{"--json", "list", "--no-such-flag"}, {}, 2, "usage"},
         {{"--json", "list"}, {.no_passphrase = true}, 2, "usage"},

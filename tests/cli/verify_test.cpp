@@ -28,8 +28,7 @@ TEST_F(Verify, HealthyVaultPassesEveryCheck)
         ASSERT_NE(c, nullptr) << name;
         EXPECT_EQ(c->at("status"), "ok") << name << ": " << c->dump();
     }
-    EXPECT_NE(find_check(report, "history chain")->at("detail").get<std::string>().find("3 events"),
-              std::string::npos);
+    EXPECT_NE(find_check(report, "history chain")->at("detail").get<std::string>().find("3 events"), std::string::npos);
 }
 
 TEST_F(Verify, FlippedPayloadBitIsDamageAndBackupStillOpens)

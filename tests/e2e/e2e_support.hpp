@@ -71,8 +71,8 @@ class Sandbox {
 public:
     struct Options {
         std::vector<std::string> args;
-        std::string ca_file;        ///< HTTPS: the CA the admin client trusts
-        std::string stderr_file;    ///< capture the sandbox's stderr here
+        std::string ca_file;     ///< HTTPS: the CA the admin client trusts
+        std::string stderr_file; ///< capture the sandbox's stderr here
     };
 
     Sandbox() : Sandbox(Options{}) {}
@@ -161,10 +161,10 @@ private:
 
 /// How one pitool run is made.
 struct How {
-    std::string in;                                ///< stdin
-    std::map<std::string, std::string> env;        ///< on top of the fixture's
-    std::vector<std::string> prefix;               ///< e.g. faketime +7d
-    bool reveals_token = false;                    ///< `get`: its stdout is the token
+    std::string in;                         ///< stdin
+    std::map<std::string, std::string> env; ///< on top of the fixture's
+    std::vector<std::string> prefix;        ///< e.g. faketime +7d
+    bool reveals_token = false;             ///< `get`: its stdout is the token
     int timeout_seconds = 30;
 };
 
@@ -271,13 +271,14 @@ protected:
     json store_pit(const std::string& name, const std::string& location, const std::vector<std::string>& scopes,
                    const std::string& stored_location = "")
     {
-        auto p = sb().admin("POST", "/pits",
-                            {{"level", "location"}, {"location_id", location}, {"name", name}, {"scopes", scopes}},
-                            201);
+        auto p =
+            sb().admin("POST", "/pits",
+                       {{"level", "location"}, {"location_id", location}, {"name", name}, {"scopes", scopes}}, 201);
         plant(p["token"].get<std::string>());
-        std::vector<std::string> args{"create", name, "--provider", "leadconnector", "--location",
-                                      stored_location.empty() ? location : stored_location, "--base-url",
-                                      sb().url(), "--token-stdin"};
+        std::vector<std::string> args{
+            "create",        name,         "--provider",
+            "leadconnector", "--location", stored_location.empty() ? location : stored_location,
+            "--base-url",    sb().url(),   "--token-stdin"};
         for (const auto& s : scopes) {
             args.emplace_back("--scope");
             args.push_back(s);
@@ -305,8 +306,7 @@ protected:
     }
 
     /// Mints a LeadConnector authorization code (planted).
-    std::string mint_code(const std::string& client_id, const std::string& location,
-                          const json& extra = json::object())
+    std::string mint_code(const std::string& client_id, const std::string& location, const json& extra = json::object())
     {
         json body = {{"client_id", client_id}, {"location_id", location}};
         for (const auto& [k, v] : extra.items()) body[k] = v;
@@ -337,17 +337,16 @@ protected:
         std::string stored = key.empty() ? p["partner_key"].get<std::string>() : plant(key);
         How how;
         how.in = stored + "\n";
-        pit_expect(0,
-                   {"create", name, "--provider", "hint", "--kind", "partner-key", "--base-url", sb().url(),
-                    "--token-stdin"},
-                   how);
+        pit_expect(
+            0,
+            {"create", name, "--provider", "hint", "--kind", "partner-key", "--base-url", sb().url(), "--token-stdin"},
+            how);
         return p["id"];
     }
 
     std::string mint_hint_code(const std::string& partner_id, const std::string& practice_name = "Joe's Practice")
     {
-        auto c = sb().admin("POST", "/hint/codes", {{"partner_id", partner_id}, {"practice_name", practice_name}},
-                            201);
+        auto c = sb().admin("POST", "/hint/codes", {{"partner_id", partner_id}, {"practice_name", practice_name}}, 201);
         return plant(c["code"].get<std::string>());
     }
 
@@ -361,8 +360,7 @@ protected:
         for (const auto& [label, text] : all) {
             for (const auto& s : m_secrets)
                 EXPECT_EQ(text.find(s), std::string::npos)
-                    << "a planted secret (..." << s.substr(s.size() > 4 ? s.size() - 4 : 0) << ") leaked in "
-                    << label;
+                    << "a planted secret (..." << s.substr(s.size() > 4 ? s.size() - 4 : 0) << ") leaked in " << label;
             EXPECT_FALSE(std::regex_search(text, jwt)) << "a JWT-shaped token leaked in " << label << ":\n" << text;
         }
     }

@@ -12,12 +12,13 @@ class ExchangeCode : public E2E {};
 TEST_F(ExchangeCode, LeadConnectorLocationCodeStoresAnOAuthTokenSet)
 {
     std::string cid = store_app("crm-app", {"locations.readonly", "contacts.write"});
-    std::string code = mint_code(cid, "LOC1", {{"scopes", {"locations.readonly", "contacts.write"}}, {"user_id", "U7"}});
+    std::string code =
+        mint_code(cid, "LOC1", {{"scopes", {"locations.readonly", "contacts.write"}}, {"user_id", "U7"}});
     How how;
     how.in = code + "\n";
     auto r = pit_expect(0,
-                        {"--json", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name",
-                         "crm", "--code-stdin", "--user-type", "Location"},
+                        {"--json", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm",
+                         "--code-stdin", "--user-type", "Location"},
                         how);
     auto out = parsed(r);
     EXPECT_EQ(out["name"], "crm");
@@ -87,10 +88,9 @@ TEST_F(ExchangeCode, HintCodeStoresAConnectedPracticeKey)
     std::string code = mint_hint_code(pid, "Joe's Practice");
     How how;
     how.in = code + "\n";
-    auto r = pit_expect(0,
-                        {"--json", "exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes",
-                         "--code-stdin"},
-                        how);
+    auto r = pit_expect(
+        0, {"--json", "exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"},
+        how);
     auto out = parsed(r);
     EXPECT_EQ(out["name"], "joes");
 
@@ -116,9 +116,10 @@ TEST_F(ExchangeCode, HintNoActivateLeavesTheIntegrationPending)
     std::string pid = store_partner("acme");
     How how;
     how.in = mint_hint_code(pid) + "\n";
-    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin",
-                   "--no-activate"},
-               how);
+    pit_expect(
+        0,
+        {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin", "--no-activate"},
+        how);
     EXPECT_EQ(show("joes")["extra"]["hint_status"], "pending");
     auto ints = sb().admin("GET", "/hint/integrations")["integrations"];
     ASSERT_EQ(ints.size(), 1U);
@@ -131,8 +132,8 @@ TEST_F(ExchangeCode, ReusedLeadConnectorCodeIsRejectedAndNothingIsStored)
     std::string code = mint_code(cid, "LOC1");
     How how;
     how.in = code + "\n";
-    std::vector<std::string> args{"exchange-code", "--provider", "leadconnector", "--app", "crm-app",
-                                  "--name",        "first",      "--code-stdin"};
+    std::vector<std::string> args{"exchange-code", "--provider", "leadconnector", "--app",
+                                  "crm-app",       "--name",     "first",         "--code-stdin"};
     pit_expect(0, args, how);
 
     auto list_before = pit_expect(0, {"list", "--json"}).out;
@@ -150,11 +151,9 @@ TEST_F(ExchangeCode, ReusedHintCodeIsRejectedAndNothingIsStored)
     std::string pid = store_partner("acme");
     How how;
     how.in = mint_hint_code(pid) + "\n";
-    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "one", "--code-stdin"},
-               how);
+    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "one", "--code-stdin"}, how);
     auto bytes_before = pitool::test::read_file(vault());
-    pit_expect(7, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "two", "--code-stdin"},
-               how);
+    pit_expect(7, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "two", "--code-stdin"}, how);
     EXPECT_EQ(pitool::test::read_file(vault()), bytes_before);
     pit_expect(3, {"show", "two"});
 }
@@ -167,14 +166,12 @@ TEST_F(ExchangeCode, HintCodeWithAWrongPartnerKeyIsRejected)
     How how;
     how.in = mint_hint_code(real) + "\n";
     auto bytes_before = pitool::test::read_file(vault());
-    auto r = pit_expect(7, {"exchange-code", "--provider", "hint", "--partner", "bogus", "--name", "joes",
-                            "--code-stdin"},
-                        how);
+    auto r = pit_expect(
+        7, {"exchange-code", "--provider", "hint", "--partner", "bogus", "--name", "joes", "--code-stdin"}, how);
     EXPECT_NE(r.err.find("partner key"), std::string::npos) << r.err;
     EXPECT_EQ(pitool::test::read_file(vault()), bytes_before);
     // The code was not spent: the right partner can still use it.
-    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"},
-               how);
+    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"}, how);
 }
 
 TEST_F(ExchangeCode, WrongClientSecretIsRejected)
@@ -183,8 +180,9 @@ TEST_F(ExchangeCode, WrongClientSecretIsRejected)
     plant(a["client_secret"]);
     How create;
     create.in = plant("wrong-secret-" + random_hex(24)) + "\n";
-    pit_expect(0, {"create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id",
-                   a["client_id"].get<std::string>(), "--base-url", sb().url(), "--token-stdin"},
+    pit_expect(0,
+               {"create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id",
+                a["client_id"].get<std::string>(), "--base-url", sb().url(), "--token-stdin"},
                create);
     How how;
     how.in = mint_code(a["client_id"], "LOC1") + "\n";

@@ -15,13 +15,12 @@ protected:
         if (HasFatalFailure()) return;
         make_ca("ca");
         make_ca("other-ca");
-        pitool::test::write_file(dir() / "server.ext",
-                                 "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                                 "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n");
-        openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                 "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"});
-        openssl({"x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                 "-out", "server.pem", "-days", "2", "-extfile", "server.ext"});
+        pitool::test::write_file(dir() / "server.ext", "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                                                       "extendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1\n");
+        openssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",
+                 "-out", "server.csr", "-subj", "/CN=127.0.0.1"});
+        openssl({"x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+                 "server.pem", "-days", "2", "-extfile", "server.ext"});
         if (HasFatalFailure()) return;
         Sandbox::Options o;
         o.args = {"--tls-cert", (dir() / "server.pem").string(), "--tls-key", (dir() / "server.key").string(),
@@ -77,8 +76,8 @@ TEST_F(Https, ExchangeCodeAndRefreshOverHttps)
     std::string code = mint_code(cid, "LOC1");
     How how;
     how.in = code + "\n";
-    std::vector<std::string> exchange{"exchange-code", "--provider", "leadconnector", "--app", "crm-app",
-                                      "--name",        "crm",        "--code-stdin"};
+    std::vector<std::string> exchange{"exchange-code", "--provider", "leadconnector", "--app",
+                                      "crm-app",       "--name",     "crm",           "--code-stdin"};
 
     // A wrong CA fails before anything reaches the server: the code is intact.
     std::vector<std::string> wrong{"--cacert", other_ca()};
@@ -100,8 +99,7 @@ TEST_F(Https, ExchangeCodeAndRefreshOverHttps)
     How hint;
     hint.in = mint_hint_code(pid) + "\n";
     hint.env["PITOOL_CA_BUNDLE"] = ca();
-    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"},
-               hint);
+    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"}, hint);
     pit_expect(0, {"--cacert", ca(), "test-call", "joes"});
 }
 

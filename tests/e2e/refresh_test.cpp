@@ -167,8 +167,8 @@ TEST_F(Refresh, IsNotRetriedAfterA500)
 }
 
 /// Runs `one` in two threads at once (two pitool processes).
-void run_twice_at_once(const std::function<pitool::test::RunResult()>& one,
-                       pitool::test::RunResult& a, pitool::test::RunResult& b)
+void run_twice_at_once(const std::function<pitool::test::RunResult()>& one, pitool::test::RunResult& a,
+                       pitool::test::RunResult& b)
 {
     std::thread t1([&] { a = one(); });
     std::thread t2([&] { b = one(); });
@@ -192,7 +192,9 @@ TEST_F(Refresh, TwoProcessesRefreshingAtOnceSpendTheRefreshTokenOnce)
     run_twice_at_once(launch, a, b);
     EXPECT_EQ(a.exit_code, 0) << a.err;
     EXPECT_EQ(b.exit_code, 0) << b.err;
-    check_hygiene({{"refresh A stdout", a.out}, {"refresh A stderr", a.err}, {"refresh B stdout", b.out},
+    check_hygiene({{"refresh A stdout", a.out},
+                   {"refresh A stderr", a.err},
+                   {"refresh B stdout", b.out},
                    {"refresh B stderr", b.err}});
 
     EXPECT_EQ(sb().grants("refresh_token"), 1) << sb().requests().dump();
@@ -217,7 +219,9 @@ TEST_F(Refresh, TwoTestCallsAutoRefreshingAtOnceSpendTheRefreshTokenOnce)
     run_twice_at_once(launch, a, b);
     EXPECT_EQ(a.exit_code, 0) << a.err;
     EXPECT_EQ(b.exit_code, 0) << b.err;
-    check_hygiene({{"test-call A stdout", a.out}, {"test-call A stderr", a.err}, {"test-call B stdout", b.out},
+    check_hygiene({{"test-call A stdout", a.out},
+                   {"test-call A stderr", a.err},
+                   {"test-call B stdout", b.out},
                    {"test-call B stderr", b.err}});
     EXPECT_EQ(sb().grants("refresh_token"), 1) << sb().requests().dump();
     auto rts = sb().counters()["refresh_tokens"];

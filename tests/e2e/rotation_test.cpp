@@ -96,8 +96,8 @@ TEST_F(Rotation, VerifyStoresATokenTheProviderAcceptsAndRefusesOneItRejects)
     // A token the provider never issued: refused, nothing stored.
     auto bytes = pitool::test::read_file(vault());
     How bogus;
-    bogus.in = plant("pit-" + random_hex(8) + "-" + random_hex(4) + "-" + random_hex(4) + "-" + random_hex(4) +
-                     "-" + random_hex(12)) +
+    bogus.in = plant("pit-" + random_hex(8) + "-" + random_hex(4) + "-" + random_hex(4) + "-" + random_hex(4) + "-" +
+                     random_hex(12)) +
                "\n";
     sb().clear_requests();
     auto r = pit_expect(7, {"rotate", "crm", "--verify", "--token-stdin"}, bogus);
@@ -126,8 +126,7 @@ TEST_F(Rotation, HintPracticeKeyRotationWithVerify)
     std::string pid = store_partner("acme");
     How how;
     how.in = mint_hint_code(pid) + "\n";
-    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"},
-               how);
+    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"}, how);
     std::string int_id = show("joes")["extra"]["hint_integration_id"];
     auto integration = sb().admin("GET", "/hint/integrations/" + int_id);
     std::string old_key_id = integration["api_keys"][0]["id"];

@@ -35,21 +35,23 @@ TEST_F(SecretHygiene, VerboseRunsAndTheSandboxLogNeverShowASecret)
     auto r = pit_expect(0, {"-v", "test-call", "crm"});
     EXPECT_NE(r.err.find("http: >"), std::string::npos) << "-v printed no request trace: " << r.err;
     EXPECT_NE(r.err.find("Authorization"), std::string::npos) << r.err;
-    pit_expect(0, {"-v", "test-call", "crm", "--path", "/contacts/", "--data",
-                   R"({"firstName":"John","locationId":"LOC1"})"});
+    pit_expect(
+        0, {"-v", "test-call", "crm", "--path", "/contacts/", "--data", R"({"firstName":"John","locationId":"LOC1"})"});
     pit_expect(0, {"-v", "--json", "test-call", "crm"});
 
     // OAuth: verbose exchange, a verbose refused exchange (reused code), refresh.
     std::string cid = store_app("crm-app", {"locations.readonly"});
     How how;
     how.in = mint_code(cid, "LOC1") + "\n";
-    r = pit_expect(0, {"-v", "--json", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name",
-                       "oauth", "--code-stdin"},
+    r = pit_expect(0,
+                   {"-v", "--json", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name",
+                    "oauth", "--code-stdin"},
                    how);
     EXPECT_NE(r.err.find("/oauth/token"), std::string::npos) << r.err;
-    pit_expect(7, {"-v", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "again",
-                   "--code-stdin"},
-               how);
+    pit_expect(
+        7,
+        {"-v", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "again", "--code-stdin"},
+        how);
     How env_code;
     env_code.env["PITOOL_AUTH_CODE"] = mint_code(cid, "LOC1");
     pit_expect(0, {"-v", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "oauth2"},
@@ -69,14 +71,21 @@ TEST_F(SecretHygiene, VerboseRunsAndTheSandboxLogNeverShowASecret)
     // a well-formed grant): refreshing with it is refused, verbosely.
     std::string planted_access = fake_jwt();
     std::string planted_refresh = fake_jwt();
-    json grant = {{"access_token", planted_access}, {"token_type", "Bearer"}, {"expires_in", 86399},
-                  {"refresh_token", planted_refresh}, {"scope", "locations.readonly"}, {"userType", "Location"},
-                  {"locationId", "LOC1"}, {"companyId", "COMP1"}, {"userId", "U1"}};
+    json grant = {{"access_token", planted_access},
+                  {"token_type", "Bearer"},
+                  {"expires_in", 86399},
+                  {"refresh_token", planted_refresh},
+                  {"scope", "locations.readonly"},
+                  {"userType", "Location"},
+                  {"locationId", "LOC1"},
+                  {"companyId", "COMP1"},
+                  {"userId", "U1"}};
     sb().fault({{"kind", "malformed"}, {"path_prefix", "/oauth/token"}, {"body", grant.dump()}});
     how.in = mint_code(cid, "LOC1") + "\n";
-    pit_expect(0, {"-v", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "known",
-                   "--code-stdin"},
-               how);
+    pit_expect(
+        0,
+        {"-v", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "known", "--code-stdin"},
+        how);
     EXPECT_EQ(get_token("known"), planted_access);
     pit_expect(7, {"-v", "refresh", "known"});
     pit_expect(7, {"-v", "test-call", "known"});
@@ -86,11 +95,9 @@ TEST_F(SecretHygiene, VerboseRunsAndTheSandboxLogNeverShowASecret)
     std::string pid = store_partner("acme");
     How hint;
     hint.in = mint_hint_code(pid) + "\n";
-    pit_expect(0, {"-v", "exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes",
-                   "--code-stdin"},
+    pit_expect(0, {"-v", "exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"},
                hint);
-    pit_expect(7, {"-v", "exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes2",
-                   "--code-stdin"},
+    pit_expect(7, {"-v", "exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes2", "--code-stdin"},
                hint);
     plant(get_token("joes"));
     pit_expect(0, {"-v", "test-call", "joes"});

@@ -47,7 +47,8 @@ TEST_F(TestCall, SeedContactExampleCreatesAContact)
     EXPECT_NE(r.out.find("HTTP 201"), std::string::npos) << r.out;
 
     auto body = dir() / "contact.json";
-    pitool::test::write_file(body, R"({"firstName":"Jane","lastName":"Doe","email":"jane@example.com","locationId":"LOC1"})");
+    pitool::test::write_file(body,
+                             R"({"firstName":"Jane","lastName":"Doe","email":"jane@example.com","locationId":"LOC1"})");
     r = pit_expect(0, {"test-call", "crm", "--path", "/contacts/", "--data", "@" + body.string()});
     EXPECT_NE(r.out.find("HTTP 201"), std::string::npos) << r.out;
 
@@ -152,7 +153,8 @@ TEST_F(TestCall, RetryAfterBeyondTheCapIsNotWaitedFor)
 TEST_F(TestCall, PostIsNotRetriedAfterA500)
 {
     sb().fault({{"kind", "status"}, {"status", 500}, {"count", 5}, {"path_prefix", "/contacts"}});
-    pit_expect(8, {"test-call", "crm", "--path", "/contacts/", "--data", R"({"firstName":"John","locationId":"LOC1"})"});
+    pit_expect(8,
+               {"test-call", "crm", "--path", "/contacts/", "--data", R"({"firstName":"John","locationId":"LOC1"})"});
     EXPECT_EQ(sb().requests("/contacts").size(), 1U) << "a POST was replayed";
 }
 
@@ -173,9 +175,10 @@ TEST_F(TestCall, ConnectionRefusedIsUnavailable)
     how.in = plant("pit-" + random_hex(8) + "-" + random_hex(4) + "-" + random_hex(4) + "-" + random_hex(4) + "-" +
                    random_hex(12)) +
              "\n";
-    pit_expect(0, {"create", "nowhere", "--provider", "leadconnector", "--location", "LOC1", "--base-url", dead,
-                   "--token-stdin"},
-               how);
+    pit_expect(
+        0,
+        {"create", "nowhere", "--provider", "leadconnector", "--location", "LOC1", "--base-url", dead, "--token-stdin"},
+        how);
     auto t0 = Clock::now();
     pit_expect(8, {"test-call", "nowhere"});
     EXPECT_LT(seconds_since(t0), 15.0);
@@ -233,8 +236,7 @@ TEST_F(TestCall, HintPracticeAndPartnerKeysHaveWorkingDefaultCalls)
     std::string pid = store_partner("acme");
     How how;
     how.in = mint_hint_code(pid) + "\n";
-    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"},
-               how);
+    pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"}, how);
     auto r = pit_expect(0, {"test-call", "joes"});
     EXPECT_NE(r.out.find("/api/provider/practice"), std::string::npos) << r.out;
     pit_expect(0, {"test-call", "acme"});
@@ -280,8 +282,8 @@ TEST_F(TokenEndpoint, ExchangeIsNotRetriedAfterA500)
     sb().fault({{"kind", "status"}, {"status", 500}, {"count", 5}, {"path_prefix", "/oauth/token"}});
     How how;
     how.in = code + "\n";
-    std::vector<std::string> args{"exchange-code", "--provider", "leadconnector", "--app", "crm-app",
-                                  "--name",        "crm",        "--code-stdin"};
+    std::vector<std::string> args{"exchange-code", "--provider", "leadconnector", "--app",
+                                  "crm-app",       "--name",     "crm",           "--code-stdin"};
     auto bytes = pitool::test::read_file(vault());
     pit_expect(8, args, how);
     EXPECT_EQ(sb().requests("/oauth/token").size(), 1U) << "the code exchange was replayed";
@@ -299,8 +301,7 @@ TEST_F(TokenEndpoint, ExchangeIsNotRetriedAfterA429)
     sb().fault({{"kind", "rate_limit"}, {"count", 5}, {"retry_after", 0}, {"path_prefix", "/oauth/token"}});
     How how;
     how.in = code + "\n";
-    pit_expect(8, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm",
-                   "--code-stdin"},
+    pit_expect(8, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm", "--code-stdin"},
                how);
     EXPECT_EQ(sb().requests("/oauth/token").size(), 1U);
 }
@@ -312,14 +313,12 @@ TEST_F(TokenEndpoint, HintExchangeIsNotRetriedAfterA500OrADroppedConnection)
     how.in = mint_hint_code(pid) + "\n";
     sb().clear_requests();
     sb().fault({{"kind", "status"}, {"status", 502}, {"count", 5}, {"path_prefix", "/api/oauth"}});
-    pit_expect(8, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"},
-               how);
+    pit_expect(8, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"}, how);
     EXPECT_EQ(sb().requests("/api/oauth").size(), 1U);
     sb().admin("DELETE", "/faults");
     sb().clear_requests();
     sb().fault({{"kind", "close"}, {"count", 5}, {"path_prefix", "/api/oauth"}});
-    pit_expect(8, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"},
-               how);
+    pit_expect(8, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"}, how);
     EXPECT_EQ(sb().requests("/api/oauth").size(), 1U) << "a request that may have reached the server was replayed";
 }
 
@@ -330,12 +329,10 @@ TEST_F(TokenEndpoint, ExchangeIsNotRedirected)
     how.in = mint_code(cid, "LOC1") + "\n";
     sb().clear_requests();
     sb().fault({{"kind", "redirect"}, {"status", 307}, {"count", 1}, {"path_prefix", "/oauth/token"}});
-    pit_expect(8, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm",
-                   "--code-stdin"},
+    pit_expect(8, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm", "--code-stdin"},
                how);
     EXPECT_EQ(sb().requests("/oauth/token").size(), 1U) << "the code (and client secret) followed a redirect";
-    pit_expect(0, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm",
-                   "--code-stdin"},
+    pit_expect(0, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm", "--code-stdin"},
                how);
 }
 
@@ -345,8 +342,7 @@ TEST_F(TokenEndpoint, MalformedTokenGrantIsUnavailable)
     How how;
     how.in = mint_code(cid, "LOC1") + "\n";
     sb().fault({{"kind", "malformed"}, {"path_prefix", "/oauth/token"}});
-    pit_expect(8, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm",
-                   "--code-stdin"},
+    pit_expect(8, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm", "--code-stdin"},
                how);
     pit_expect(3, {"show", "crm"});
 }
@@ -360,8 +356,7 @@ TEST_F(TokenEndpoint, SlowTokenEndpointTimesOutOnce)
     sb().clear_requests();
     sb().fault({{"kind", "delay"}, {"delay_ms", 3000}, {"count", 5}, {"path_prefix", "/oauth/token"}});
     auto t0 = Clock::now();
-    pit_expect(8, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm",
-                   "--code-stdin"},
+    pit_expect(8, {"exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name", "crm", "--code-stdin"},
                how);
     EXPECT_LT(seconds_since(t0), 6.0);
     EXPECT_EQ(sb().requests("/oauth/token").size(), 1U);
@@ -372,9 +367,10 @@ TEST_F(TokenEndpoint, ExchangeToAClosedPortIsUnavailable)
     auto a = sb().admin("POST", "/oauth/apps", {{"scopes", {"locations.readonly"}}}, 201);
     How create;
     create.in = plant(a["client_secret"].get<std::string>()) + "\n";
-    pit_expect(0, {"create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id",
-                   a["client_id"].get<std::string>(), "--base-url",
-                   "http://127.0.0.1:" + std::to_string(closed_port()), "--token-stdin"},
+    pit_expect(0,
+               {"create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id",
+                a["client_id"].get<std::string>(), "--base-url", "http://127.0.0.1:" + std::to_string(closed_port()),
+                "--token-stdin"},
                create);
     How how;
     how.in = mint_code(a["client_id"], "LOC1") + "\n";

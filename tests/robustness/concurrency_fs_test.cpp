@@ -50,27 +50,35 @@ TEST_F(Robust, SixteenProcessesLoseNoUpdateAndSpendEachRefreshTokenOnce)
           app["client_secret"].get<std::string>());
     for (int i = 0; i < 3; ++i)
         pt.ok({"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "o" + std::to_string(i),
-               "--code-stdin"}, sb.new_code(app["client_id"]));
+               "--code-stdin"},
+              sb.new_code(app["client_id"]));
     std::map<std::string, std::string> tok;
     for (int i = 0; i < 6; ++i) {
-        auto pit = sb.admin("POST", "/pits", {{"level", "location"}, {"location_id", "LOC1"},
-                                              {"scopes", {"locations.readonly"}}});
+        auto pit = sb.admin("POST", "/pits",
+                            {{"level", "location"}, {"location_id", "LOC1"}, {"scopes", {"locations.readonly"}}});
         const auto name = "p" + std::to_string(i);
         tok[name] = pit["token"];
         pt.ok({"create", name, "--provider", "leadconnector", "--location", "LOC1", "--base-url", sb.url(),
-               "--token-stdin"}, tok[name]);
+               "--token-stdin"},
+              tok[name]);
     }
     // p4, p5 have a window open, to be cancelled concurrently.
     for (const std::string name : {"p4", "p5"}) pt.ok({"rotate", name, "--token-stdin"}, random_pit(rng));
     const auto events_before = payload()["history"].size();
 
-    struct Job { std::string what; std::vector<std::string> args; std::string in; };
+    struct Job {
+        std::string what;
+        std::vector<std::string> args;
+        std::string in;
+    };
     std::vector<Job> jobs;
     std::map<std::string, std::string> new_tok;
     for (int i = 0; i < 4; ++i) {
         const auto name = "c" + std::to_string(i);
         new_tok[name] = random_pit(rng);
-        jobs.push_back({"create", {"create", name, "--provider", "leadconnector", "--location", "LOC1", "--token-stdin"}, new_tok[name]});
+        jobs.push_back({"create",
+                        {"create", name, "--provider", "leadconnector", "--location", "LOC1", "--token-stdin"},
+                        new_tok[name]});
     }
     for (const std::string name : {"p0", "p1", "p2"}) {
         new_tok[name] = random_pit(rng);
@@ -91,7 +99,8 @@ TEST_F(Robust, SixteenProcessesLoseNoUpdateAndSpendEachRefreshTokenOnce)
             res[k] = spawn(s);
         });
     for (auto& t : threads) t.join();
-    for (std::size_t k = 0; k < jobs.size(); ++k) EXPECT_EQ(res[k].exit_code, 0) << jobs[k].what << ": " << describe(res[k]);
+    for (std::size_t k = 0; k < jobs.size(); ++k)
+        EXPECT_EQ(res[k].exit_code, 0) << jobs[k].what << ": " << describe(res[k]);
 
     const auto p = payload();
     for (int i = 0; i < 4; ++i) {
@@ -151,11 +160,14 @@ TEST_F(Robust, HeldLockEndsInExitTenQuickly)
     int fd = ::open((pt.vault.string() + ".lock").c_str(), O_RDWR | O_CLOEXEC);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::flock(fd, LOCK_EX), 0);
-    const std::map<std::string, std::string> env{{"PITOOL_LOCK_TIMEOUT", "0.2"}, {"PITOOL_HTTP_TIMEOUT", "1"},
-                                                 {"PITOOL_NEW_PASSPHRASE", "new-pass-1234"}};
+    const std::map<std::string, std::string> env{
+        {"PITOOL_LOCK_TIMEOUT", "0.2"}, {"PITOOL_HTTP_TIMEOUT", "1"}, {"PITOOL_NEW_PASSPHRASE", "new-pass-1234"}};
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"create", "b", "--provider", "leadconnector", "--location", "L", "--token-stdin"},
-             {"rotate", "a", "--token-stdin"}, {"delete", "a", "--yes"}, {"passwd"}, {"refresh", "o"},
+             {"rotate", "a", "--token-stdin"},
+             {"delete", "a", "--yes"},
+             {"passwd"},
+             {"refresh", "o"},
              {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "o2", "--code-stdin"}}) {
         const auto in = args[0] == "exchange-code" ? sb.new_code(app["client_id"]) : random_pit(rng);
         auto p = pt.run(args, in, env);
@@ -208,7 +220,8 @@ TEST_F(Robust, VaultDeletedOrReplacedWhileWaitingForTheLock)
     other.ok({"init", "--kdf", "interactive"});
     const auto other_bytes = cheapen_vault(*slurp(other.vault), other.passphrase);
     pitool::test::write_file(pt.vault, original);
-    p = while_waiting(pt, {"rotate", "a", "--token-stdin"}, tok, [&] { pitool::test::write_file(pt.vault, other_bytes); });
+    p = while_waiting(pt, {"rotate", "a", "--token-stdin"}, tok,
+                      [&] { pitool::test::write_file(pt.vault, other_bytes); });
     EXPECT_EQ(p.exit_code, k_wrong_pass) << describe(p);
     EXPECT_EQ(*slurp(pt.vault), other_bytes);
     // Replaced by an older generation of the same vault: the change applies to what is there now.
@@ -226,7 +239,8 @@ TEST_F(Robust, FileSizeLimitIsAnIoErrorAndChangesNothing)
     pt.ok({"create", "a", "--provider", "leadconnector", "--location", "L", "--token-stdin"}, random_pit(rng));
     const auto before = *slurp(pt.vault);
     auto s = pt.spec({"create", "big", "--provider", "leadconnector", "--location", "L", "--description",
-                      std::string(1000, 'd'), "--token-stdin"}, random_pit(rng));
+                      std::string(1000, 'd'), "--token-stdin"},
+                     random_pit(rng));
     s.fsize_limit = before.size() + 100; // smaller than the new vault
     const auto p = spawn(s);
     EXPECT_EQ(p.exit_code, k_io) << describe(p);
@@ -251,7 +265,8 @@ TEST_F(Robust, FullTmpfsIsAnIoErrorAndChangesNothing)
     if (!can_unshare_mounts()) GTEST_SKIP() << "needs root and mount namespaces (unshare -m) for a 64 KiB tmpfs";
     for (int i = 0; i < 8; ++i)
         pt.ok({"create", "n" + std::to_string(i), "--provider", "leadconnector", "--location", "L", "--description",
-               std::string(900, 'x'), "--token-stdin"}, random_pit(rng));
+               std::string(900, 'x'), "--token-stdin"},
+              random_pit(rng));
     const auto before = *slurp(pt.vault);
     const auto out = tmp.path() / "after";
     // Copy the vault into a 64 KiB tmpfs, fill the rest, run a write, copy the result out.
@@ -262,8 +277,11 @@ TEST_F(Robust, FullTmpfsIsAnIoErrorAndChangesNothing)
         "--location L --token-stdin 2>\"$OUT.err\"; rc=$?; cp -p \"$d/vault\" \"$OUT\"; "
         "ls -a \"$d\" > \"$OUT.ls\"; exit $rc";
     std::filesystem::create_directory(tmp.path() / "mnt");
-    const auto p = in_namespace(script, {{"DIR", (tmp.path() / "mnt").string()}, {"SRC", pt.vault.string()},
-                                         {"OUT", out.string()}, {"PITOOL", PITOOL_BIN}, {"TOK", random_pit(rng)},
+    const auto p = in_namespace(script, {{"DIR", (tmp.path() / "mnt").string()},
+                                         {"SRC", pt.vault.string()},
+                                         {"OUT", out.string()},
+                                         {"PITOOL", PITOOL_BIN},
+                                         {"TOK", random_pit(rng)},
                                          {"PITOOL_PASSPHRASE", pt.passphrase}});
     const auto err = slurp(out.string() + ".err").value_or("");
     EXPECT_EQ(p.exit_code, k_io) << describe(p) << err;
@@ -295,8 +313,9 @@ TEST_F(Robust, ReadOnlyDirectoryIsAnIoErrorAndChangesNothing)
     if (!can_unshare_mounts()) GTEST_SKIP() << "needs root and mount namespaces for a read-only bind mount";
     const std::string script = "set -e; mount --bind \"$D\" \"$D\"; mount -o remount,bind,ro \"$D\"; set +e; "
                                "printf %s \"$TOK\" | \"$PITOOL\" --vault \"$D/vault\" rotate a --token-stdin";
-    auto p = in_namespace(script, {{"D", dir.string()}, {"PITOOL", PITOOL_BIN}, {"TOK", random_pit(rng)},
-                                   {"PITOOL_PASSPHRASE", pt.passphrase}});
+    auto p = in_namespace(
+        script,
+        {{"D", dir.string()}, {"PITOOL", PITOOL_BIN}, {"TOK", random_pit(rng)}, {"PITOOL_PASSPHRASE", pt.passphrase}});
     EXPECT_EQ(p.exit_code, k_io) << describe(p);
     EXPECT_TRUE(one_line(p.err)) << describe(p);
     EXPECT_EQ(*slurp(pt.vault), before);

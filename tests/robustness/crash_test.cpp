@@ -35,21 +35,20 @@ json normalize(const json& payload)
     for (const auto& i : payload.at("integrations")) {
         json n{{"name", i.at("name")}, {"kind", i.at("kind")}, {"token", i.at("token").at("secret")}};
         n["old"] = i.contains("rotation") ? i["rotation"]["old"]["secret"] : json(nullptr);
-        n["refresh"] = i.contains("oauth") && i["oauth"].contains("refresh_token") ? i["oauth"]["refresh_token"]
-                                                                                    : json(nullptr);
+        n["refresh"] =
+            i.contains("oauth") && i["oauth"].contains("refresh_token") ? i["oauth"]["refresh_token"] : json(nullptr);
         ints.push_back(n);
     }
     json hist = json::array();
-    for (const auto& e : payload.at("history")) hist.push_back(e.at("action").get<std::string>() + ":" +
-                                                               e.at("name").get<std::string>());
+    for (const auto& e : payload.at("history"))
+        hist.push_back(e.at("action").get<std::string>() + ":" + e.at("name").get<std::string>());
     return {{"integrations", ints}, {"history", hist}};
 }
 
 /// `expected` may hold "*" (any string different from `differs_from`'s value at that place).
 bool matches(const json& expected, const json& actual, const json& before)
 {
-    if (expected.is_string() && expected == "*")
-        return actual.is_string() && actual != before;
+    if (expected.is_string() && expected == "*") return actual.is_string() && actual != before;
     if (expected.type() != actual.type()) return false;
     if (expected.is_object()) {
         if (expected.size() != actual.size()) return false;
@@ -72,17 +71,17 @@ bool matches(const json& expected, const json& actual, const json& before)
 }
 
 struct Op {
-    std::string label;                 ///< kind of command, for figures
+    std::string label; ///< kind of command, for figures
     std::vector<std::string> args;
     std::string in;
     std::map<std::string, std::string> env;
-    json after;                        ///< expected normalized state after (with "*")
+    json after; ///< expected normalized state after (with "*")
     bool passwd = false;
 };
 
 struct Figures {
-    int kills = 0, before_rename = 0, after_rename = 0, completed = 0, states_checked = 0,
-        pitool_checks = 0, stray_max = 0, refresh_lost = 0, failures = 0;
+    int kills = 0, before_rename = 0, after_rename = 0, completed = 0, states_checked = 0, pitool_checks = 0,
+        stray_max = 0, refresh_lost = 0, failures = 0;
     std::map<std::string, std::array<int, 3>> per_op; // before, after, completed
 };
 
@@ -167,8 +166,11 @@ TEST(CrashSafety, KilledMutationsLeaveBeforeOrAfterState)
                 after["integrations"].push_back(
                     {{"name", name}, {"kind", "pit"}, {"token", tok}, {"old", nullptr}, {"refresh", nullptr}});
                 hist("create", name);
-                return {"create", {"create", name, "--provider", "leadconnector", "--location", "LOC1", "--token-stdin"},
-                        tok, {}, after};
+                return {"create",
+                        {"create", name, "--provider", "leadconnector", "--location", "LOC1", "--token-stdin"},
+                        tok,
+                        {},
+                        after};
             }
             if (roll < 34 && !pits.empty()) {
                 const bool now = rng() % 3 == 0;
@@ -189,8 +191,11 @@ TEST(CrashSafety, KilledMutationsLeaveBeforeOrAfterState)
                 if (cancel) i["token"] = i["old"];
                 i["old"] = nullptr;
                 hist(cancel ? "cancel-rotation" : "expire-old", name);
-                return {cancel ? "cancel-rotation" : "expire-old", {cancel ? "cancel-rotation" : "expire-old", name},
-                        {}, {}, after};
+                return {cancel ? "cancel-rotation" : "expire-old",
+                        {cancel ? "cancel-rotation" : "expire-old", name},
+                        {},
+                        {},
+                        after};
             }
             if (roll < 58 && total > 3) {
                 std::vector<std::string> all;
@@ -220,9 +225,12 @@ TEST(CrashSafety, KilledMutationsLeaveBeforeOrAfterState)
                 after["integrations"].push_back(
                     {{"name", name}, {"kind", "oauth"}, {"token", "*"}, {"old", nullptr}, {"refresh", "*"}});
                 hist("exchange-code", name);
-                return {"exchange-code",
-                        {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", name, "--code-stdin"},
-                        sb.new_code(app["client_id"]), {}, after};
+                return {
+                    "exchange-code",
+                    {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", name, "--code-stdin"},
+                    sb.new_code(app["client_id"]),
+                    {},
+                    after};
             }
         }
     };
@@ -253,14 +261,21 @@ TEST(CrashSafety, KilledMutationsLeaveBeforeOrAfterState)
                                          << describe(p);
         const json got = normalize(*payload);
         const bool is_before = got == state && pass_now == pass;
-        const bool is_after = matches(op.after, got, state) &&
-                              (pass_now == (op.passwd ? (pass == pass_a ? pass_b : pass_a) : pass));
+        const bool is_after =
+            matches(op.after, got, state) && (pass_now == (op.passwd ? (pass == pass_a ? pass_b : pass_a) : pass));
         ++f.states_checked;
-        if (op.args.size() > 1) trail[op.args[1]] += op.label + (p.killed ? " killed@" + std::to_string(p.elapsed_ms) : " exit " + std::to_string(p.exit_code)) + (is_before ? " before" : is_after ? " after" : " NEITHER") + "; ";
+        if (op.args.size() > 1)
+            trail[op.args[1]] +=
+                op.label +
+                (p.killed ? " killed@" + std::to_string(p.elapsed_ms) : " exit " + std::to_string(p.exit_code)) +
+                (is_before  ? " before"
+                 : is_after ? " after"
+                            : " NEITHER") +
+                "; ";
         if (!p.killed) {
             EXPECT_EQ(p.exit_code, 0) << op.label << ": " << describe(p);
-            if (p.exit_code == 0) est[op.label] = est.contains(op.label) ? 0.7 * est[op.label] + 0.3 * p.elapsed_ms
-                                                                         : p.elapsed_ms;
+            if (p.exit_code == 0)
+                est[op.label] = est.contains(op.label) ? 0.7 * est[op.label] + 0.3 * p.elapsed_ms : p.elapsed_ms;
             ++f.completed;
             ++f.per_op[op.label][2];
             if (!is_after) {
@@ -269,7 +284,8 @@ TEST(CrashSafety, KilledMutationsLeaveBeforeOrAfterState)
                     std::cerr << "trail " << op.args[1] << ": " << trail[op.args[1]] << " inspect "
                               << sb.inspect(state["integrations"][*find(state, op.args[1])]["refresh"]).dump() << "\n";
                 ADD_FAILURE() << op.label << " completed but the state is not the expected one:\nexpected "
-                              << op.after.dump() << "\ngot " << got.dump() << "\n" << describe(p);
+                              << op.after.dump() << "\ngot " << got.dump() << "\n"
+                              << describe(p);
             }
         } else {
             ++f.kills;
@@ -326,13 +342,19 @@ TEST(CrashSafety, KilledMutationsLeaveBeforeOrAfterState)
               << f.stray_max << ", refresh tokens spent by a killed run " << f.refresh_lost << ", failures "
               << f.failures << "\n[crash] per command before/after/completed: " << per.str() << std::endl;
     if (const char* rep = std::getenv("PITOOL_CRASH_REPORT")) {
-        std::ofstream(rep, std::ios::app)
-            << json{{"seed", seed}, {"kills", f.kills}, {"before_rename", f.before_rename},
-                    {"after_rename", f.after_rename}, {"completed", f.completed},
-                    {"states_checked", f.states_checked}, {"pitool_checks", f.pitool_checks},
-                    {"stray_temp_max", f.stray_max}, {"refresh_lost", f.refresh_lost}, {"failures", f.failures},
-                    {"per_op", f.per_op}}.dump()
-            << "\n";
+        std::ofstream(rep, std::ios::app) << json{{"seed", seed},
+                                                  {"kills", f.kills},
+                                                  {"before_rename", f.before_rename},
+                                                  {"after_rename", f.after_rename},
+                                                  {"completed", f.completed},
+                                                  {"states_checked", f.states_checked},
+                                                  {"pitool_checks", f.pitool_checks},
+                                                  {"stray_temp_max", f.stray_max},
+                                                  {"refresh_lost", f.refresh_lost},
+                                                  {"failures", f.failures},
+                                                  {"per_op", f.per_op}}
+                                                 .dump()
+                                          << "\n";
     }
     EXPECT_EQ(f.failures, 0);
     EXPECT_GT(f.before_rename, 0) << "no kill landed before the rename: the delays are wrong";

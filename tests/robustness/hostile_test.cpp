@@ -54,8 +54,8 @@ void table_row(const Case& c, int got)
                                        << " | " << got << " |\n";
 }
 
-const std::string k_huge_arg(120'000, 'a');           // argv: one string is capped at 128 KiB by the kernel
-const std::string k_huge_in(1024 * 1024, 'A');        // stdin / files: 1 MiB
+const std::string k_huge_arg(120'000, 'a');    // argv: one string is capped at 128 KiB by the kernel
+const std::string k_huge_in(1024 * 1024, 'A'); // stdin / files: 1 MiB
 const std::string k_nonutf8 = "\xff\xfe\xc3\x28";
 const std::string k_token = "pit-0badc0de-1111-4222-8333-444455556666";
 
@@ -67,14 +67,16 @@ protected:
         pt.env["PITOOL_HTTP_TIMEOUT"] = "2";
         pt.ok({"init", "--kdf", "interactive"});
         pitool::test::write_file(pt.vault, cheapen_vault(*slurp(pt.vault), pt.passphrase));
-        auto pit = sb.admin("POST", "/pits", {{"level", "location"}, {"location_id", "LOC1"},
-                                              {"scopes", {"locations.readonly"}}});
+        auto pit = sb.admin("POST", "/pits",
+                            {{"level", "location"}, {"location_id", "LOC1"}, {"scopes", {"locations.readonly"}}});
         pt.ok({"create", "p", "--provider", "leadconnector", "--location", "LOC1", "--base-url", sb.url(),
-               "--token-stdin"}, pit["token"].get<std::string>());
+               "--token-stdin"},
+              pit["token"].get<std::string>());
         auto app = sb.new_app();
         client_id = app["client_id"];
         pt.ok({"create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", client_id,
-               "--base-url", sb.url(), "--token-stdin"}, app["client_secret"].get<std::string>());
+               "--base-url", sb.url(), "--token-stdin"},
+              app["client_secret"].get<std::string>());
         pt.ok({"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "o", "--code-stdin"},
               sb.new_code(client_id));
         pt.ok({"rotate", "p", "--token-stdin"}, k_token); // a window is open: cancel/expire are valid
@@ -119,14 +121,21 @@ protected:
 /// Every command that takes an integration name, with hostile names.
 TEST_F(Hostile, Names)
 {
-    const std::vector<std::pair<std::string, std::string>> bad{
-        {"empty", ""}, {"huge (120 KB)", k_huge_arg}, {"non-UTF-8", k_nonutf8}, {"newline", "p\nx"},
-        {"control char", std::string("p\x01", 2) + "x"}, {"escape sequence", "p\x1b[31m"}, {"path", "../p"},
-        {"upper case", "P"}};
+    const std::vector<std::pair<std::string, std::string>> bad{{"empty", ""},
+                                                               {"huge (120 KB)", k_huge_arg},
+                                                               {"non-UTF-8", k_nonutf8},
+                                                               {"newline", "p\nx"},
+                                                               {"control char", std::string("p\x01", 2) + "x"},
+                                                               {"escape sequence", "p\x1b[31m"},
+                                                               {"path", "../p"},
+                                                               {"upper case", "P"}};
     std::vector<Case> cs;
     for (const auto& [label, name] : bad) {
         const auto tok = k_token;
-        cs.push_back({"name", label, {"create", name, "--provider", "leadconnector", "--location", "L", "--token-stdin"}, "pit-aaaaaaaa-1111-4222-8333-444455556666"});
+        cs.push_back({"name",
+                      label,
+                      {"create", name, "--provider", "leadconnector", "--location", "L", "--token-stdin"},
+                      "pit-aaaaaaaa-1111-4222-8333-444455556666"});
         cs.push_back({"name", label, {"rotate", name, "--token-stdin"}, "pit-bbbbbbbb-1111-4222-8333-444455556666"});
         cs.push_back({"name", label, {"show", name}});
         cs.push_back({"name", label, {"get", name}});
@@ -137,8 +146,14 @@ TEST_F(Hostile, Names)
         cs.push_back({"name", label, {"test-call", name}});
         cs.push_back({"name", label, {"refresh", name}});
         cs.push_back({"name", label, {"exec", name, "--", "/bin/true"}});
-        cs.push_back({"name", label, {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", name, "--code-stdin"}, "some-code-value"});
-        cs.push_back({"name", label, {"exchange-code", "--provider", "leadconnector", "--app", name, "--name", "new1", "--code-stdin"}, "some-code-value"});
+        cs.push_back({"name",
+                      label,
+                      {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", name, "--code-stdin"},
+                      "some-code-value"});
+        cs.push_back({"name",
+                      label,
+                      {"exchange-code", "--provider", "leadconnector", "--app", name, "--name", "new1", "--code-stdin"},
+                      "some-code-value"});
     }
     run_all(cs);
     std::cout << "[hostile] names: " << cases << " cases" << std::endl;
@@ -160,11 +175,17 @@ TEST_F(Hostile, CreateValues)
         {"description", "non-UTF-8", with({"--description", k_nonutf8}), tok},
         {"description", "newline", with({"--description", "a\nb"}), tok},
         {"description", "escape sequence", with({"--description", "a\x1b[2Jb"}), tok},
-        {"description", "NUL-free control char", with({"--description", "a\x7f" "b"}), tok},
+        {"description", "NUL-free control char",
+         with({"--description", "a\x7f"
+                                "b"}),
+         tok},
         {"scope", "huge (120 KB)", with({"--scope", k_huge_arg, "--strict-scopes"}), tok},
         {"scope", "non-UTF-8", with({"--scope", k_nonutf8}), tok},
         {"scope", "newline", with({"--scope", "locations.readonly\nx"}), tok},
-        {"scope", "control char", with({"--scope", "a\x01" "b"}), tok},
+        {"scope", "control char",
+         with({"--scope", "a\x01"
+                          "b"}),
+         tok},
         {"scope", "escape sequence", with({"--scope", "\x1b[31mred"}), tok},
         {"base URL", "huge (120 KB)", with({"--base-url", "https://" + k_huge_arg}), tok},
         {"base URL", "non-UTF-8", with({"--base-url", "https://" + k_nonutf8}), tok},
@@ -181,12 +202,29 @@ TEST_F(Hostile, CreateValues)
         {"location", "newline", with({"--location", "L\nM"}, false), tok},
         {"location", "space", with({"--location", "L M"}, false), tok},
         {"company", "control char", with({"--company", "C\x01"}, false), tok},
-        {"client id", "empty", {"create", "n", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", "", "--token-stdin"}, tok},
-        {"client id", "newline", {"create", "n", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", "a\nb", "--token-stdin"}, tok},
-        {"client id", "non-UTF-8", {"create", "n", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", k_nonutf8, "--token-stdin"}, tok},
-        {"client id", "huge (120 KB)", {"create", "n", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", k_huge_arg, "--token-stdin"}, tok},
+        {"client id",
+         "empty",
+         {"create", "n", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", "", "--token-stdin"},
+         tok},
+        {"client id",
+         "newline",
+         {"create", "n", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", "a\nb", "--token-stdin"},
+         tok},
+        {"client id",
+         "non-UTF-8",
+         {"create", "n", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", k_nonutf8,
+          "--token-stdin"},
+         tok},
+        {"client id",
+         "huge (120 KB)",
+         {"create", "n", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", k_huge_arg,
+          "--token-stdin"},
+         tok},
         {"provider", "non-UTF-8", {"create", "n", "--provider", k_nonutf8, "--token-stdin"}, tok},
-        {"kind", "newline", {"create", "n", "--provider", "leadconnector", "--kind", "pit\n", "--location", "L", "--token-stdin"}, tok},
+        {"kind",
+         "newline",
+         {"create", "n", "--provider", "leadconnector", "--kind", "pit\n", "--location", "L", "--token-stdin"},
+         tok},
     };
     run_all(cs);
 }
@@ -199,31 +237,56 @@ TEST_F(Hostile, SecretInputs)
     pitool::test::write_file(big, k_huge_in);
     pitool::test::write_file(empty, "");
     const std::vector<std::pair<std::string, std::string>> bad_tokens{
-        {"empty", ""}, {"huge (1 MiB)", k_huge_in}, {"non-UTF-8", "pit-" + k_nonutf8 + "0000-1111"},
-        {"newline inside", "pit-aaaa\nbbbb-cccc"}, {"control char", std::string("pit-aaaa\x01") + "bbbb"},
-        {"space", "pit-aaaa bbbb"}, {"too short", "pit-1"}, {"only newlines", "\n\n\n"}};
+        {"empty", ""},
+        {"huge (1 MiB)", k_huge_in},
+        {"non-UTF-8", "pit-" + k_nonutf8 + "0000-1111"},
+        {"newline inside", "pit-aaaa\nbbbb-cccc"},
+        {"control char", std::string("pit-aaaa\x01") + "bbbb"},
+        {"space", "pit-aaaa bbbb"},
+        {"too short", "pit-1"},
+        {"only newlines", "\n\n\n"}};
     std::vector<Case> cs;
     for (const auto& [label, t] : bad_tokens) {
-        cs.push_back({"token (stdin)", label, {"create", "n", "--provider", "leadconnector", "--location", "L", "--token-stdin"}, t});
+        cs.push_back({"token (stdin)",
+                      label,
+                      {"create", "n", "--provider", "leadconnector", "--location", "L", "--token-stdin"},
+                      t});
         cs.push_back({"token (stdin)", label, {"rotate", "o", "--token-stdin"}, t, {}, k_usage});
-        cs.push_back({"code (stdin)", label, {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "n", "--code-stdin"}, t});
+        cs.push_back({"code (stdin)",
+                      label,
+                      {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "n", "--code-stdin"},
+                      t});
         const int code_expect = label == "too short" ? k_rejected : k_usage; // codes have no minimum length
         cs.back().expect = code_expect;
-        cs.push_back({"code (env)", label, {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "n"}, {}, {{"PITOOL_AUTH_CODE", t.substr(0, 100000)}}, code_expect});
+        cs.push_back({"code (env)",
+                      label,
+                      {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "n"},
+                      {},
+                      {{"PITOOL_AUTH_CODE", t.substr(0, 100000)}},
+                      code_expect});
     }
     // rotate o: o is kind oauth: refused (2) whatever the token; use the pit with the window closed instead.
-    for (const auto& [file, label] : std::vector<std::pair<std::string, std::string>>{
-             {big.string(), "huge file (1 MiB)"}, {empty.string(), "empty file"}, {"/dev/zero", "/dev/zero"},
-             {tmp.path().string(), "a directory"}, {"/nonexistent/x", "missing file"}}) {
-        cs.push_back({"token file", label, {"create", "n", "--provider", "leadconnector", "--location", "L", "--token-file", file}});
-        cs.push_back({"code file", label, {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "n", "--code-file", file}});
+    for (const auto& [file, label] :
+         std::vector<std::pair<std::string, std::string>>{{big.string(), "huge file (1 MiB)"},
+                                                          {empty.string(), "empty file"},
+                                                          {"/dev/zero", "/dev/zero"},
+                                                          {tmp.path().string(), "a directory"},
+                                                          {"/nonexistent/x", "missing file"}}) {
+        cs.push_back({"token file",
+                      label,
+                      {"create", "n", "--provider", "leadconnector", "--location", "L", "--token-file", file}});
+        cs.push_back(
+            {"code file",
+             label,
+             {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "n", "--code-file", file}});
         cs.push_back({"passphrase file", label, {"list"}, {}, {{"PITOOL_PASSPHRASE_FILE", file}}});
         cs.push_back({"passphrase file", label, {"--passphrase-file", file, "list"}});
         cs.push_back({"new passphrase file", label, {"passwd", "--new-passphrase-file", file}});
         cs.push_back({"request body file", label, {"test-call", "p", "--data", "@" + file}});
     }
     cs.push_back({"passphrase", "non-UTF-8 (wrong)", {"list"}, {}, {{"PITOOL_PASSPHRASE", k_nonutf8}}, k_wrong_pass});
-    cs.push_back({"passphrase", "huge env (120 KB, wrong)", {"list"}, {}, {{"PITOOL_PASSPHRASE", k_huge_arg}}, k_wrong_pass});
+    cs.push_back(
+        {"passphrase", "huge env (120 KB, wrong)", {"list"}, {}, {{"PITOOL_PASSPHRASE", k_huge_arg}}, k_wrong_pass});
     run_all(cs);
 }
 
@@ -252,7 +315,11 @@ TEST_F(Hostile, OtherFlags)
         {"audit", "max-age negative", {"audit", "--max-age", "-1"}},
         {"audit", "max-age overflow", {"audit", "--max-age", "99999999999999999999999"}},
         {"audit", "warn-days > max-age", {"audit", "--max-age", "10", "--warn-days", "11"}},
-        {"user type", "newline", {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "n", "--code-stdin", "--user-type", "Location\n"}, "code-1234"},
+        {"user type",
+         "newline",
+         {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "n", "--code-stdin", "--user-type",
+          "Location\n"},
+         "code-1234"},
         {"kdf", "unknown", {"passwd", "--kdf", "fast"}, {}, {{"PITOOL_NEW_PASSPHRASE", "another-pass-123"}}},
         {"--vault", "empty", {"--vault", "", "list"}},
         {"--cacert", "missing", {"--cacert", "/nonexistent.pem", "test-call", "p"}},
@@ -270,30 +337,48 @@ TEST_F(Hostile, ProviderAnswers)
         {"JSON null", "null"},
         {"JSON string", "\"ok\""},
         {"missing fields", "{}"},
-        {"access_token a number", R"({"access_token":12345,"token_type":"Bearer","expires_in":86399,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
-        {"refresh_token an array", R"({"access_token":"eyJa.b.c","token_type":"Bearer","expires_in":86399,"refresh_token":["x"],"userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
-        {"expires_in a string", R"({"access_token":"eyJa.b.c","token_type":"Bearer","expires_in":"soon","refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
-        {"expires_in huge", R"({"access_token":"eyJa.b.c","token_type":"Bearer","expires_in":1e300,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
-        {"access_token empty", R"({"access_token":"","token_type":"Bearer","expires_in":86399,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
+        {"access_token a number",
+         R"({"access_token":12345,"token_type":"Bearer","expires_in":86399,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
+        {"refresh_token an array",
+         R"({"access_token":"eyJa.b.c","token_type":"Bearer","expires_in":86399,"refresh_token":["x"],"userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
+        {"expires_in a string",
+         R"({"access_token":"eyJa.b.c","token_type":"Bearer","expires_in":"soon","refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
+        {"expires_in huge",
+         R"({"access_token":"eyJa.b.c","token_type":"Bearer","expires_in":1e300,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
+        {"access_token empty",
+         R"({"access_token":"","token_type":"Bearer","expires_in":86399,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
     };
     const auto o_before = json::parse(pt.ok({"show", "o", "--json"}).out);
     for (const auto& [label, body] : bodies) {
         for (const std::string which : {"refresh", "exchange-code"}) {
-            sb.admin("POST", "/faults", {{"kind", "malformed"}, {"status", 200}, {"body", body}, {"count", 1},
-                                         {"path_prefix", "/oauth/token"}});
+            sb.admin("POST", "/faults",
+                     {{"kind", "malformed"},
+                      {"status", 200},
+                      {"body", body},
+                      {"count", 1},
+                      {"path_prefix", "/oauth/token"}});
             if (which == "refresh")
                 check({"provider answer (200)", label, {"refresh", "o"}, {}, {}, k_unavailable});
             else
-                check({"provider answer (200)", label,
+                check({"provider answer (200)",
+                       label,
                        {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "n", "--code-stdin"},
-                       sb.new_code(client_id), {}, k_unavailable});
+                       sb.new_code(client_id),
+                       {},
+                       k_unavailable});
             sb.admin("DELETE", "/faults");
         }
     }
-    struct F { std::string label; json spec; int expect; };
+    struct F {
+        std::string label;
+        json spec;
+        int expect;
+    };
     const std::vector<F> faults{
         {"302 to another origin", {{"kind", "redirect"}, {"status", 302}}, k_unavailable},
-        {"307 to another host", {{"kind", "redirect"}, {"status", 307}, {"location", "http://evil.test/oauth/token"}}, k_unavailable},
+        {"307 to another host",
+         {{"kind", "redirect"}, {"status", 307}, {"location", "http://evil.test/oauth/token"}},
+         k_unavailable},
         {"connection closed, no answer", {{"kind", "close"}}, k_unavailable},
         {"500 on every attempt", {{"kind", "status"}, {"status", 500}, {"count", 8}}, k_unavailable},
         {"429 with Retry-After 3600", {{"kind", "rate_limit"}, {"retry_after", 3600}, {"count", 8}}, k_unavailable},
@@ -325,7 +410,9 @@ TEST_F(Hostile, BUG_EmptyValuesSilentlyMeanDefault)
 {
     run_all({
         {"name", "empty", {"history", ""}},
-        {"base URL", "empty", {"create", "e1", "--provider", "leadconnector", "--location", "L", "--base-url", "", "--token-stdin"},
+        {"base URL",
+         "empty",
+         {"create", "e1", "--provider", "leadconnector", "--location", "L", "--base-url", "", "--token-stdin"},
          "pit-abababab-1111-4222-8333-444455556666"},
         {"path", "empty", {"test-call", "p", "--path", ""}},
         {"method", "empty", {"test-call", "p", "--method", ""}},
@@ -339,20 +426,30 @@ TEST_F(Hostile, BUG_EmptyValuesSilentlyMeanDefault)
 TEST_F(Hostile, BUG_ProviderAnswerWithBadFieldsIsStored)
 {
     const std::vector<std::pair<std::string, std::string>> bodies{
-        {"access_token with newline", R"({"access_token":"eyJa\nb.c","token_type":"Bearer","expires_in":86399,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
-        {"scope a number", R"({"access_token":"eyJa.b.c","token_type":"Bearer","expires_in":86399,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":5})"},
+        {"access_token with newline",
+         R"({"access_token":"eyJa\nb.c","token_type":"Bearer","expires_in":86399,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":"locations.readonly"})"},
+        {"scope a number",
+         R"({"access_token":"eyJa.b.c","token_type":"Bearer","expires_in":86399,"refresh_token":"eyJr.x.y","userType":"Location","locationId":"LOC1","companyId":"C1","userId":"U1","scope":5})"},
     };
     int k = 0;
     for (const auto& [label, body] : bodies) {
         for (const std::string which : {"refresh", "exchange-code"}) {
-            sb.admin("POST", "/faults", {{"kind", "malformed"}, {"status", 200}, {"body", body}, {"count", 1},
-                                         {"path_prefix", "/oauth/token"}});
+            sb.admin("POST", "/faults",
+                     {{"kind", "malformed"},
+                      {"status", 200},
+                      {"body", body},
+                      {"count", 1},
+                      {"path_prefix", "/oauth/token"}});
             if (which == "refresh")
                 check({"provider answer (200)", label, {"refresh", "o"}, {}, {}, k_unavailable});
             else
-                check({"provider answer (200)", label,
-                       {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "bad" + std::to_string(++k), "--code-stdin"},
-                       sb.new_code(client_id), {}, k_unavailable});
+                check({"provider answer (200)",
+                       label,
+                       {"exchange-code", "--provider", "leadconnector", "--app", "app", "--name",
+                        "bad" + std::to_string(++k), "--code-stdin"},
+                       sb.new_code(client_id),
+                       {},
+                       k_unavailable});
             sb.admin("DELETE", "/faults");
         }
     }
@@ -361,16 +458,27 @@ TEST_F(Hostile, BUG_ProviderAnswerWithBadFieldsIsStored)
 /// Answers from a raw socket the test controls: silence, truncation, size, TLS.
 TEST_F(Hostile, RawServers)
 {
-    struct R { std::string label; std::string reply; bool tls = false; int expect = k_unavailable; };
+    struct R {
+        std::string label;
+        std::string reply;
+        bool tls = false;
+        int expect = k_unavailable;
+    };
     const std::string nine_mib(9 * 1024 * 1024, 'x');
     std::vector<R> rs{
         {"accepts and never answers", ""},
-        {"truncated body (Content-Length 500, 10 sent)", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"access_"},
-        {"over the 8 MiB cap (Content-Length)", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(nine_mib.size()) + "\r\n\r\n" + nine_mib},
-        {"over the 8 MiB cap (no length, close)", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + nine_mib},
-        {"302 to another host", "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:9/oauth/token\r\nContent-Length: 0\r\n\r\n"},
+        {"truncated body (Content-Length 500, 10 sent)",
+         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"access_"},
+        {"over the 8 MiB cap (Content-Length)",
+         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(nine_mib.size()) +
+             "\r\n\r\n" + nine_mib},
+        {"over the 8 MiB cap (no length, close)",
+         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n" + nine_mib},
+        {"302 to another host",
+         "HTTP/1.1 302 Found\r\nLocation: http://127.0.0.2:9/oauth/token\r\nContent-Length: 0\r\n\r\n"},
         {"not HTTP", "HELLO THERE\r\n\r\n"},
-        {"200 JSON with non-UTF-8 bytes", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 46\r\n\r\n{\"access_token\":\"eyJ\xff.b.c\",\"expires_in\":86399}"},
+        {"200 JSON with non-UTF-8 bytes", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                                          "46\r\n\r\n{\"access_token\":\"eyJ\xff.b.c\",\"expires_in\":86399}"},
         {"TLS handshake with a plain-text server", "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", true},
     };
     int k = 0;
@@ -380,14 +488,22 @@ TEST_F(Hostile, RawServers)
         const std::string app = "rawapp" + std::to_string(k), pit = "raw" + std::to_string(k);
         ++k;
         pt.ok({"create", app, "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", "cid", "--base-url",
-               url, "--token-stdin"}, "client-secret-raw");
+               url, "--token-stdin"},
+              "client-secret-raw");
         pt.ok({"create", pit, "--provider", "leadconnector", "--location", "LOC1", "--base-url", url, "--token-stdin"},
               "pit-dddddddd-1111-4222-8333-44445555666" + std::to_string(k));
         const std::map<std::string, std::string> fast{{"PITOOL_HTTP_TIMEOUT", "1"}};
-        check({"raw server", r.label, {"exchange-code", "--provider", "leadconnector", "--app", app, "--name", "n", "--code-stdin"},
-               "code-raw-0001", fast, r.expect, false, 15});
+        check({"raw server",
+               r.label,
+               {"exchange-code", "--provider", "leadconnector", "--app", app, "--name", "n", "--code-stdin"},
+               "code-raw-0001",
+               fast,
+               r.expect,
+               false,
+               15});
         // GET is retried (at most 4 attempts); a test-call without an HTTP answer stores nothing.
-        const bool got_http_answer = r.label.starts_with("302") || r.label.starts_with("over") || r.label.starts_with("200");
+        const bool got_http_answer =
+            r.label.starts_with("302") || r.label.starts_with("over") || r.label.starts_with("200");
         // (test-call judges a 2xx by its status alone, so the non-UTF-8 200 is exchange-code only.)
         if (!r.label.starts_with("200"))
             check({"raw server", r.label, {"test-call", pit}, {}, fast, r.expect, got_http_answer, 25});
@@ -400,10 +516,14 @@ TEST_F(Hostile, VaultFileKinds)
 {
     const auto bytes = *slurp(pt.vault);
     const auto dir = pt.vault.parent_path();
-    const std::vector<std::vector<std::string>> cmds{{"list"}, {"get", "p"}, {"rotate", "p", "--now", "--token-stdin"},
-                                                      {"create", "n", "--provider", "leadconnector", "--location", "L", "--token-stdin"}};
+    const std::vector<std::vector<std::string>> cmds{
+        {"list"},
+        {"get", "p"},
+        {"rotate", "p", "--now", "--token-stdin"},
+        {"create", "n", "--provider", "leadconnector", "--location", "L", "--token-stdin"}};
     auto each = [&](const std::string& label, int expect) {
-        for (const auto& c : cmds) check({"vault file", label, c, "pit-eeeeeeee-1111-4222-8333-444455556666", {}, expect});
+        for (const auto& c : cmds)
+            check({"vault file", label, c, "pit-eeeeeeee-1111-4222-8333-444455556666", {}, expect});
     };
     auto restore = [&] {
         std::filesystem::remove_all(pt.vault);
@@ -444,11 +564,21 @@ TEST_F(Hostile, VaultFileKinds)
     pitool::test::write_file(victim, "precious");
     std::filesystem::remove(dir / "vault.lock");
     std::filesystem::create_symlink(victim, dir / "vault.lock");
-    check({"lock file", "a symlink", {"rotate", "p", "--now", "--token-stdin"}, "pit-ffffffff-1111-4222-8333-444455556666", {}, k_io});
+    check({"lock file",
+           "a symlink",
+           {"rotate", "p", "--now", "--token-stdin"},
+           "pit-ffffffff-1111-4222-8333-444455556666",
+           {},
+           k_io});
     EXPECT_EQ(slurp(victim), "precious");
     std::filesystem::remove(dir / "vault.lock");
     std::filesystem::create_directory(dir / "vault.lock");
-    check({"lock file", "a directory", {"rotate", "p", "--now", "--token-stdin"}, "pit-ffffffff-1111-4222-8333-444455556666", {}, k_io});
+    check({"lock file",
+           "a directory",
+           {"rotate", "p", "--now", "--token-stdin"},
+           "pit-ffffffff-1111-4222-8333-444455556666",
+           {},
+           k_io});
     std::filesystem::remove(dir / "vault.lock");
     // Garbage and truncation are damage (6), not a crash.
     pitool::test::write_file(pt.vault, bytes.substr(0, bytes.size() / 2));

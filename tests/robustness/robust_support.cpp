@@ -132,7 +132,8 @@ Proc spawn(const Spawn& s)
         if (now >= kill_at || now >= hard) {
             ::kill(pid, SIGKILL);
             p.killed = true;
-            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+            }
             break;
         }
         auto left = std::min(kill_at, hard) - now;
@@ -218,8 +219,8 @@ std::optional<json> decrypt_vault(const std::string& b, const std::string& pass,
         }
         std::string ad = b.substr(0, 10) + b.substr(r, 64);
         unsigned long long dlen = 0;
-        if (crypto_aead_xchacha20poly1305_ietf_decrypt(data_key.data(), &dlen, nullptr, u8(b, r + 64), 48,
-                                                       u8(ad, 0), ad.size(), u8(b, r + 40), kek.data()) == 0 &&
+        if (crypto_aead_xchacha20poly1305_ietf_decrypt(data_key.data(), &dlen, nullptr, u8(b, r + 64), 48, u8(ad, 0),
+                                                       ad.size(), u8(b, r + 40), kek.data()) == 0 &&
             dlen == 32)
             opened = true;
     }
@@ -240,7 +241,8 @@ std::string cheapen_vault(const std::string& b, const std::string& pass)
 {
     // Recover the data key with the decoder's logic, then rebuild the header.
     constexpr std::size_t k_rec = 112;
-    if (b.size() < 16 || static_cast<unsigned char>(b[12]) != 1) throw std::runtime_error("cheapen: one recipient only");
+    if (b.size() < 16 || static_cast<unsigned char>(b[12]) != 1)
+        throw std::runtime_error("cheapen: one recipient only");
     const std::size_t hsize = 16 + k_rec + 24 + 8 + 16;
     std::uint64_t ops = le(b, 24, 8), mem = le(b, 32, 8);
     std::array<unsigned char, 32> kek{}, data_key{};
@@ -414,8 +416,10 @@ RawServer::RawServer(std::string reply, bool close_after_reply) : m_impl(std::ma
                 if (w <= 0) break;
                 off += static_cast<std::size_t>(w);
             }
-            if (im->close_after) ::close(c);
-            else im->held.push_back(c);
+            if (im->close_after)
+                ::close(c);
+            else
+                im->held.push_back(c);
         }
     });
 }
@@ -437,7 +441,12 @@ bool can_unshare_mounts()
 {
     if (::geteuid() != 0) return false;
     Spawn s;
-    s.argv = {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+    s.argv = {"/usr/bin/unshare",
+              "-m",
+              "--propagation",
+              "private",
+              "/bin/sh",
+              "-c",
               "d=$(mktemp -d) && mount -t tmpfs -o size=64k tmpfs \"$d\" && umount \"$d\" && rmdir \"$d\""};
     s.timeout_s = 10;
     return spawn(s).exit_code == 0;

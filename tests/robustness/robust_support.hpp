@@ -27,24 +27,35 @@ namespace pitool::robust {
 using nlohmann::json;
 
 /// Exit codes (include/pitool/exit_codes.hpp, docs/cli.md).
-enum Exit : int { k_ok = 0, k_internal = 1, k_usage = 2, k_not_found = 3, k_conflict = 4, k_wrong_pass = 5,
-                  k_damaged = 6, k_rejected = 7, k_unavailable = 8, k_findings = 9, k_io = 10 };
+enum Exit : int {
+    k_ok = 0,
+    k_internal = 1,
+    k_usage = 2,
+    k_not_found = 3,
+    k_conflict = 4,
+    k_wrong_pass = 5,
+    k_damaged = 6,
+    k_rejected = 7,
+    k_unavailable = 8,
+    k_findings = 9,
+    k_io = 10
+};
 
 struct Proc {
-    int exit_code = -1;   ///< exit status, or 128+signal
-    bool killed = false;  ///< we sent SIGKILL (kill delay or timeout)
+    int exit_code = -1;  ///< exit status, or 128+signal
+    bool killed = false; ///< we sent SIGKILL (kill delay or timeout)
     std::string out;
     std::string err;
     double elapsed_ms = 0;
 };
 
 struct Spawn {
-    std::vector<std::string> argv;             ///< argv[0] is a path
-    std::map<std::string, std::string> env;    ///< on top of PATH, HOME, LANG=C, TZ=UTC
-    std::string stdin_data;                    ///< any size (served from a memfd)
+    std::vector<std::string> argv;          ///< argv[0] is a path
+    std::map<std::string, std::string> env; ///< on top of PATH, HOME, LANG=C, TZ=UTC
+    std::string stdin_data;                 ///< any size (served from a memfd)
     /// SIGKILL the child this long after fork (negative: never).
     std::chrono::microseconds kill_after{-1};
-    double timeout_s = 30;                     ///< hard limit, then SIGKILL
+    double timeout_s = 30; ///< hard limit, then SIGKILL
     /// RLIMIT_FSIZE for the child (bytes), if set.
     std::optional<std::uint64_t> fsize_limit;
     /// If set: SIGKILL the child `kill_after_create` after a file whose name
@@ -100,7 +111,7 @@ private:
 struct Pitool {
     std::filesystem::path vault;
     std::string passphrase = "Robust-PASSPHRASE-8c1e-wombat";
-    std::map<std::string, std::string> env;    ///< extra for every run
+    std::map<std::string, std::string> env; ///< extra for every run
 
     [[nodiscard]] Spawn spec(const std::vector<std::string>& args, const std::string& in = {}) const;
     Proc run(const std::vector<std::string>& args, const std::string& in = {},

@@ -80,8 +80,7 @@ TEST_F(Faults, RedirectToAnotherOrigin)
     auto r = get_location();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 302);
-    EXPECT_EQ(r->get_header_value("Location"),
-              "http://localhost:" + std::to_string(sb.port()) + "/locations/LOC1");
+    EXPECT_EQ(r->get_header_value("Location"), "http://localhost:" + std::to_string(sb.port()) + "/locations/LOC1");
 
     fault({{"kind", "redirect"}, {"location", "https://attacker.example.test/steal"}, {"status", 307}});
     r = get_location();

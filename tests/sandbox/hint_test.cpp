@@ -59,7 +59,8 @@ TEST_F(Hint, ExchangeCodeForPracticeKey)
 
 TEST_F(Hint, ActivateFalseLeavesTheIntegrationPending)
 {
-    auto r = exchange(partner_key, {{"grant_type", "authorization_code"}, {"code", mint()["code"]}, {"activate", false}});
+    auto r =
+        exchange(partner_key, {{"grant_type", "authorization_code"}, {"code", mint()["code"]}, {"activate", false}});
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200);
     EXPECT_EQ(json::parse(r->body)["status"], "pending");
@@ -127,7 +128,7 @@ TEST_F(Hint, PartnerListsItsPractices)
 {
     auto minted = mint();
     auto b = body_of(exchange(partner_key, {{"grant_type", "authorization_code"}, {"code", minted["code"]}}));
-    mint();  // a practice with a code but no integration is not listed
+    mint(); // a practice with a code but no integration is not listed
     auto r = get("/api/partner/practices", partner_key);
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200);

@@ -12,16 +12,17 @@ class LeadConnectorApi : public ::testing::Test {
 protected:
     SandboxProcess sb;
     json company = sb.admin("POST", "/companies", {{"id", "COMPANY1"}, {"name", "Agency One"}}, 201);
-    json location = sb.admin("POST", "/locations",
-                             {{"id", "LOC1"}, {"company_id", "COMPANY1"}, {"name", "Main Street"}}, 201);
-    json other = sb.admin("POST", "/locations", {{"id", "LOC2"}}, 201);  // under an auto-created company
+    json location =
+        sb.admin("POST", "/locations", {{"id", "LOC1"}, {"company_id", "COMPANY1"}, {"name", "Main Street"}}, 201);
+    json other = sb.admin("POST", "/locations", {{"id", "LOC2"}}, 201); // under an auto-created company
 };
 
 TEST_F(LeadConnectorApi, LocationPitReadsItsLocation)
 {
     auto pit = sb.make_pit("location", "LOC1", {"locations.readonly"});
-    EXPECT_TRUE(std::regex_match(pit["token"].get<std::string>(),
-                                 std::regex("pit-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
+    EXPECT_TRUE(
+        std::regex_match(pit["token"].get<std::string>(),
+                         std::regex("pit-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
     auto r = sb.client()->Get("/locations/LOC1", lc_headers(pit["token"]));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
@@ -53,9 +54,8 @@ TEST_F(LeadConnectorApi, MissingVersionHeaderIs400)
 
 TEST_F(LeadConnectorApi, UnknownOrMissingTokenIs401)
 {
-    const json expected = {{"statusCode", 401},
-                           {"message", "Invalid token: access token is invalid"},
-                           {"error", "Unauthorized"}};
+    const json expected = {
+        {"statusCode", 401}, {"message", "Invalid token: access token is invalid"}, {"error", "Unauthorized"}};
     auto r = sb.client()->Get("/locations/LOC1", lc_headers("pit-00000000-0000-4000-8000-000000000000"));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401);
@@ -103,8 +103,11 @@ TEST_F(LeadConnectorApi, AgencyPitReadsOwnedLocationsOnly)
 TEST_F(LeadConnectorApi, CreateContact)
 {
     auto pit = sb.make_pit("location", "LOC1", {"contacts.write"});
-    json contact = {{"locationId", "LOC1"}, {"firstName", "John"}, {"lastName", "Doe"},
-                    {"email", "john@example.test"}, {"phone", "+1234567890"}};
+    json contact = {{"locationId", "LOC1"},
+                    {"firstName", "John"},
+                    {"lastName", "Doe"},
+                    {"email", "john@example.test"},
+                    {"phone", "+1234567890"}};
     auto r = sb.client()->Post("/contacts/", lc_headers(pit["token"]), contact.dump(), "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 201);

@@ -12,9 +12,9 @@ namespace {
 class OAuth : public ::testing::Test {
 protected:
     SandboxProcess sb;
-    json app = sb.admin("POST", "/oauth/apps",
-                        {{"scopes", {"locations.readonly", "contacts.write", "companies.readonly", "oauth.write"}}},
-                        201);
+    json app =
+        sb.admin("POST", "/oauth/apps",
+                 {{"scopes", {"locations.readonly", "contacts.write", "companies.readonly", "oauth.write"}}}, 201);
 
     std::string mint_code(json extra = json::object()) const
     {
@@ -23,10 +23,7 @@ protected:
         return sb.admin("POST", "/oauth/codes", extra, 201)["code"];
     }
 
-    httplib::Result token(const httplib::Params& fields) const
-    {
-        return sb.client()->Post("/oauth/token", fields);
-    }
+    httplib::Result token(const httplib::Params& fields) const { return sb.client()->Post("/oauth/token", fields); }
 
     httplib::Result exchange(const std::string& code, const std::string& user_type = "Location") const
     {

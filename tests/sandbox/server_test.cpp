@@ -145,8 +145,10 @@ TEST(SandboxServer, SigtermAndSigintExitCleanlyAndStderrHoldsNoSecrets)
             Captured sb({"--port", "0"}, log);
             ASSERT_FALSE(sb.url().empty());
             httplib::Client c(sb.url());
-            auto pit = json::parse(c.Post("/_sandbox/pits", R"({"level":"location","location_id":"L1","scopes":["locations.readonly"]})",
-                                          "application/json")->body);
+            auto pit = json::parse(c.Post("/_sandbox/pits",
+                                          R"({"level":"location","location_id":"L1","scopes":["locations.readonly"]})",
+                                          "application/json")
+                                       ->body);
             secret = pit["token"];
             auto r = c.Get("/locations/L1?code=query-secret", lc_headers(secret));
             ASSERT_TRUE(r);
@@ -170,11 +172,11 @@ TEST(SandboxServer, ServesHttpsWithACertificateMadeAtTestTime)
     };
     pitool::test::write_file(dir / "server.ext",
                              "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    ssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-         "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=pitool test CA", "-addext",
-         "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
-    ssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key",
-         "-out", "server.csr", "-subj", "/CN=127.0.0.1"});
+    ssl({"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "ca.key",
+         "-out", "ca.pem", "-days", "2", "-subj", "/CN=pitool test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign"});
+    ssl({"req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "server.key", "-out",
+         "server.csr", "-subj", "/CN=127.0.0.1"});
     ssl({"x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
          "server.pem", "-days", "2", "-extfile", "server.ext"});
     if (HasFatalFailure()) return;
@@ -189,14 +191,15 @@ TEST(SandboxServer, ServesHttpsWithACertificateMadeAtTestTime)
     ASSERT_TRUE(r) << httplib::to_string(r.error());
     EXPECT_EQ(r->status, 200);
 
-    auto pit = body_of(trusting.Post("/_sandbox/pits", R"({"level":"location","location_id":"L1","scopes":["locations.readonly"]})",
+    auto pit = body_of(trusting.Post("/_sandbox/pits",
+                                     R"({"level":"location","location_id":"L1","scopes":["locations.readonly"]})",
                                      "application/json"));
     r = trusting.Get("/locations/L1", lc_headers(pit["token"]));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
 
     httplib::Client untrusting(sb.url());
-    untrusting.set_ca_cert_path((dir / "server.ext").string());  // no usable CA in it
+    untrusting.set_ca_cert_path((dir / "server.ext").string()); // no usable CA in it
     untrusting.enable_server_certificate_verification(true);
     EXPECT_FALSE(untrusting.Get("/_sandbox/health")) << "a client not trusting the test CA must fail";
 }
@@ -205,9 +208,9 @@ TEST(SandboxServer, FailsOnAnUnreadableCertificate)
 {
     TempDir dir;
     pitool::test::write_file(dir / "bad.pem", "not a certificate\n");
-    auto r = run({PITOOL_SANDBOX_BIN, "--tls-cert", (dir / "bad.pem").string(), "--tls-key",
-                  (dir / "bad.pem").string()},
-                 quick());
+    auto r =
+        run({PITOOL_SANDBOX_BIN, "--tls-cert", (dir / "bad.pem").string(), "--tls-key", (dir / "bad.pem").string()},
+            quick());
     EXPECT_EQ(r.exit_code, 1);
     EXPECT_TRUE(r.out.empty());
 }

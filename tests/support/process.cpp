@@ -61,8 +61,7 @@ void set_nonblock(int fd)
 RunResult run(const std::vector<std::string>& argv_in, const RunOptions& opts)
 {
     int in_pipe[2], out_pipe[2], err_pipe[2];
-    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 ||
-        ::pipe2(err_pipe, O_CLOEXEC) != 0)
+    if (::pipe2(in_pipe, O_CLOEXEC) != 0 || ::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0)
         throw std::system_error(errno, std::generic_category(), "pipe");
 
     std::vector<std::string> argv = argv_in;
@@ -106,8 +105,7 @@ RunResult run(const std::vector<std::string>& argv_in, const RunOptions& opts)
         if (out_fd >= 0) fds.push_back({out_fd, POLLIN, 0});
         if (err_fd >= 0) fds.push_back({err_fd, POLLIN, 0});
         if (in_fd >= 0) fds.push_back({in_fd, POLLOUT, 0});
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-            deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
             ::kill(pid, SIGKILL);
             killed = true;
@@ -118,8 +116,7 @@ RunResult run(const std::vector<std::string>& argv_in, const RunOptions& opts)
         for (auto& p : fds) {
             if (p.revents == 0) continue;
             if (p.fd == in_fd) {
-                ssize_t w = ::write(in_fd, opts.stdin_data.data() + written,
-                                    opts.stdin_data.size() - written);
+                ssize_t w = ::write(in_fd, opts.stdin_data.data() + written, opts.stdin_data.size() - written);
                 if (w > 0) written += static_cast<std::size_t>(w);
                 if (w < 0 && errno != EAGAIN) written = opts.stdin_data.size();
                 if (written >= opts.stdin_data.size()) {
@@ -134,7 +131,10 @@ RunResult run(const std::vector<std::string>& argv_in, const RunOptions& opts)
                 (p.fd == out_fd ? r.out : r.err).append(buf, static_cast<std::size_t>(got));
             } else if (got == 0 || (got < 0 && errno != EAGAIN && errno != EINTR)) {
                 ::close(p.fd);
-                if (p.fd == out_fd) out_fd = -1; else err_fd = -1;
+                if (p.fd == out_fd)
+                    out_fd = -1;
+                else
+                    err_fd = -1;
             }
         }
     }
@@ -142,10 +142,14 @@ RunResult run(const std::vector<std::string>& argv_in, const RunOptions& opts)
     if (out_fd >= 0) ::close(out_fd);
     if (err_fd >= 0) ::close(err_fd);
     int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-    if (killed) r.exit_code = 137;
-    else if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
-    else if (WIFSIGNALED(status)) r.exit_code = 128 + WTERMSIG(status);
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (killed)
+        r.exit_code = 137;
+    else if (WIFEXITED(status))
+        r.exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status))
+        r.exit_code = 128 + WTERMSIG(status);
     return r;
 }
 
@@ -153,8 +157,7 @@ TempDir::TempDir()
 {
     const char* base = std::getenv("TMPDIR");
     std::string tmpl = std::string(base ? base : "/tmp") + "/pitool-test-XXXXXX";
-    if (::mkdtemp(tmpl.data()) == nullptr)
-        throw std::system_error(errno, std::generic_category(), "mkdtemp");
+    if (::mkdtemp(tmpl.data()) == nullptr) throw std::system_error(errno, std::generic_category(), "mkdtemp");
     m_path = tmpl;
 }
 
@@ -168,8 +171,7 @@ TempDir::~TempDir()
             std::filesystem::permissions(it->path(), std::filesystem::perms::owner_all,
                                          std::filesystem::perm_options::add, ec);
     }
-    std::filesystem::permissions(m_path, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add, ec);
+    std::filesystem::permissions(m_path, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
     std::filesystem::remove_all(m_path, ec);
 }
 
@@ -194,8 +196,7 @@ void write_file(const std::filesystem::path& p, const std::string& data)
     ::close(fd);
 }
 
-Background::Background(const std::vector<std::string>& argv_in,
-                       const std::map<std::string, std::string>& env)
+Background::Background(const std::vector<std::string>& argv_in, const std::map<std::string, std::string>& env)
 {
     int out_pipe[2];
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
@@ -236,7 +237,10 @@ Background::~Background()
         ::kill(m_pid, SIGTERM);
         int status = 0;
         for (int i = 0; i < 50; ++i) {
-            if (::waitpid(m_pid, &status, WNOHANG) == m_pid) { m_pid = -1; break; }
+            if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+                m_pid = -1;
+                break;
+            }
             ::usleep(20'000);
         }
         if (m_pid > 0) {

@@ -11,7 +11,7 @@
 namespace pitool::test {
 
 struct RunResult {
-    int exit_code = -1;     ///< exit status, or 128+signal when killed
+    int exit_code = -1; ///< exit status, or 128+signal when killed
     std::string out;
     std::string err;
 };
@@ -55,8 +55,7 @@ void write_file(const std::filesystem::path& p, const std::string& data);
 class Background {
 public:
     /// Starts argv; reads the first line of its stdout (e.g. the base URL).
-    explicit Background(const std::vector<std::string>& argv,
-                        const std::map<std::string, std::string>& env = {});
+    explicit Background(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
     ~Background();
     Background(const Background&) = delete;
     Background& operator=(const Background&) = delete;

@@ -39,7 +39,7 @@ enum class Level { none, agency, location };
 
 /// A secret credential value with its issue time.
 struct Token {
-    Secret value;       ///< secret
+    Secret value; ///< secret
     Timestamp issued_at{};
     std::string fingerprint; ///< non-secret: "last4:hash8", see fingerprint()
 };
@@ -58,13 +58,13 @@ struct OAuthSession {
     std::optional<Timestamp> access_expires_at;
     std::string user_type; ///< "Location" or "Company"
     std::string user_id;
-    std::string app;       ///< the oauth-app integration it came from
+    std::string app; ///< the oauth-app integration it came from
 };
 
 /// The result of the last test call of a token.
 struct LastCheck {
     Timestamp at{};
-    int status = 0;      ///< HTTP status, 0 when no response
+    int status = 0; ///< HTTP status, 0 when no response
     bool ok = false;
     std::string summary; ///< one line, non-secret
 };
@@ -80,9 +80,9 @@ struct Integration {
     std::string base_url;
     std::string client_id; ///< oauth-app only
     Timestamp created_at{};
-    Token token;                         ///< the current token (client secret for oauth-app)
+    Token token; ///< the current token (client secret for oauth-app)
     std::optional<RotationWindow> rotation;
-    std::optional<OAuthSession> oauth;   ///< kind oauth only
+    std::optional<OAuthSession> oauth; ///< kind oauth only
     std::optional<LastCheck> last_check;
     /// Provider-specific, non-secret extras (e.g. Hint integration id/status,
     /// practice name). Stored as a JSON object: they come back from the vault

@@ -46,8 +46,7 @@ inline constexpr std::uint64_t k_max_memlimit = 1ULL << 30;
 
 /// Derives a 32-byte wrapping key from a passphrase. Errc::internal when the
 /// memory for Argon2 cannot be had.
-[[nodiscard]] Result<Secret> derive_key(const Secret& passphrase,
-                                        std::span<const std::uint8_t, k_salt_bytes> salt,
+[[nodiscard]] Result<Secret> derive_key(const Secret& passphrase, std::span<const std::uint8_t, k_salt_bytes> salt,
                                         const KdfParams& params);
 
 /// Fills `out` with CSPRNG bytes.

@@ -57,7 +57,7 @@ struct Response {
     /// Secret: may carry tokens. Parse it in place; do not copy it to a std::string.
     Secret body;
     std::chrono::milliseconds elapsed{0}; ///< wall time of the last attempt
-    int attempts = 0;                      ///< attempts made (>= 1)
+    int attempts = 0;                     ///< attempts made (>= 1)
 
     /// First header with this name, compared case-insensitively.
     [[nodiscard]] std::optional<std::string> header(std::string_view name) const;

@@ -13,15 +13,15 @@ namespace pitool::providers {
 /// Why a provider refused a call (read from status AND message).
 enum class Failure {
     none,
-    invalid_token,   ///< the credential is unknown, expired or revoked
-    missing_scope,   ///< the credential lacks a scope for this call
-    wrong_account,   ///< the credential is not allowed for this location/company/practice
-    invalid_grant,   ///< a code or refresh token was rejected
-    inactive,        ///< LeadConnector "Location is not active" (keep the refresh token)
-    bad_request,     ///< the request itself was invalid (400/404/422)
-    rate_limited,    ///< 429
-    provider_error,  ///< 5xx
-    malformed,       ///< a 2xx whose body is not what the API documents
+    invalid_token,  ///< the credential is unknown, expired or revoked
+    missing_scope,  ///< the credential lacks a scope for this call
+    wrong_account,  ///< the credential is not allowed for this location/company/practice
+    invalid_grant,  ///< a code or refresh token was rejected
+    inactive,       ///< LeadConnector "Location is not active" (keep the refresh token)
+    bad_request,    ///< the request itself was invalid (400/404/422)
+    rate_limited,   ///< 429
+    provider_error, ///< 5xx
+    malformed,      ///< a 2xx whose body is not what the API documents
 };
 [[nodiscard]] std::string_view to_string(Failure f) noexcept;
 

@@ -14,7 +14,7 @@ namespace pitool::providers::hint {
 
 /// A successful POST /api/oauth/tokens answer.
 struct PracticeGrant {
-    Secret api_key; ///< secret: the practice's API key (access_token)
+    Secret api_key;             ///< secret: the practice's API key (access_token)
     std::string integration_id; ///< "int-..."
     std::string status;         ///< "connected", "active" or "pending"
     std::string practice_id;    ///< "pra-..."

@@ -20,10 +20,10 @@ namespace pitool::providers::leadconnector {
 
 /// A successful /oauth/token answer.
 struct TokenGrant {
-    Secret access_token;  ///< secret
-    Secret refresh_token; ///< secret
-    long expires_in = 0;  ///< seconds
-    std::string scope;    ///< space separated
+    Secret access_token;   ///< secret
+    Secret refresh_token;  ///< secret
+    long expires_in = 0;   ///< seconds
+    std::string scope;     ///< space separated
     std::string user_type; ///< "Location" or "Company"
     std::string location_id;
     std::string company_id;
@@ -43,13 +43,12 @@ struct AppCredentials {
 /// POST /oauth/token grant_type=authorization_code. Never replayed once it
 /// may have reached the server. Errc::rejected (code refused, with the
 /// provider's message), Errc::unavailable, Errc::usage.
-[[nodiscard]] Result<TokenGrant> exchange_code(http::Client& client, const AppCredentials& app,
-                                               const Secret& code, std::string_view user_type,
-                                               std::string_view redirect_uri);
+[[nodiscard]] Result<TokenGrant> exchange_code(http::Client& client, const AppCredentials& app, const Secret& code,
+                                               std::string_view user_type, std::string_view redirect_uri);
 
 /// POST /oauth/token grant_type=refresh_token. Same rules; a "Location is
 /// not active" answer is Errc::rejected with Failure::inactive in the message.
-[[nodiscard]] Result<TokenGrant> refresh(http::Client& client, const AppCredentials& app,
-                                         const Secret& refresh_token, std::string_view user_type);
+[[nodiscard]] Result<TokenGrant> refresh(http::Client& client, const AppCredentials& app, const Secret& refresh_token,
+                                         std::string_view user_type);
 
 } // namespace pitool::providers::leadconnector

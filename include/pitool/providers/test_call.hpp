@@ -37,7 +37,7 @@ struct CallOutcome {
 /// Sends `spec` with `token` (secret) to `in`'s base URL, with the headers
 /// its provider wants. A transport failure is an error; any HTTP answer is a
 /// CallOutcome.
-[[nodiscard]] Result<CallOutcome> test_call(http::Client& client, const core::Integration& in,
-                                            const Secret& token, const CallSpec& spec);
+[[nodiscard]] Result<CallOutcome> test_call(http::Client& client, const core::Integration& in, const Secret& token,
+                                            const CallSpec& spec);
 
 } // namespace pitool::providers

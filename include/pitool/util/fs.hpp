@@ -43,8 +43,7 @@ public:
     /// Takes the lock on `path` (created 0600 if missing), waiting at most
     /// `timeout`. Errc::io on timeout, with a message saying another pitool
     /// holds it, or when the file cannot be opened.
-    [[nodiscard]] static Result<FileLock> acquire(const std::filesystem::path& path,
-                                                  std::chrono::milliseconds timeout);
+    [[nodiscard]] static Result<FileLock> acquire(const std::filesystem::path& path, std::chrono::milliseconds timeout);
 
 private:
     explicit FileLock(int fd) : m_fd(fd) {}

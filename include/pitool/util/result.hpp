@@ -42,8 +42,7 @@ struct Error {
 
 /// Either a `T` or an `Error`. Check with `ok()` / `operator bool` before
 /// calling `value()`; calling `value()` on an error is a broken invariant.
-template <typename T>
-class [[nodiscard]] Result {
+template <typename T> class [[nodiscard]] Result {
 public:
     Result(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
     Result(Error error) : m_v(std::in_place_index<1>, std::move(error)) {}
@@ -51,31 +50,58 @@ public:
     [[nodiscard]] bool ok() const noexcept { return m_v.index() == 0; }
     explicit operator bool() const noexcept { return ok(); }
 
-    [[nodiscard]] T& value() & { assert(ok()); return std::get<0>(m_v); }
-    [[nodiscard]] const T& value() const& { assert(ok()); return std::get<0>(m_v); }
-    [[nodiscard]] T&& value() && { assert(ok()); return std::get<0>(std::move(m_v)); }
+    [[nodiscard]] T& value() &
+    {
+        assert(ok());
+        return std::get<0>(m_v);
+    }
+    [[nodiscard]] const T& value() const&
+    {
+        assert(ok());
+        return std::get<0>(m_v);
+    }
+    [[nodiscard]] T&& value() &&
+    {
+        assert(ok());
+        return std::get<0>(std::move(m_v));
+    }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
     T& operator*() & { return value(); }
 
-    [[nodiscard]] const Error& error() const& { assert(!ok()); return std::get<1>(m_v); }
-    [[nodiscard]] Error&& error() && { assert(!ok()); return std::get<1>(std::move(m_v)); }
+    [[nodiscard]] const Error& error() const&
+    {
+        assert(!ok());
+        return std::get<1>(m_v);
+    }
+    [[nodiscard]] Error&& error() &&
+    {
+        assert(!ok());
+        return std::get<1>(std::move(m_v));
+    }
 
 private:
     std::variant<T, Error> m_v;
 };
 
 /// A result that carries no value.
-template <>
-class [[nodiscard]] Result<void> {
+template <> class [[nodiscard]] Result<void> {
 public:
     Result() = default;
     Result(Error error) : m_error(std::move(error)), m_failed(true) {}
 
     [[nodiscard]] bool ok() const noexcept { return !m_failed; }
     explicit operator bool() const noexcept { return ok(); }
-    [[nodiscard]] const Error& error() const& { assert(m_failed); return m_error; }
-    [[nodiscard]] Error&& error() && { assert(m_failed); return std::move(m_error); }
+    [[nodiscard]] const Error& error() const&
+    {
+        assert(m_failed);
+        return m_error;
+    }
+    [[nodiscard]] Error&& error() &&
+    {
+        assert(m_failed);
+        return std::move(m_error);
+    }
 
 private:
     Error m_error;
@@ -87,8 +113,8 @@ using Status = Result<void>;
 } // namespace pitool
 
 /// Propagate an error from an expression yielding a Result.
-#define PITOOL_TRY(expr)                                                     \
-    do {                                                                     \
-        auto pitool_try_r_ = (expr);                                         \
-        if (!pitool_try_r_.ok()) return std::move(pitool_try_r_).error();    \
+#define PITOOL_TRY(expr)                                                                                               \
+    do {                                                                                                               \
+        auto pitool_try_r_ = (expr);                                                                                   \
+        if (!pitool_try_r_.ok()) return std::move(pitool_try_r_).error();                                              \
     } while (0)

@@ -43,10 +43,7 @@ public:
     [[nodiscard]] unsigned char* data() noexcept { return m_data; }
     [[nodiscard]] const unsigned char* data() const noexcept { return m_data; }
     /// The bytes as text. The view dies with the Secret; do not store it.
-    [[nodiscard]] std::string_view view() const noexcept
-    {
-        return {reinterpret_cast<const char*>(m_data), m_size};
-    }
+    [[nodiscard]] std::string_view view() const noexcept { return {reinterpret_cast<const char*>(m_data), m_size}; }
 
     /// Shrinks the logical size (e.g. to drop a trailing newline). Bytes past
     /// the new size are wiped.
@@ -67,12 +64,10 @@ void secure_wipe(void* p, std::size_t size) noexcept;
 void secure_wipe(std::string& s) noexcept;
 
 /// An allocator that zeroes memory before freeing it.
-template <typename T>
-struct SecureAllocator {
+template <typename T> struct SecureAllocator {
     using value_type = T;
     SecureAllocator() noexcept = default;
-    template <typename U>
-    SecureAllocator(const SecureAllocator<U>&) noexcept {}
+    template <typename U> SecureAllocator(const SecureAllocator<U>&) noexcept {}
 
     T* allocate(std::size_t n)
     {
@@ -84,8 +79,7 @@ struct SecureAllocator {
         secure_wipe(p, n * sizeof(T));
         ::operator delete(p);
     }
-    template <typename U>
-    bool operator==(const SecureAllocator<U>&) const noexcept { return true; }
+    template <typename U> bool operator==(const SecureAllocator<U>&) const noexcept { return true; }
 };
 
 /// Transient secret text (e.g. a JSON document holding tokens). Wiped on free,

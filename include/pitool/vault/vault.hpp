@@ -22,8 +22,7 @@ public:
     /// recipients are byte-identical to the file's, its data key is reused and
     /// the (slow) key derivation skipped: open once without the lock, then
     /// again under it.
-    [[nodiscard]] static Result<Vault> open(Storage& storage, const Secret& passphrase,
-                                            const Vault* known = nullptr);
+    [[nodiscard]] static Result<Vault> open(Storage& storage, const Secret& passphrase, const Vault* known = nullptr);
 
     [[nodiscard]] core::Payload& payload() noexcept { return m_payload; }
     [[nodiscard]] const core::Payload& payload() const noexcept { return m_payload; }

@@ -29,8 +29,8 @@ Status run_audit(Context& ctx, const core::Policy& policy)
         auto arr = nlohmann::json::array();
         for (const auto& f : findings) arr.push_back(finding_json(f));
         print_json(ctx, {{"findings", arr},
-                             {"policy", {{"max_age_days", policy.max_age_days}, {"warn_days", policy.warn_days}}},
-                             {"checked_at", format_rfc3339(now)}});
+                         {"policy", {{"max_age_days", policy.max_age_days}, {"warn_days", policy.warn_days}}},
+                         {"checked_at", format_rfc3339(now)}});
     } else {
         std::vector<std::vector<std::string>> rows{{"NAME", "VERDICT", "AGE", "REASON"}};
         for (const auto& f : findings)
@@ -38,7 +38,8 @@ Status run_audit(Context& ctx, const core::Policy& policy)
         print_table(ctx.out, rows);
     }
     if (failing > 0)
-        return make_error(Errc::findings, std::to_string(failing) + (failing == 1 ? " integration needs" : " integrations need") +
+        return make_error(Errc::findings, std::to_string(failing) +
+                                              (failing == 1 ? " integration needs" : " integrations need") +
                                               " attention (due or expired)");
     return {};
 }

@@ -108,8 +108,8 @@ Status run_create(Context& ctx, const CreateOptions& o)
     if (ctx.opts.json) {
         print_json(ctx, integration_json(*in, ctx.clock.now()));
     } else {
-        ctx.out << "Stored " << in->name << " (" << core::to_string(in->provider) << " "
-                << core::to_string(in->kind) << "), token " << fp << "\n";
+        ctx.out << "Stored " << in->name << " (" << core::to_string(in->provider) << " " << core::to_string(in->kind)
+                << "), token " << fp << "\n";
     }
     return {};
 }

@@ -39,8 +39,10 @@ Result<Secret> read_code(Context& ctx, const ExchangeOptions& o)
         return make_error(Errc::usage, "give the code with --code-stdin or --code-file, not both");
     Result<Secret> code = make_error(Errc::usage, "no authorization code: use --code-stdin, --code-file PATH or "
                                                   "set PITOOL_AUTH_CODE");
-    if (o.code_stdin) code = read_secret_stream(ctx.in, "authorization code");
-    else if (!o.code_file.empty()) code = read_secret_file(o.code_file, "authorization code");
+    if (o.code_stdin)
+        code = read_secret_stream(ctx.in, "authorization code");
+    else if (!o.code_file.empty())
+        code = read_secret_file(o.code_file, "authorization code");
     else if (const char* c = ctx.env.get("PITOOL_AUTH_CODE"); c != nullptr && *c != '\0')
         code = Secret::from(std::string_view(c));
     if (!code) return code;
@@ -144,8 +146,8 @@ Status run_exchange(Context& ctx, const ExchangeOptions& o)
                 if (from.provider != core::Provider::leadconnector || from.kind != core::Kind::oauth_app)
                     return make_error(Errc::usage, "'" + source + "' is not a leadconnector oauth-app");
                 providers::leadconnector::AppCredentials creds{from.base_url, from.client_id, &from.token.value};
-                auto grant = providers::leadconnector::exchange_code(*client.value(), creds,
-                                                                     code.value(), o.user_type, o.redirect_uri);
+                auto grant = providers::leadconnector::exchange_code(*client.value(), creds, code.value(), o.user_type,
+                                                                     o.redirect_uri);
                 if (!grant) return std::move(grant).error();
                 made = leadconnector_integration(ctx, o, from, grant.value());
             } else {

@@ -22,8 +22,10 @@ void write_json_string(std::ostream& out, std::string_view s)
 {
     out << '"';
     for (char c : s) {
-        if (c == '"' || c == '\\') out << '\\' << c;
-        else out << c; // tokens are printable ASCII (validate_token)
+        if (c == '"' || c == '\\')
+            out << '\\' << c;
+        else
+            out << c; // tokens are printable ASCII (validate_token)
     }
     out << '"';
 }

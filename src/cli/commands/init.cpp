@@ -31,8 +31,7 @@ Status run_init(Context& ctx, const InitOptions& o)
     if (!lock) return std::move(lock).error();
     core::Payload initial;
     record_event(ctx, initial, "init", "", "", "kdf " + o.kdf);
-    auto v = vault::Vault::create(s.storage(), pass.value(), crypto::params_for(level.value()),
-                                  std::move(initial));
+    auto v = vault::Vault::create(s.storage(), pass.value(), crypto::params_for(level.value()), std::move(initial));
     if (!v) return std::move(v).error();
     if (ctx.opts.json)
         print_json(ctx, {{"vault", s.storage().describe()}, {"kdf", o.kdf}, {"format_version", 1}});

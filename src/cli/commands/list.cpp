@@ -47,9 +47,8 @@ Status run_list(Context& ctx, const ListOptions& o)
     std::vector<std::vector<std::string>> rows{{"NAME", "PROVIDER", "KIND", "ACCOUNT", "TOKEN", "AGE", "ROTATION"}};
     for (const auto& in : v.payload().integrations) {
         if (!keep(in)) continue;
-        std::string rotation = core::window_open(in, now)
-                                   ? "old expires " + format_rfc3339(in.rotation->old_expires_at)
-                                   : "-";
+        std::string rotation =
+            core::window_open(in, now) ? "old expires " + format_rfc3339(in.rotation->old_expires_at) : "-";
         rows.push_back({in.name, std::string(core::to_string(in.provider)), std::string(core::to_string(in.kind)),
                         in.account_id.empty() ? "-" : in.account_id, in.token.fingerprint,
                         days_text(whole_days(in.token.issued_at, now)), rotation});

@@ -38,9 +38,9 @@ Status verify_new_token(Context& ctx, Session& s, const std::string& name, const
     auto outcome = providers::test_call(*client.value(), *found.value(), token, spec.value());
     if (!outcome) return std::move(outcome).error();
     if (!outcome->ok)
-        return make_error(providers::errc_for(outcome->failure),
-                          "the provider rejected the new token (HTTP " + std::to_string(outcome->status) + ", " +
-                              outcome->summary + "); nothing was stored");
+        return make_error(providers::errc_for(outcome->failure), "the provider rejected the new token (HTTP " +
+                                                                     std::to_string(outcome->status) + ", " +
+                                                                     outcome->summary + "); nothing was stored");
     if (!ctx.opts.quiet) ctx.err << "pitool: verified the new token: " << outcome->summary << "\n";
     return {};
 }
@@ -64,7 +64,8 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
         std::string new_fp = fresh.fingerprint;
         if (o.now) {
             PITOOL_TRY(core::rotate_now(*in.value(), std::move(fresh), now));
-            record_event(ctx, vault.payload(), "rotate-now", o.name, new_fp, "old token " + old_fp + " expired at once");
+            record_event(ctx, vault.payload(), "rotate-now", o.name, new_fp,
+                         "old token " + old_fp + " expired at once");
         } else {
             PITOOL_TRY(core::rotate_later(*in.value(), std::move(fresh), now));
             record_event(ctx, vault.payload(), "rotate", o.name, new_fp,

@@ -109,24 +109,24 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
 
     if (ctx.opts.json) {
         print_json(ctx, {{"name", o.name},
-                             {"token", o.old ? "old" : "current"},
-                             {"fingerprint", fp},
-                             {"method", http::method_name(spec.method)},
-                             {"path", spec.path},
-                             {"status", out.status},
-                             {"ok", out.ok},
-                             {"failure", out.ok ? nlohmann::json(nullptr) : nlohmann::json(to_string(out.failure))},
-                             {"latency_ms", out.latency.count()},
-                             {"attempts", out.attempts},
-                             {"summary", out.summary}});
+                         {"token", o.old ? "old" : "current"},
+                         {"fingerprint", fp},
+                         {"method", http::method_name(spec.method)},
+                         {"path", spec.path},
+                         {"status", out.status},
+                         {"ok", out.ok},
+                         {"failure", out.ok ? nlohmann::json(nullptr) : nlohmann::json(to_string(out.failure))},
+                         {"latency_ms", out.latency.count()},
+                         {"attempts", out.attempts},
+                         {"summary", out.summary}});
     } else {
         ctx.out << (out.ok ? "OK " : "FAILED ") << o.name << " (" << (o.old ? "old token " : "token ") << fp
                 << "): " << http::method_name(spec.method) << " " << spec.path << " -> HTTP " << out.status << " in "
                 << out.latency.count() << " ms: " << out.summary << "\n";
     }
     if (!out.ok)
-        return make_error(providers::errc_for(out.failure), "test call failed: HTTP " + std::to_string(out.status) +
-                                                                 ", " + out.summary);
+        return make_error(providers::errc_for(out.failure),
+                          "test call failed: HTTP " + std::to_string(out.status) + ", " + out.summary);
     return {};
 }
 

@@ -55,7 +55,8 @@ Check check_private(const std::string& what, const std::filesystem::path& p, boo
         return {what, Level::fail, p.string() + (dir ? " is not a directory" : " is not a regular file")};
     if (st.st_uid != ::geteuid()) return {what, Level::fail, p.string() + " is owned by another user"};
     if ((st.st_mode & 077) != 0)
-        return {what, Level::fail, p.string() + " is accessible by group or others (mode " + mode_text(st.st_mode) + ")"};
+        return {what, Level::fail,
+                p.string() + " is accessible by group or others (mode " + mode_text(st.st_mode) + ")"};
     return {what, Level::ok, p.string() + " mode " + mode_text(st.st_mode)};
 }
 
@@ -120,16 +121,17 @@ Status run_verify(Context& ctx)
         if (c.level == Level::ok) {
             auto pass = s.passphrase();
             if (!pass) return std::move(pass).error();
-            auto bytes = util::read_private_file(bak, vault::header_size(vault::k_max_recipients) + vault::k_max_payload_bytes);
+            auto bytes =
+                util::read_private_file(bak, vault::header_size(vault::k_max_recipients) + vault::k_max_payload_bytes);
             if (!bytes) {
                 checks.push_back({"backup contents", Level::fail, bytes.error().message});
             } else if (auto img = vault::decrypt_image(bytes.value(), *pass.value()); img) {
                 checks.push_back({"backup contents", Level::ok,
-                                  "previous generation opens (" + plural(img->integrations.size(), "integration") + ", " +
-                                      plural(img->history.size(), "event") + ")"});
+                                  "previous generation opens (" + plural(img->integrations.size(), "integration") +
+                                      ", " + plural(img->history.size(), "event") + ")"});
             } else if (img.error().code == Errc::wrong_passphrase) {
-                checks.push_back({"backup contents", Level::warn,
-                                  "sealed with an earlier passphrase (the last change was passwd)"});
+                checks.push_back(
+                    {"backup contents", Level::warn, "sealed with an earlier passphrase (the last change was passwd)"});
             } else {
                 checks.push_back({"backup contents", Level::fail, img.error().message});
             }

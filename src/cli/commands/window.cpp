@@ -49,8 +49,8 @@ Status run_window(Context& ctx, const WindowOptions& o, WindowAction action)
     if (ctx.opts.json) {
         print_json(ctx, integration_json(*v.payload().find(o.name), now));
     } else if (action == WindowAction::cancel) {
-        ctx.out << "Cancelled rotation of " << o.name << ": token " << kept << " is current again; token "
-                << dropped << " discarded\n";
+        ctx.out << "Cancelled rotation of " << o.name << ": token " << kept << " is current again; token " << dropped
+                << " discarded\n";
     } else {
         ctx.out << "Expired the old token " << dropped << " of " << o.name << "; token " << kept
                 << " is the only one\n";

@@ -211,17 +211,16 @@ TEST(Codec, FingerprintIsRecomputedFromTheSecret)
 TEST(Codec, OptionalFieldsMayBeAbsentOrNull)
 {
     json j = {{"schema", 1},
-              {"integrations",
-               json::array({{{"name", "min"},
-                             {"provider", "hint"},
-                             {"kind", "partner-key"},
-                             {"base_url", "https://api.hint.com"},
-                             {"created_at", 5},
-                             {"token", {{"secret", "partner-key-123"}, {"issued_at", 6}}},
-                             {"description", nullptr},
-                             {"rotation", nullptr},
-                             {"oauth", nullptr},
-                             {"last_check", nullptr}}})},
+              {"integrations", json::array({{{"name", "min"},
+                                             {"provider", "hint"},
+                                             {"kind", "partner-key"},
+                                             {"base_url", "https://api.hint.com"},
+                                             {"created_at", 5},
+                                             {"token", {{"secret", "partner-key-123"}, {"issued_at", 6}}},
+                                             {"description", nullptr},
+                                             {"rotation", nullptr},
+                                             {"oauth", nullptr},
+                                             {"last_check", nullptr}}})},
               {"history", json::array({{{"at", 1}, {"action", "init"}, {"hash", "h"}}})}};
     auto r = decode_payload(j.dump());
     ASSERT_TRUE(r) << r.error().message;
@@ -347,8 +346,7 @@ TEST(Codec, WrongSchemaIsDamaged)
         auto r = decode_payload(j.dump());
         ASSERT_FALSE(r) << schema;
         EXPECT_EQ(r.error().code, Errc::damaged);
-        EXPECT_NE(r.error().message.find("schema " + std::to_string(schema)), std::string::npos)
-            << r.error().message;
+        EXPECT_NE(r.error().message.find("schema " + std::to_string(schema)), std::string::npos) << r.error().message;
     }
 }
 

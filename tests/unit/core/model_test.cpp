@@ -56,8 +56,7 @@ TEST(ValidateName, AgreesWithTheDocumentedRegexOnEveryShortString)
                 for (char c : alphabet) next.push_back(s + c);
         all.insert(all.end(), next.begin(), next.end());
     }
-    for (const auto& s : all)
-        ASSERT_EQ(name_ok(s), std::regex_match(s, re)) << '"' << s << '"';
+    for (const auto& s : all) ASSERT_EQ(name_ok(s), std::regex_match(s, re)) << '"' << s << '"';
 }
 
 TEST(ValidateText, AcceptsUtf8Text)
@@ -65,7 +64,7 @@ TEST(ValidateText, AcceptsUtf8Text)
     EXPECT_TRUE(validate_text("description", "", 10));
     EXPECT_TRUE(validate_text("description", "Acme prod, used by billing", 100));
     EXPECT_TRUE(validate_text("description", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91", 100)); // é € 🔑
-    EXPECT_TRUE(validate_text("description", "\xef\xbf\xbf\xf4\x8f\xbf\xbf", 100)); // U+FFFF, U+10FFFF
+    EXPECT_TRUE(validate_text("description", "\xef\xbf\xbf\xf4\x8f\xbf\xbf", 100));              // U+FFFF, U+10FFFF
 }
 
 TEST(ValidateText, MaxLengthIsInBytesAndInclusive)
@@ -83,7 +82,8 @@ TEST(ValidateText, RejectsControlCharacters)
 {
     for (std::string s : {std::string("a\nb"), std::string("a\rb"), std::string("tab\there"), std::string("\x1b[31m"),
                           std::string("del\x7f"), std::string("nul\0x", 5), std::string("\x01"),
-                          std::string("c1 \xc2\x9b" "31m"), // U+009B CSI, a terminal escape
+                          std::string("c1 \xc2\x9b"
+                                      "31m"), // U+009B CSI, a terminal escape
                           std::string("\xc2\x85"), std::string("\xc2\x80")}) {
         auto r = validate_text("description", s, 100);
         ASSERT_FALSE(r) << s;
@@ -96,19 +96,22 @@ TEST(ValidateText, RejectsControlCharacters)
 TEST(ValidateText, RejectsInvalidUtf8)
 {
     for (const char* s : {
-             "\x80",                 // lone continuation byte
-             "\xc3",                 // truncated 2-byte sequence
-             "\xe2\x82",             // truncated 3-byte sequence
-             "\xf0\x9f\x94",         // truncated 4-byte sequence
-             "\xc3(",                // bad continuation
-             "\xc0\xaf",             // overlong '/'
-             "\xc1\x81",             // overlong 'A'
-             "\xe0\x80\xaf",         // overlong 3-byte
-             "\xf0\x80\x80\xaf",     // overlong 4-byte
-             "\xed\xa0\x80",         // UTF-16 surrogate U+D800
-             "\xed\xbf\xbf",         // surrogate U+DFFF
-             "\xf4\x90\x80\x80",     // U+110000
-             "\xf5\x80\x80\x80", "\xf8\x88\x80\x80\x80", "\xfe", "\xff",
+             "\x80",             // lone continuation byte
+             "\xc3",             // truncated 2-byte sequence
+             "\xe2\x82",         // truncated 3-byte sequence
+             "\xf0\x9f\x94",     // truncated 4-byte sequence
+             "\xc3(",            // bad continuation
+             "\xc0\xaf",         // overlong '/'
+             "\xc1\x81",         // overlong 'A'
+             "\xe0\x80\xaf",     // overlong 3-byte
+             "\xf0\x80\x80\xaf", // overlong 4-byte
+             "\xed\xa0\x80",     // UTF-16 surrogate U+D800
+             "\xed\xbf\xbf",     // surrogate U+DFFF
+             "\xf4\x90\x80\x80", // U+110000
+             "\xf5\x80\x80\x80",
+             "\xf8\x88\x80\x80\x80",
+             "\xfe",
+             "\xff",
          }) {
         auto r = validate_text("description", s, 100);
         ASSERT_FALSE(r) << testing::PrintToString(std::string(s));
@@ -129,7 +132,9 @@ TEST(ValidateToken, RejectsBadTokens)
 {
     for (std::string s : {std::string("short12"), std::string(""), std::string(16385, 'k'),
                           std::string("pit 1234 5678"), std::string("pit-1234\n"), std::string("pit-\t1234"),
-                          std::string("pit-1234\x7f"), std::string("pit-1234\0", 9), std::string("pit-\xc3\xa9" "1234")}) {
+                          std::string("pit-1234\x7f"), std::string("pit-1234\0", 9),
+                          std::string("pit-\xc3\xa9"
+                                      "1234")}) {
         auto r = validate_token(Secret::from(s));
         ASSERT_FALSE(r) << s.size();
         EXPECT_EQ(r.error().code, Errc::usage);

@@ -15,8 +15,7 @@ class SodiumEnvironment : public testing::Environment {
 public:
     void SetUp() override { ASSERT_TRUE(init().ok()); }
 };
-[[maybe_unused]] testing::Environment* const k_sodium_env =
-    testing::AddGlobalTestEnvironment(new SodiumEnvironment);
+[[maybe_unused]] testing::Environment* const k_sodium_env = testing::AddGlobalTestEnvironment(new SodiumEnvironment);
 
 constexpr KdfParams k_fast{crypto_pwhash_OPSLIMIT_MIN, 8192};
 

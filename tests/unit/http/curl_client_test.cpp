@@ -16,8 +16,8 @@ namespace pitool::http {
 namespace {
 
 using namespace std::chrono_literals;
-using pitool::test::Loopback;
 using pitool::test::LogCapture;
+using pitool::test::Loopback;
 using pitool::test::RawSocket;
 
 constexpr std::string_view k_token = "pit-0b1c2d3e-PLANTED-SECRET-TOKEN-a5b6c7d8e9f0";
@@ -38,9 +38,9 @@ ClientOptions fast_options()
 struct RecordingClient {
     explicit RecordingClient(const ClientOptions& o = fast_options())
         : client(detail::make_curl_client(o, {[this](std::chrono::milliseconds d) {
-              const std::lock_guard lock(mutex);
-              waits.push_back(d);
-          }}))
+                                              const std::lock_guard lock(mutex);
+                                              waits.push_back(d);
+                                          }}))
     {
     }
     std::mutex mutex;
@@ -131,8 +131,7 @@ TEST(HttpClient, PutPatchDeleteAndEmptyBodies)
 
     auto client = make_curl_client(fast_options());
     for (auto [m, body] : std::initializer_list<std::pair<Method, const char*>>{
-             {Method::put, "p"}, {Method::patch, "q"}, {Method::del, ""}, {Method::del, "d"},
-             {Method::post, ""}}) {
+             {Method::put, "p"}, {Method::patch, "q"}, {Method::del, ""}, {Method::del, "d"}, {Method::post, ""}}) {
         Request rq = get(srv.origin(), "/x");
         rq.method = m;
         rq.body = Secret::from(body);
@@ -141,8 +140,8 @@ TEST(HttpClient, PutPatchDeleteAndEmptyBodies)
         EXPECT_EQ(r->status, 204);
         EXPECT_TRUE(r->body.empty());
     }
-    EXPECT_EQ(seen, (std::vector<std::string>{"PUT /x [p]", "PATCH /x [q]", "DELETE /x []",
-                                              "DELETE /x [d]", "POST /x []"}));
+    EXPECT_EQ(seen,
+              (std::vector<std::string>{"PUT /x [p]", "PATCH /x [q]", "DELETE /x []", "DELETE /x [d]", "POST /x []"}));
 }
 
 TEST(HttpClient, ReusesTheConnection)
@@ -373,9 +372,9 @@ TEST(HttpClient, ConnectionRefusedIsUnavailableAfterRetries)
     auto r = rc.client->send(get(closed.origin(), "/x"));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::unavailable);
-    EXPECT_NE(r.error().message.find("cannot connect to 127.0.0.1:" + std::to_string(closed.port()) +
-                                     ": Connection refused"),
-              std::string::npos)
+    EXPECT_NE(
+        r.error().message.find("cannot connect to 127.0.0.1:" + std::to_string(closed.port()) + ": Connection refused"),
+        std::string::npos)
         << r.error().message;
     EXPECT_NE(r.error().message.find("after 3 attempts"), std::string::npos) << r.error().message;
     EXPECT_EQ(rc.waits.size(), 2U);
@@ -451,8 +450,7 @@ TEST(HttpClient, SameOriginRedirectsAreFollowed)
     std::mutex m;
     auto record = [&](const httplib::Request& rq) {
         const std::lock_guard lock(m);
-        seen.push_back(rq.method + " " + rq.path + " [" + rq.body + "] " +
-                       rq.get_header_value("Authorization"));
+        seen.push_back(rq.method + " " + rq.path + " [" + rq.body + "] " + rq.get_header_value("Authorization"));
     };
     srv.server().Get("/old", [&](const httplib::Request& rq, httplib::Response& rs) {
         record(rq);
@@ -496,9 +494,8 @@ TEST(HttpClient, SameOriginRedirectsAreFollowed)
     ASSERT_TRUE(r3.ok()) << r3.error().message;
     EXPECT_EQ(r3->body.view(), "moved:2");
 
-    EXPECT_EQ(seen, (std::vector<std::string>{"GET /old [] Bearer tok", "GET /new [] Bearer tok",
-                                              "POST /p307 [b=1] ", "POST /p307b [b=1] ",
-                                              "POST /p303 [b=1] ", "GET /new [] "}));
+    EXPECT_EQ(seen, (std::vector<std::string>{"GET /old [] Bearer tok", "GET /new [] Bearer tok", "POST /p307 [b=1] ",
+                                              "POST /p307b [b=1] ", "POST /p303 [b=1] ", "GET /new [] "}));
 }
 
 TEST(HttpClient, RedirectLoopIsCut)
@@ -587,8 +584,7 @@ TEST(HttpClient, ResponseOverTheCapIsUnavailable)
         auto r = rc.client->send(get(srv.origin(), path));
         ASSERT_FALSE(r.ok()) << path;
         EXPECT_EQ(r.error().code, Errc::unavailable);
-        EXPECT_NE(r.error().message.find("larger than 1024 bytes"), std::string::npos)
-            << r.error().message;
+        EXPECT_NE(r.error().message.find("larger than 1024 bytes"), std::string::npos) << r.error().message;
     }
     EXPECT_TRUE(rc.waits.empty()); // not retried
 

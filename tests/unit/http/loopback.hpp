@@ -27,11 +27,9 @@ inline const bool k_http_tests_sodium_ready = sodium_init() >= 0;
 
 /// Runs `Server` (httplib::Server or httplib::SSLServer) on 127.0.0.1:<any>.
 /// Register handlers on server() before calling start().
-template <typename Server = httplib::Server>
-class Loopback {
+template <typename Server = httplib::Server> class Loopback {
 public:
-    template <typename... Args>
-    explicit Loopback(Args&&... args) : m_server(std::forward<Args>(args)...)
+    template <typename... Args> explicit Loopback(Args&&... args) : m_server(std::forward<Args>(args)...)
     {
         // Loopback traffic must never be routed through a proxy from the environment.
         ::setenv("no_proxy", "127.0.0.1,localhost", 1);
@@ -109,8 +107,7 @@ private:
 class LogCapture {
 public:
     LogCapture()
-        : m_previous(spdlog::default_logger()),
-          m_sink(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(4096))
+        : m_previous(spdlog::default_logger()), m_sink(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(4096))
     {
         auto logger = std::make_shared<spdlog::logger>("http-test", m_sink);
         logger->set_level(spdlog::level::trace);

@@ -25,23 +25,21 @@ public:
     TestPki()
     {
         const auto d = m_dir.path();
-        pitool::test::write_file(d / "server.ext",
-                                 "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-                                 "basicConstraints=CA:FALSE\n"
-                                 "keyUsage=digitalSignature,keyEncipherment\n"
-                                 "extendedKeyUsage=serverAuth\n");
+        pitool::test::write_file(d / "server.ext", "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                                                   "basicConstraints=CA:FALSE\n"
+                                                   "keyUsage=digitalSignature,keyEncipherment\n"
+                                                   "extendedKeyUsage=serverAuth\n");
         const std::string ec = "ec:" + (d / "params.pem").string();
-        m_ok = ssl({"genpkey", "-genparam", "-algorithm", "EC", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-out", (d / "params.pem").string()}) &&
-               ssl({"req", "-x509", "-newkey", ec, "-nodes", "-keyout", (d / "ca.key").string(),
-                    "-out", (d / "ca.pem").string(), "-days", "2", "-subj", "/CN=pitool test CA",
-                    "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
-                    "keyUsage=critical,keyCertSign,cRLSign"}) &&
+        m_ok = ssl({"genpkey", "-genparam", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
+                    (d / "params.pem").string()}) &&
+               ssl({"req", "-x509", "-newkey", ec, "-nodes", "-keyout", (d / "ca.key").string(), "-out",
+                    (d / "ca.pem").string(), "-days", "2", "-subj", "/CN=pitool test CA", "-addext",
+                    "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"}) &&
                ssl({"req", "-newkey", ec, "-nodes", "-keyout", (d / "server.key").string(), "-out",
                     (d / "server.csr").string(), "-subj", "/CN=127.0.0.1"}) &&
-               ssl({"x509", "-req", "-in", (d / "server.csr").string(), "-CA", (d / "ca.pem").string(),
-                    "-CAkey", (d / "ca.key").string(), "-set_serial", "1", "-days", "2", "-out",
-                    (d / "server.pem").string(), "-extfile", (d / "server.ext").string()});
+               ssl({"x509", "-req", "-in", (d / "server.csr").string(), "-CA", (d / "ca.pem").string(), "-CAkey",
+                    (d / "ca.key").string(), "-set_serial", "1", "-days", "2", "-out", (d / "server.pem").string(),
+                    "-extfile", (d / "server.ext").string()});
     }
 
     [[nodiscard]] bool ok() const { return m_ok; }
@@ -119,8 +117,7 @@ TEST_F(HttpTls, FailsWithoutTheCa)
     auto r = client->send(request());
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::unavailable);
-    EXPECT_NE(r.error().message.find("TLS certificate verification failed for host 127.0.0.1"),
-              std::string::npos)
+    EXPECT_NE(r.error().message.find("TLS certificate verification failed for host 127.0.0.1"), std::string::npos)
         << r.error().message;
 }
 

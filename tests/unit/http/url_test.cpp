@@ -42,30 +42,30 @@ TEST(HttpNormalizeBaseUrl, RejectsWithUsage)
 {
     for (const char* bad : {
              "",
-             "services.leadconnectorhq.com",          // no scheme
-             "ftp://example.com",                     // scheme
-             "file:///etc/passwd",                    // scheme and path
-             "https://",                              // no host
-             "https:///",                             // no host
-             "https://example.com/v1",                // path
-             "https://example.com//",                 // path
-             "https://example.com?x=1",               // query
-             "https://example.com#frag",              // fragment
-             "https://user:pass@example.com",         // user info
-             "https://example.com@evil.com",          // user info
-             "https://exa mple.com",                  // space
-             "https://example.com\r\nX-Evil: 1",      // CR/LF
-             "https://example.com:",                  // empty port
-             "https://example.com:0",                 // port range
-             "https://example.com:65536",             // port range
-             "https://example.com:12ab",              // port digits
-             "https://example.com:1:2",               // two ports
-             "https://exa..mple.com",                 // empty label
-             "https://.example.com",                  // empty label
-             "https://[::1",                          // IPv6 unterminated
-             "https://[zz::1]",                       // IPv6 chars
-             "https://ex\\ample.com",                 // backslash
-             "https://\xc3\xa9xample.com",            // non-ASCII
+             "services.leadconnectorhq.com",     // no scheme
+             "ftp://example.com",                // scheme
+             "file:///etc/passwd",               // scheme and path
+             "https://",                         // no host
+             "https:///",                        // no host
+             "https://example.com/v1",           // path
+             "https://example.com//",            // path
+             "https://example.com?x=1",          // query
+             "https://example.com#frag",         // fragment
+             "https://user:pass@example.com",    // user info
+             "https://example.com@evil.com",     // user info
+             "https://exa mple.com",             // space
+             "https://example.com\r\nX-Evil: 1", // CR/LF
+             "https://example.com:",             // empty port
+             "https://example.com:0",            // port range
+             "https://example.com:65536",        // port range
+             "https://example.com:12ab",         // port digits
+             "https://example.com:1:2",          // two ports
+             "https://exa..mple.com",            // empty label
+             "https://.example.com",             // empty label
+             "https://[::1",                     // IPv6 unterminated
+             "https://[zz::1]",                  // IPv6 chars
+             "https://ex\\ample.com",            // backslash
+             "https://\xc3\xa9xample.com",       // non-ASCII
          }) {
         EXPECT_EQ(norm_err(bad), Errc::usage) << bad;
     }
@@ -80,17 +80,16 @@ TEST(HttpNormalizeBaseUrl, MessageNeverEchoesUserInfo)
 
 TEST(HttpValidatePath, AcceptsAbsolutePaths)
 {
-    for (const char* good : {"/", "/locations/abc", "/contacts/?locationId=x&query=a%20b",
-                             "/oauth/token", "/api/provider/practices/abc-123"}) {
+    for (const char* good : {"/", "/locations/abc", "/contacts/?locationId=x&query=a%20b", "/oauth/token",
+                             "/api/provider/practices/abc-123"}) {
         EXPECT_TRUE(detail::validate_path(good).ok()) << good;
     }
 }
 
 TEST(HttpValidatePath, RejectsWithUsage)
 {
-    for (const char* bad : {"", "locations", "https://evil.com/x", "/redirect?to=http://evil.com",
-                            "/a b", "/a\r\nHost: evil", "/a\tb", "/a\x7f", "/a\x01", "/caf\xc3\xa9",
-                            "/a#frag"}) {
+    for (const char* bad : {"", "locations", "https://evil.com/x", "/redirect?to=http://evil.com", "/a b",
+                            "/a\r\nHost: evil", "/a\tb", "/a\x7f", "/a\x01", "/caf\xc3\xa9", "/a#frag"}) {
         auto s = detail::validate_path(bad);
         ASSERT_FALSE(s.ok()) << bad;
         EXPECT_EQ(s.error().code, Errc::usage) << bad;
@@ -150,9 +149,8 @@ TEST(HttpMethodName, Names)
 TEST(HttpResponseHeader, CaseInsensitiveFirstMatch)
 {
     Response r;
-    r.headers = {{"Content-Type", "application/json"},
-                 {"X-RateLimit-Remaining", "99"},
-                 {"x-ratelimit-remaining", "98"}};
+    r.headers = {
+        {"Content-Type", "application/json"}, {"X-RateLimit-Remaining", "99"}, {"x-ratelimit-remaining", "98"}};
     EXPECT_EQ(r.header("content-type"), "application/json");
     EXPECT_EQ(r.header("X-RATELIMIT-REMAINING"), "99");
     EXPECT_FALSE(r.header("Retry-After"));

@@ -19,8 +19,8 @@ namespace pitool::util {
 namespace {
 
 namespace fs = std::filesystem;
-using pitool::test::TempDir;
 using pitool::test::read_file;
+using pitool::test::TempDir;
 using pitool::test::write_file;
 using namespace std::chrono_literals;
 
@@ -255,8 +255,7 @@ TEST(EnsurePrivateDir, RefusesFileInTheWay)
 }
 
 // Runs `fn` in a forked child and returns its exit status (0..255), or -1.
-template <typename Fn>
-int in_child(Fn fn)
+template <typename Fn> int in_child(Fn fn)
 {
     pid_t pid = ::fork();
     if (pid < 0) return -1;

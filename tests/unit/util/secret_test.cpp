@@ -51,7 +51,7 @@ TEST(Secret, MoveConstructionEmptiesSource)
     Secret b(std::move(a));
     EXPECT_EQ(b.view(), "pit-0123456789");
     EXPECT_EQ(b.data(), where); // the buffer moves, it is not copied
-    EXPECT_TRUE(a.empty()); // NOLINT(bugprone-use-after-move): moved-from state is specified
+    EXPECT_TRUE(a.empty());     // NOLINT(bugprone-use-after-move): moved-from state is specified
     EXPECT_EQ(a.data(), nullptr);
 }
 

@@ -23,7 +23,8 @@ Recipient recipient(std::uint8_t seed)
 Header header(std::size_t recipients = 1, std::uint64_t payload_len = 40)
 {
     Header h;
-    for (std::size_t i = 0; i < recipients; ++i) h.recipients.push_back(recipient(static_cast<std::uint8_t>(10 * i + 1)));
+    for (std::size_t i = 0; i < recipients; ++i)
+        h.recipients.push_back(recipient(static_cast<std::uint8_t>(10 * i + 1)));
     for (std::size_t i = 0; i < h.payload_nonce.size(); ++i) h.payload_nonce[i] = static_cast<std::uint8_t>(200 - i);
     h.payload_len = payload_len;
     return h;
@@ -66,7 +67,7 @@ TEST(Format, HeaderLayoutIsStable)
     auto bytes = encode_header(header());
     ASSERT_EQ(bytes.size(), header_size(1));
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), "PITVAULT");
-    EXPECT_EQ(bytes[8], 1);  // version, little endian
+    EXPECT_EQ(bytes[8], 1); // version, little endian
     EXPECT_EQ(bytes[9], 0);
     EXPECT_EQ(bytes[12], 1); // recipient count
     EXPECT_EQ(bytes[16], 1); // recipient type: passphrase
@@ -250,8 +251,8 @@ TEST(Format, UnknownRecipientTypeOrKdf)
 
 TEST(Format, PayloadLengthBounds)
 {
-    for (std::uint64_t len : {std::uint64_t{0}, std::uint64_t{crypto::k_tag_bytes - 1}, k_max_payload_bytes + 1,
-                              ~std::uint64_t{0}}) {
+    for (std::uint64_t len :
+         {std::uint64_t{0}, std::uint64_t{crypto::k_tag_bytes - 1}, k_max_payload_bytes + 1, ~std::uint64_t{0}}) {
         Header h = header(1, len);
         auto file = encode_header(h);
         file.resize(file.size() + 64); // whatever follows
@@ -283,7 +284,8 @@ TEST(Format, RecipientAdBindsParamsAndSalt)
     b.wrap_nonce[5] = static_cast<std::uint8_t>(b.wrap_nonce[5] ^ 1);
     EXPECT_NE(recipient_ad(a), recipient_ad(b));
     b = a;
-    b.wrapped_key[0] = static_cast<std::uint8_t>(b.wrapped_key[0] ^ 1); // the wrapped key is authenticated by its own tag
+    b.wrapped_key[0] =
+        static_cast<std::uint8_t>(b.wrapped_key[0] ^ 1); // the wrapped key is authenticated by its own tag
     EXPECT_EQ(recipient_ad(a), recipient_ad(b));
     auto ad = recipient_ad(a);
     EXPECT_EQ(std::string(ad.begin(), ad.begin() + 8), "PITVAULT");

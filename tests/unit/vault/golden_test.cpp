@@ -47,7 +47,8 @@ core::Payload golden_payload()
     pit.created_at = ts("2026-01-05T09:00:00Z");
     pit.token = core::make_token(Secret::from("pit-golden-old-0000-1111"), ts("2026-01-05T09:00:00Z"));
     pit.last_check = core::LastCheck{ts("2026-02-01T10:00:00Z"), 200, true, "GET /locations/ve9EPM428h8vShlRW1KT 200"};
-    (void)core::rotate_later(pit, core::make_token(Secret::from("pit-golden-new-2222-3333"), ts("2026-03-01T12:00:00Z")),
+    (void)core::rotate_later(pit,
+                             core::make_token(Secret::from("pit-golden-new-2222-3333"), ts("2026-03-01T12:00:00Z")),
                              ts("2026-03-01T12:00:00Z"));
     p.integrations.push_back(std::move(pit));
 

@@ -17,8 +17,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using pitool::test::TempDir;
 using pitool::test::read_file;
+using pitool::test::TempDir;
 using pitool::test::write_file;
 
 // The cheapest Argon2id parameters check_params accepts: vault tests stay fast.
@@ -191,8 +191,8 @@ TEST_F(VaultTest, FlippedBitInHeaderIsDamaged)
 {
     make();
     const auto good = bytes_of(path);
-    for (std::size_t i : {std::size_t{13}, std::size_t{40}, std::size_t{70}, std::size_t{120},
-                          header_size(1) - 30, header_size(1) - 1}) {
+    for (std::size_t i : {std::size_t{13}, std::size_t{40}, std::size_t{70}, std::size_t{120}, header_size(1) - 30,
+                          header_size(1) - 1}) {
         auto bad = good;
         bad[i] = static_cast<std::uint8_t>(bad[i] ^ 0x02);
         put_bytes(path, bad);
