@@ -78,6 +78,27 @@ std::string_view errc_name(Errc e)
     return "internal";
 }
 
+/// An option given an empty value ("--vault ''", `history ""`) is a
+/// mistake, never a request for the default. Only a description may be empty.
+Status refuse_empty_values(const CLI::App& app)
+{
+    auto check = [](const CLI::App& a) -> Status {
+        for (const CLI::Option* opt : a.get_options()) {
+            if (opt->count() == 0 || opt->get_type_size() == 0 || opt->check_name("--description")) continue;
+            for (const auto& v : opt->results())
+                if (v.empty()) {
+                    std::string name = opt->get_name();
+                    return make_error(Errc::usage,
+                                      (name.empty() ? std::string("an argument") : name) + " needs a non-empty value");
+                }
+        }
+        return {};
+    };
+    PITOOL_TRY(check(app));
+    for (const CLI::App* sub : app.get_subcommands()) PITOOL_TRY(check(*sub));
+    return {};
+}
+
 int report(Context& ctx, const Error& e)
 {
     auto code = exit_code_for(e.code);
@@ -130,9 +151,7 @@ int run_in(Context& ctx, int argc, const char* const* argv)
     } catch (const CLI::ParseError& e) {
         return report(ctx, make_error(Errc::usage, std::string(e.what()) + " (see pitool --help)"));
     }
-    for (const char* flag : {"--vault", "--passphrase-file", "--cacert"})
-        if (app[flag]->count() > 0 && app[flag]->as<std::string>().empty())
-            return report(ctx, make_error(Errc::usage, std::string(flag) + " needs a non-empty value"));
+    if (auto st = refuse_empty_values(app); !st) return report(ctx, st.error());
     configure_logging(ctx);
 
     try {

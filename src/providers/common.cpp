@@ -2,6 +2,8 @@
 
 #include "providers/detail.hpp"
 
+#include "pitool/core/model.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cctype>
@@ -183,6 +185,30 @@ void append_form(SecureString& body, std::string_view key, std::string_view valu
     put(key);
     body.push_back('=');
     put(value);
+}
+
+bool plausible_token(const Secret& token)
+{
+    return core::validate_token(token).ok();
+}
+
+bool plausible_id(std::string_view id)
+{
+    if (id.size() > 128) return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    });
+}
+
+bool plausible_text(std::string_view text)
+{
+    return core::validate_text("text", text, 1024).ok();
+}
+
+bool string_or_absent(const SecureJson& j, const char* key)
+{
+    auto it = j.find(key);
+    return it == j.end() || it->is_null() || it->is_string();
 }
 
 Secret to_secret(SecureString& s)

@@ -23,6 +23,18 @@ namespace pitool::providers::detail {
 [[nodiscard]] Secret secret_field(const SecureJson& j, const char* key);
 /// Appends key=value, percent-encoded, to a form body.
 void append_form(SecureString& body, std::string_view key, std::string_view value);
+/// A credential from a provider answer is stored only if it is a plausible
+/// token (core::validate_token) — never one with spaces or control characters.
+[[nodiscard]] bool plausible_token(const Secret& token);
+/// An id from a provider answer that pitool puts in URL paths: empty, or
+/// 1-128 of [A-Za-z0-9._-].
+[[nodiscard]] bool plausible_id(std::string_view id);
+/// Text from a provider answer that pitool stores: valid UTF-8, no control
+/// characters, at most 1024 bytes.
+[[nodiscard]] bool plausible_text(std::string_view text);
+/// True when `key` is absent, null or a string.
+[[nodiscard]] bool string_or_absent(const SecureJson& j, const char* key);
+
 /// Moves secure text into a Secret and wipes the source.
 [[nodiscard]] Secret to_secret(SecureString& s);
 

@@ -37,7 +37,12 @@ Result<PracticeGrant> parse_practice_grant(std::string_view body)
     if (p == j.end() || !p->is_object()) return malformed();
     g.practice_id = string_or_empty(*p, "id");
     g.practice_name = string_or_empty(*p, "name");
-    if (g.practice_id.empty()) return malformed();
+    if (!string_or_absent(j, "id") || !string_or_absent(j, "status") || !string_or_absent(*p, "id") ||
+        !string_or_absent(*p, "name"))
+        return malformed();
+    if (g.practice_id.empty() || !plausible_token(g.api_key) || !plausible_id(g.practice_id) ||
+        !plausible_id(g.integration_id) || !plausible_text(g.status) || !plausible_text(g.practice_name))
+        return malformed();
     return g;
 }
 

@@ -65,11 +65,18 @@ Result<TokenGrant> parse_token_grant(std::string_view body)
     if (exp == j.end() || !exp->is_number_integer()) return malformed();
     g.expires_in = exp->get<long>();
     if (g.expires_in <= 0 || g.expires_in > 10L * 365 * 86400) return malformed();
+    for (const char* key : {"scope", "userType", "locationId", "companyId", "userId"})
+        if (!string_or_absent(j, key)) return malformed();
     g.scope = string_or_empty(j, "scope");
     g.user_type = string_or_empty(j, "userType");
     g.location_id = string_or_empty(j, "locationId");
     g.company_id = string_or_empty(j, "companyId");
     g.user_id = string_or_empty(j, "userId");
+    // What is stored, and later put in URL paths, must be well formed.
+    if (!plausible_token(g.access_token) || !plausible_token(g.refresh_token) || !plausible_text(g.scope) ||
+        !plausible_id(g.location_id) || !plausible_id(g.company_id) || !plausible_id(g.user_id) ||
+        (!g.user_type.empty() && g.user_type != "Location" && g.user_type != "Company"))
+        return malformed();
     return g;
 }
 

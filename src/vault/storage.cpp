@@ -38,8 +38,24 @@ Result<std::vector<std::uint8_t>> FileStorage::read()
 Status FileStorage::write(std::span<const std::uint8_t> bytes)
 {
     PITOOL_TRY(util::ensure_private_dir(m_path.parent_path()));
+    remove_stale_temp_files();
     auto bak = backup_path();
     return util::atomic_replace(m_path, bytes, &bak);
+}
+
+void FileStorage::remove_stale_temp_files() const
+{
+    // Writers make temp files only while holding the lock, which the caller
+    // of write() holds: any temp file present now was left by a writer that
+    // died before its rename. It never held the only copy of anything.
+    auto dir = m_path.parent_path().empty() ? std::filesystem::path(".") : m_path.parent_path();
+    std::string prefix = "." + m_path.filename().string() + ".tmp.";
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+        if (e.path().filename().string().rfind(prefix, 0) != 0) continue;
+        std::error_code ignored;
+        if (e.is_regular_file(ignored) && !e.is_symlink(ignored)) std::filesystem::remove(e.path(), ignored);
+    }
 }
 
 Result<std::unique_ptr<StorageLock>> FileStorage::lock(std::chrono::milliseconds timeout)

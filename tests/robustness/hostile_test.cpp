@@ -5,7 +5,7 @@
 // no crash (exit < 128), and the vault bytes unchanged.
 //
 // PITOOL_ROBUSTNESS_TABLE=FILE writes the matrix (case -> expected, actual)
-// as Markdown rows, for docs/robustness-suites.md.
+// as Markdown rows, for docs/robustness.md.
 #include "robust_support.hpp"
 
 #include <gmock/gmock.h>
@@ -406,7 +406,7 @@ TEST_F(Hostile, ProviderAnswers)
 /// (docs/cli.md: names must match [a-z0-9][a-z0-9._-]{0,63}; --base-url must be
 /// http(s)://host; --path must start with '/'; empty --vault/--cacert are already
 /// usage errors). `test-call --path ""` even runs the default call and records it.
-TEST_F(Hostile, BUG_EmptyValuesSilentlyMeanDefault)
+TEST_F(Hostile, EmptyValuesAreUsageErrorsNotDefaults)
 {
     run_all({
         {"name", "empty", {"history", ""}},
@@ -423,7 +423,7 @@ TEST_F(Hostile, BUG_EmptyValuesSilentlyMeanDefault)
 /// refused as a malformed answer (exit 8, docs/cli.md "a success answer that
 /// cannot be parsed is exit 8"): an access token containing a newline (later
 /// printed by `get` and exported by `exec`), and a non-string `scope`.
-TEST_F(Hostile, BUG_ProviderAnswerWithBadFieldsIsStored)
+TEST_F(Hostile, ProviderAnswerWithBadFieldsIsRefused)
 {
     const std::vector<std::pair<std::string, std::string>> bodies{
         {"access_token with newline",

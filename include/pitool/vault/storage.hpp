@@ -52,6 +52,7 @@ public:
     [[nodiscard]] std::filesystem::path lock_path() const;
 
 private:
+    void remove_stale_temp_files() const;
     std::filesystem::path m_path;
 };
 
