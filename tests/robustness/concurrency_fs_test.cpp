@@ -174,8 +174,11 @@ TEST_F(Robust, HeldLockEndsInExitTenQuickly)
         EXPECT_EQ(p.exit_code, k_io) << args[0] << describe(p);
         EXPECT_TRUE(one_line(p.err)) << describe(p);
         EXPECT_THAT(p.err, HasSubstr("locked by another pitool process"));
-        // refresh/exchange-code wait lock + 2 x HTTP timeout (docs/cli.md).
-        EXPECT_LT(p.elapsed_ms, args[0] == "refresh" || args[0] == "exchange-code" ? 4000 : 2000) << args[0];
+        // refresh/exchange-code wait lock + 2 x HTTP timeout (docs/cli.md): 0.2 s
+        // or 2.2 s here, plus a key derivation. The bound only has to tell the
+        // given timeout from the 10 s default (a hang would exceed it too);
+        // it is loose because a loaded 2-core machine stretches Argon2id.
+        EXPECT_LT(p.elapsed_ms, 8000) << args[0];
     }
     ::close(fd);
     EXPECT_EQ(*slurp(pt.vault), before);
