@@ -91,6 +91,19 @@ Result<Vault> Vault::open(Storage& storage, const Secret& passphrase, const Vaul
     return Vault(storage, std::move(key), parsed->header, std::move(payload).value());
 }
 
+Result<Vault> Vault::open_with_key(Storage& storage, const Secret& key)
+{
+    auto bytes = storage.read();
+    if (!bytes) return std::move(bytes).error();
+    auto parsed = parse(bytes.value());
+    if (!parsed) return std::move(parsed).error();
+    auto plain = crypto::open(parsed->ciphertext, parsed->header.payload_nonce, parsed->header_bytes, key);
+    if (!plain) return make_error(Errc::wrong_passphrase, "the unlocked key does not open this vault");
+    auto payload = core::decode_payload(plain->view());
+    if (!payload) return std::move(payload).error();
+    return Vault(storage, key.clone(), parsed->header, std::move(payload).value());
+}
+
 Status Vault::save()
 {
     SecureString text = core::encode_payload(m_payload);

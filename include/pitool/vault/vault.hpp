@@ -24,6 +24,14 @@ public:
     /// again under it.
     [[nodiscard]] static Result<Vault> open(Storage& storage, const Secret& passphrase, const Vault* known = nullptr);
 
+    /// Opens with an already unwrapped data key (secret), e.g. one held by the
+    /// agent, skipping key derivation. Errc::wrong_passphrase if `key` does
+    /// not open this vault; otherwise the errors of open().
+    [[nodiscard]] static Result<Vault> open_with_key(Storage& storage, const Secret& key);
+
+    /// The data key (secret): for handing to the agent only.
+    [[nodiscard]] const Secret& data_key() const noexcept { return m_key; }
+
     [[nodiscard]] core::Payload& payload() noexcept { return m_payload; }
     [[nodiscard]] const core::Payload& payload() const noexcept { return m_payload; }
     [[nodiscard]] const Header& header() const noexcept { return m_header; }
