@@ -31,6 +31,7 @@ cmake --build --preset fuzz --target pitool_fuzz
 targets=(
   fuzz_vault_parse:8192
   fuzz_payload_decode:8192
+  fuzz_records:4096
   fuzz_lc_responses:4096
   fuzz_hint_responses:4096
   fuzz_sandbox_handle:4096

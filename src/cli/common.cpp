@@ -2,18 +2,11 @@
 
 namespace pitool::cli {
 
-Result<const core::Integration*> find_integration(const core::Payload& p, const std::string& name)
+Result<core::Integration*> find_integration(vault::Vault& v, const std::string& name, bool secrets)
 {
     PITOOL_TRY(core::validate_name(name));
-    const auto* in = p.find(name);
-    if (in == nullptr) return make_error(Errc::not_found, "no integration named '" + name + "'");
-    return in;
-}
-
-Result<core::Integration*> find_integration(core::Payload& p, const std::string& name)
-{
-    PITOOL_TRY(core::validate_name(name));
-    auto* in = p.find(name);
+    PITOOL_TRY(v.load(name, secrets));
+    auto* in = v.payload().find(name);
     if (in == nullptr) return make_error(Errc::not_found, "no integration named '" + name + "'");
     return in;
 }

@@ -3,15 +3,18 @@
 
 #include "cli/context.hpp"
 #include "pitool/core/model.hpp"
+#include "pitool/vault/vault.hpp"
 
 #include <string>
 
 namespace pitool::cli {
 
-/// The integration called `name`, or Errc::not_found (Errc::usage for an
-/// invalid name).
-[[nodiscard]] Result<core::Integration*> find_integration(core::Payload& p, const std::string& name);
-[[nodiscard]] Result<const core::Integration*> find_integration(const core::Payload& p, const std::string& name);
+/// Loads the integration called `name` into the vault's payload (with its
+/// secrets unless `secrets` is false) and returns it, or Errc::not_found
+/// (Errc::usage for an invalid name). Loading more records later may move
+/// it: load first, then take pointers.
+[[nodiscard]] Result<core::Integration*> find_integration(vault::Vault& v, const std::string& name,
+                                                          bool secrets = true);
 
 /// Appends a history event stamped with the context's clock and actor.
 void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name, std::string fingerprint,

@@ -57,9 +57,11 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
     RefreshResult out;
     auto saved = s.mutate_if(
         [&](vault::Vault& v) -> Result<bool> {
-            auto found = find_integration(v.payload(), name);
+            auto found = find_integration(v, name);
             if (!found) return std::move(found).error();
-            core::Integration& in = *found.value();
+            // Load the app too before holding references: loading moves records.
+            if (found.value()->oauth) PITOOL_TRY(v.load(found.value()->oauth->app));
+            core::Integration& in = *v.payload().find(name);
             if (in.kind != core::Kind::oauth)
                 return make_error(Errc::usage, "'" + name + "' is not an OAuth token set (kind oauth)");
             if (!in.oauth || !in.oauth->refresh_token)
@@ -71,11 +73,11 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
                 out.expires_at = in.oauth->access_expires_at.value_or(now);
                 return false;
             }
-            auto app_found = find_integration(std::as_const(v.payload()), in.oauth->app);
-            if (!app_found)
+            const core::Integration* app_found = v.payload().find(in.oauth->app);
+            if (app_found == nullptr)
                 return make_error(Errc::not_found, "the OAuth app '" + in.oauth->app + "' that '" + name +
                                                        "' came from is no longer in the vault");
-            const core::Integration& app = *app_found.value();
+            const core::Integration& app = *app_found;
             providers::leadconnector::AppCredentials creds{in.base_url, app.client_id, &app.token.value};
             auto grant =
                 providers::leadconnector::refresh(client, creds, *in.oauth->refresh_token, in.oauth->user_type);
@@ -106,14 +108,16 @@ Result<const core::Integration*> refresh_expiring(Session& s, const std::string&
     if (!r) return std::move(r).error();
     auto opened = s.open();
     if (!opened) return std::move(opened).error();
-    return find_integration(std::as_const(opened.value()->payload()), name);
+    auto found = find_integration(*opened.value(), name);
+    if (!found) return std::move(found).error();
+    return found.value();
 }
 
 Result<TokenChoice> choose_token(Session& s, const std::string& name, bool old)
 {
     auto opened = s.open();
     if (!opened) return std::move(opened).error();
-    auto found = find_integration(std::as_const(opened.value()->payload()), name);
+    auto found = find_integration(*opened.value(), name);
     if (!found) return std::move(found).error();
     const core::Integration* in = found.value();
     auto now = s.ctx().clock.now();

@@ -3,6 +3,7 @@
 #include "cli/input.hpp"
 #include "pitool/core/lifecycle.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -53,6 +54,19 @@ Result<vault::Vault*> Session::open()
     return &*m_vault;
 }
 
+Result<vault::Vault*> Session::open_all(bool secrets, bool history)
+{
+    auto opened = open();
+    if (!opened) return opened;
+    vault::Vault& v = *opened.value();
+    PITOOL_TRY(v.load_all(secrets));
+    if (history) PITOOL_TRY(v.load_history());
+    auto& ints = v.payload().integrations;
+    std::sort(ints.begin(), ints.end(),
+              [](const core::Integration& a, const core::Integration& b) { return a.name < b.name; });
+    return opened;
+}
+
 Result<vault::Vault*> Session::mutate(const std::function<Status(vault::Vault&)>& change)
 {
     return mutate_if([&](vault::Vault& v) -> Result<bool> {
@@ -72,6 +86,8 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
     if (!lock) return std::move(lock).error();
     auto v = vault::Vault::open(m_storage, *m_passphrase, before.value());
     if (!v) return std::move(v).error();
+    // Windows that have ended are purged at every write: bring those records in.
+    for (const auto& name : v->windows_ended(m_ctx.clock.now())) PITOOL_TRY(v->load(name));
     bool purged = !core::purge_expired(v->payload(), m_ctx.clock.now(), m_ctx.actor).empty();
     auto changed = change(v.value());
     if (!changed) return std::move(changed).error();

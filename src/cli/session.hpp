@@ -27,6 +27,9 @@ public:
     /// Opens the vault read-only (no lock: the file is replaced atomically).
     /// The vault is owned by the session.
     [[nodiscard]] Result<vault::Vault*> open();
+    /// open(), then every integration's metadata (and secrets if asked), in
+    /// name order, and the whole history if asked.
+    [[nodiscard]] Result<vault::Vault*> open_all(bool secrets = false, bool history = false);
 
     /// Opens under the writer lock, purges rotation windows that have ended,
     /// runs `change`, then saves atomically. If `change` fails nothing is

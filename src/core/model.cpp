@@ -214,7 +214,7 @@ std::string event_chain_hash(const std::string& prev, const Event& e)
 
 void Payload::record(Event e)
 {
-    e.hash = event_chain_hash(history.empty() ? std::string() : history.back().hash, e);
+    e.hash = event_chain_hash(history.empty() ? chain_tip : history.back().hash, e);
     history.push_back(std::move(e));
 }
 

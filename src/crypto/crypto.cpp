@@ -119,6 +119,43 @@ std::optional<Secret> open(std::span<const std::uint8_t> sealed, std::span<const
     return plain;
 }
 
+bool open_into(std::span<const std::uint8_t> sealed, std::span<const std::uint8_t, k_nonce_bytes> nonce,
+               std::span<const std::uint8_t> ad, const Secret& key, std::span<std::uint8_t> out) noexcept
+{
+    if (sealed.size() < k_tag_bytes || out.size() != sealed.size() - k_tag_bytes || key.size() != k_key_bytes)
+        return false;
+    unsigned char scratch = 0;
+    unsigned char* dst = out.empty() ? &scratch : out.data();
+    unsigned long long len = 0;
+    return crypto_aead_xchacha20poly1305_ietf_decrypt(dst, &len, nullptr, sealed.data(), sealed.size(), ad.data(),
+                                                      ad.size(), nonce.data(), key.data()) == 0;
+}
+
+void seal_box(std::span<const std::uint8_t> plain, std::span<const std::uint8_t> ad, const Secret& key,
+              std::vector<std::uint8_t>& out)
+{
+    std::size_t at = out.size();
+    out.resize(at + plain.size() + k_box_overhead);
+    std::uint8_t* nonce = out.data() + at;
+    randombytes_buf(nonce, k_nonce_bytes);
+    unsigned long long len = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + k_nonce_bytes, &len, plain.data(), plain.size(), ad.data(),
+                                               ad.size(), nullptr, nonce, key.data());
+}
+
+bool open_box(std::span<const std::uint8_t> box, std::span<const std::uint8_t> ad, const Secret& key,
+              std::span<std::uint8_t> out) noexcept
+{
+    if (box.size() < k_box_overhead || out.size() != box.size() - k_box_overhead || key.size() != k_key_bytes)
+        return false;
+    unsigned char scratch = 0;
+    unsigned char* dst = out.empty() ? &scratch : out.data();
+    unsigned long long len = 0;
+    return crypto_aead_xchacha20poly1305_ietf_decrypt(dst, &len, nullptr, box.data() + k_nonce_bytes,
+                                                      box.size() - k_nonce_bytes, ad.data(), ad.size(), box.data(),
+                                                      key.data()) == 0;
+}
+
 void hash(std::span<const std::uint8_t> data, std::span<std::uint8_t> out) noexcept
 {
     crypto_generichash(out.data(), out.size(), data.data(), data.size(), nullptr, 0);

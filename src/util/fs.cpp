@@ -63,7 +63,7 @@ std::string errno_text(int err)
     return std::strerror(err);
 }
 
-Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path, std::uintmax_t max_size)
+Result<PrivateFile> PrivateFile::open(const std::filesystem::path& path, std::uintmax_t max_size)
 {
     Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
     if (fd.get() < 0) {
@@ -83,18 +83,53 @@ Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path&
                           path.string() + " is accessible by group or others (run: chmod 600 " + path.string() + ")");
     if (static_cast<std::uintmax_t>(st.st_size) > max_size)
         return make_error(Errc::damaged, path.string() + " is too large to be a vault");
-    std::vector<std::uint8_t> data(static_cast<std::size_t>(st.st_size));
-    std::size_t off = 0;
-    while (off < data.size()) {
-        ssize_t n = ::read(fd.get(), data.data() + off, data.size() - off);
+    return PrivateFile(fd.release(), static_cast<std::uint64_t>(st.st_size), path.string());
+}
+
+PrivateFile::PrivateFile(PrivateFile&& o) noexcept
+    : m_fd(std::exchange(o.m_fd, -1)), m_size(o.m_size), m_path(std::move(o.m_path))
+{
+}
+
+PrivateFile& PrivateFile::operator=(PrivateFile&& o) noexcept
+{
+    if (this != &o) {
+        if (m_fd >= 0) ::close(m_fd);
+        m_fd = std::exchange(o.m_fd, -1);
+        m_size = o.m_size;
+        m_path = std::move(o.m_path);
+    }
+    return *this;
+}
+
+PrivateFile::~PrivateFile()
+{
+    if (m_fd >= 0) ::close(m_fd);
+}
+
+Status PrivateFile::read_at(std::uint64_t offset, std::span<std::uint8_t> out) const
+{
+    std::size_t done = 0;
+    while (done < out.size()) {
+        ssize_t n = ::pread(m_fd, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
         if (n < 0) {
             if (errno == EINTR) continue;
-            return make_error(Errc::io, "cannot read " + path.string() + ": " + errno_text(errno));
+            return make_error(Errc::io, "cannot read " + m_path + ": " + errno_text(errno));
         }
-        if (n == 0) break; // shrank underneath us: the decoder will see a truncated file
-        off += static_cast<std::size_t>(n);
+        if (n == 0) return make_error(Errc::damaged, m_path + " is truncated");
+        done += static_cast<std::size_t>(n);
     }
-    data.resize(off);
+    return {};
+}
+
+Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path, std::uintmax_t max_size)
+{
+    auto f = PrivateFile::open(path, max_size);
+    if (!f) return std::move(f).error();
+    std::vector<std::uint8_t> data(static_cast<std::size_t>(f->size()));
+    auto st = f->read_at(0, data);
+    // A file that shrank underneath us: the decoder sees what is there.
+    if (!st && st.error().code != Errc::damaged) return std::move(st).error();
     return data;
 }
 

@@ -96,30 +96,43 @@ std::vector<std::uint8_t> recipient_ad(const Recipient& r)
     std::vector<std::uint8_t> out;
     Writer w(out);
     w.bytes(k_magic);
-    w.u16(k_format_version);
+    w.u16(k_recipient_ad_version);
     write_recipient_head(w, r);
     return out;
 }
 
-Result<Parsed> parse(std::span<const std::uint8_t> file)
+Result<std::size_t> header_size_of(std::span<const std::uint8_t> prefix)
 {
-    if (file.size() < k_magic.size() || !std::equal(k_magic.begin(), k_magic.end(), file.begin()))
+    if (prefix.size() < k_magic.size() || !std::equal(k_magic.begin(), k_magic.end(), prefix.begin()))
         return damaged("not a pitool vault (bad magic)");
+    if (prefix.size() < k_prefix_bytes) return damaged("vault is truncated (incomplete header)");
+    Reader r(prefix);
+    r.skip(k_magic.size());
+    auto version = r.le(2);
+    if (version != k_format_v1 && version != k_format_version)
+        return damaged("vault format version " + std::to_string(version) +
+                       " is not supported by this pitool (it reads versions 1 and " +
+                       std::to_string(k_format_version) + ")");
+    r.skip(2);
+    auto count = static_cast<std::size_t>(r.le(1));
+    if (count == 0 || count > k_max_recipients) return damaged("vault header has an invalid recipient count");
+    return header_size(count);
+}
+
+Result<Header> parse_header(std::span<const std::uint8_t> file, std::uint64_t file_size)
+{
+    auto size = header_size_of(file);
+    if (!size) return std::move(size).error();
+    std::size_t hsize = size.value();
+    if (file.size() < hsize || file_size < hsize) return damaged("vault is truncated (incomplete header)");
     Reader r(file);
-    if (!r.has(k_prefix_bytes)) return damaged("vault is truncated (incomplete header)");
     r.skip(k_magic.size());
     Header h;
     h.version = static_cast<std::uint16_t>(r.le(2));
-    if (h.version != k_format_version)
-        return damaged("vault format version " + std::to_string(h.version) +
-                       " is not supported by this pitool (it reads version " + std::to_string(k_format_version) + ")");
     auto flags = r.le(2);
     auto count = static_cast<std::size_t>(r.le(1));
     auto reserved = r.le(3);
     if (flags != 0) return damaged("vault header has unknown flags");
-    if (count == 0 || count > k_max_recipients) return damaged("vault header has an invalid recipient count");
-    std::size_t hsize = header_size(count);
-    if (file.size() < hsize) return damaged("vault is truncated (incomplete header)");
 
     std::array<std::uint8_t, k_checksum_bytes> sum{};
     crypto::hash(file.first(hsize - k_checksum_bytes), sum);
@@ -155,16 +168,25 @@ Result<Parsed> parse(std::span<const std::uint8_t> file)
     }
     r.copy(h.payload_nonce);
     h.payload_len = r.le(8);
-    r.skip(k_checksum_bytes);
     if (h.payload_len < crypto::k_tag_bytes || h.payload_len > k_max_payload_bytes)
         return damaged("vault header has an invalid payload length");
-    std::uint64_t rest = file.size() - r.pos();
+    std::uint64_t rest = file_size - hsize;
     if (rest < h.payload_len) return damaged("vault is truncated (payload shorter than its header says)");
-    if (rest > h.payload_len) return damaged("vault has trailing bytes after the payload");
+    // Version 2 keeps its boxes after the index; the index says how many bytes.
+    if (h.version == k_format_v1 && rest > h.payload_len) return damaged("vault has trailing bytes after the payload");
+    return h;
+}
+
+Result<Parsed> parse(std::span<const std::uint8_t> file)
+{
+    auto h = parse_header(file, file.size());
+    if (!h) return std::move(h).error();
+    std::size_t hsize = header_size(h->recipients.size());
     Parsed p;
-    p.header = std::move(h);
+    p.header = std::move(h).value();
     p.header_bytes = file.first(hsize);
-    p.ciphertext = file.subspan(hsize);
+    p.ciphertext = file.subspan(hsize, static_cast<std::size_t>(p.header.payload_len));
+    p.data = file.subspan(hsize + p.ciphertext.size());
     return p;
 }
 

@@ -2,6 +2,8 @@
 
 #include "pitool/vault/format.hpp"
 
+#include <algorithm>
+
 namespace pitool::vault {
 namespace {
 
@@ -13,7 +15,64 @@ private:
     util::FileLock m_lock;
 };
 
+class FileSnapshot final : public Snapshot {
+public:
+    explicit FileSnapshot(util::PrivateFile file) : m_file(std::move(file)) {}
+    [[nodiscard]] std::uint64_t size() const override { return m_file.size(); }
+    [[nodiscard]] Status read(std::uint64_t offset, std::span<std::uint8_t> out) const override
+    {
+        return m_file.read_at(offset, out);
+    }
+
+private:
+    util::PrivateFile m_file;
+};
+
+constexpr std::uint64_t k_max_file = header_size(k_max_recipients) + k_max_payload_bytes;
+
 } // namespace
+
+Status MemorySnapshot::read(std::uint64_t offset, std::span<std::uint8_t> out) const
+{
+    if (offset > m_bytes.size() || out.size() > m_bytes.size() - offset)
+        return make_error(Errc::damaged, "vault is truncated");
+    std::copy_n(m_bytes.begin() + static_cast<std::ptrdiff_t>(offset), out.size(), out.begin());
+    return {};
+}
+
+Result<std::unique_ptr<Snapshot>> Storage::snapshot()
+{
+    auto bytes = read();
+    if (!bytes) return std::move(bytes).error();
+    return std::unique_ptr<Snapshot>(std::make_unique<MemorySnapshot>(std::move(bytes).value()));
+}
+
+Result<std::vector<std::uint8_t>> MemoryStorage::read()
+{
+    if (!m_exists) return make_error(Errc::not_found, "no vault in memory");
+    return m_bytes;
+}
+
+Status MemoryStorage::write(std::span<const std::uint8_t> bytes)
+{
+    m_bytes.assign(bytes.begin(), bytes.end());
+    m_exists = true;
+    return {};
+}
+
+Result<std::unique_ptr<StorageLock>> MemoryStorage::lock(std::chrono::milliseconds)
+{
+    return std::make_unique<StorageLock>();
+}
+
+Result<std::unique_ptr<Snapshot>> FileStorage::snapshot()
+{
+    auto f = util::PrivateFile::open(m_path, k_max_file);
+    if (!f && f.error().code == Errc::not_found)
+        return make_error(Errc::not_found, "no vault at " + m_path.string() + " (run: pitool init)");
+    if (!f) return std::move(f).error();
+    return std::unique_ptr<Snapshot>(std::make_unique<FileSnapshot>(std::move(f).value()));
+}
 
 FileStorage::FileStorage(std::filesystem::path path) : m_path(std::move(path)) {}
 
@@ -29,7 +88,7 @@ std::filesystem::path FileStorage::lock_path() const
 
 Result<std::vector<std::uint8_t>> FileStorage::read()
 {
-    auto r = util::read_private_file(m_path, header_size(k_max_recipients) + k_max_payload_bytes);
+    auto r = util::read_private_file(m_path, k_max_file);
     if (!r && r.error().code == Errc::not_found)
         return make_error(Errc::not_found, "no vault at " + m_path.string() + " (run: pitool init)");
     return r;

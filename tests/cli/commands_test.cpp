@@ -522,7 +522,9 @@ TEST_F(Commands, AuditVerdictsAndExitNineWhenDue)
     // One day earlier "old" is in the warning band (89 >= 90 - 14): exit 0.
     auto warn = pitool({"audit", "--json"}, {.at = "2026-03-31 23:59:59"});
     EXPECT_EQ(warn.exit_code, 0) << describe(warn);
-    EXPECT_EQ(json::parse(warn.out)["findings"][0]["verdict"], "warn");
+    // Findings come in name order: mid, new, old, rot.
+    EXPECT_EQ(json::parse(warn.out)["findings"][2]["name"], "old");
+    EXPECT_EQ(json::parse(warn.out)["findings"][2]["verdict"], "warn");
 
     // --max-age / --warn-days override the policy.
     auto strict = pitool({"audit", "--json", "--max-age", "40", "--warn-days", "5"}, {.at = "2026-04-01 00:00:00"});

@@ -113,25 +113,54 @@ TEST_F(VaultDamage, TrailingGarbageIsSix)
     EXPECT_EQ(r.exit_code, 6) << describe(r);
 }
 
-TEST_F(VaultDamage, FlippedBitInTheMiddleIsSix)
+TEST_F(VaultDamage, FlippedBitInTheIndexIsSix)
 {
+    // The index (sealed right after the 176-byte header) says where every
+    // record is: every command reads it, so every command refuses.
     auto bytes = m_good;
-    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x04);
+    bytes[176 + 20] = static_cast<char>(bytes[176 + 20] ^ 0x04);
     write_vault(bytes);
     expect_every_command_fails(6);
 }
 
+TEST_F(VaultDamage, FlippedBitInARecordFailsWhatReadsIt)
+{
+    // Records are sealed one by one: the last bytes are the tag of a's
+    // secrets. What reads them refuses; what does not (list prints metadata)
+    // works; verify reads everything.
+    auto bytes = m_good;
+    bytes.back() = static_cast<char>(bytes.back() ^ 0x01);
+    write_vault(bytes);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"get", "a"}, {"export", "--yes-secrets"}, {"verify"}}) {
+        auto r = pitool(args, {.stdin_data = "hint_partner_key_new_1"});
+        EXPECT_EQ(r.exit_code, 6) << args[0] << " " << describe(r);
+        EXPECT_TRUE(one_line(r.err) || args[0] == "verify") << describe(r);
+        EXPECT_EQ(r.out.find(std::string(k_token)), std::string::npos) << args[0];
+        EXPECT_EQ(r.out.find(std::string(k_token2)), std::string::npos) << args[0];
+    }
+    auto rotate = pitool({"rotate", "a", "--now", "--token-stdin"}, {.stdin_data = "hint_partner_key_new_1"});
+    EXPECT_EQ(rotate.exit_code, 6) << describe(rotate);
+    EXPECT_EQ(pitool({"list"}).exit_code, 0);
+    EXPECT_EQ(vault_bytes(), bytes) << "nothing wrote";
+}
+
 TEST_F(VaultDamage, FlippedBitAnywhereIsNeverAccepted)
 {
-    // Every 211th byte, header included: 5 (a corrupted recipient can look like
-    // a wrong passphrase) or 6, never success.
-    for (std::size_t i = 0; i < m_good.size(); i += 211) {
+    // Every 97th byte, header included: a command that reads the damaged
+    // part exits 5 (a corrupted recipient can look like a wrong passphrase)
+    // or 6; `get` never prints a wrong token; `verify` never passes.
+    for (std::size_t i = 0; i < m_good.size(); i += 97) {
         auto bytes = m_good;
         bytes[i] = static_cast<char>(bytes[i] ^ 0x01);
         write_vault(bytes);
-        auto r = pitool({"get", "a"});
-        EXPECT_TRUE(r.exit_code == 5 || r.exit_code == 6) << "byte " << i << " " << describe(r);
-        EXPECT_EQ(r.out, "") << "byte " << i;
+        auto r = pitool({"get", "a", "--old"});
+        if (r.exit_code == 0)
+            EXPECT_EQ(r.out, std::string(k_token) + "\n") << "byte " << i;
+        else
+            EXPECT_TRUE(r.exit_code == 5 || r.exit_code == 6) << "byte " << i << " " << describe(r);
+        auto v = pitool({"verify"});
+        EXPECT_TRUE(v.exit_code == 5 || v.exit_code == 6) << "byte " << i << " " << describe(v);
     }
 }
 
@@ -150,7 +179,7 @@ TEST_F(VaultDamage, BadMagicIsSix)
 TEST_F(VaultDamage, UnknownVersionIsSix)
 {
     auto bytes = m_good;
-    bytes[8] = 2; // little-endian format version at bytes 8-9
+    bytes[8] = 3; // little-endian format version at bytes 8-9
     bytes[9] = 0;
     write_vault(bytes);
     expect_every_command_fails(6);

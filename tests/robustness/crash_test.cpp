@@ -16,6 +16,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -45,6 +47,17 @@ json normalize(const json& payload)
     return {{"integrations", ints}, {"history", hist}};
 }
 
+/// The vault keeps integrations in name order; the model appends.
+json by_name(const json& ints)
+{
+    if (!ints.is_array()) return ints;
+    std::vector<json> v(ints.begin(), ints.end());
+    std::stable_sort(v.begin(), v.end(), [](const json& a, const json& b) {
+        return a.value("name", std::string()) < b.value("name", std::string());
+    });
+    return json(v);
+}
+
 /// `expected` may hold "*" (any string different from `differs_from`'s value at that place).
 bool matches(const json& expected, const json& actual, const json& before)
 {
@@ -55,6 +68,10 @@ bool matches(const json& expected, const json& actual, const json& before)
         for (auto it = expected.begin(); it != expected.end(); ++it) {
             if (!actual.contains(it.key())) return false;
             json b = before.is_object() && before.contains(it.key()) ? before[it.key()] : json(nullptr);
+            if (it.key() == "integrations") {
+                if (!matches(by_name(it.value()), by_name(actual[it.key()]), by_name(b))) return false;
+                continue;
+            }
             if (!matches(it.value(), actual[it.key()], b)) return false;
         }
         return true;

@@ -88,6 +88,10 @@ struct Integration {
     /// practice name). Stored as a JSON object: they come back from the vault
     /// sorted by key, and a repeated key keeps its last value.
     std::vector<std::pair<std::string, std::string>> extra;
+    /// True when only the metadata was read: token.value, rotation->old.value
+    /// and oauth->refresh_token are empty and must not be used. The vault
+    /// keeps the sealed secrets as they were when such a record is saved.
+    bool sealed = false;
 };
 
 /// One entry of the vault's append-only history.
@@ -109,6 +113,9 @@ struct Event {
 struct Payload {
     std::vector<Integration> integrations;
     std::vector<Event> history;
+    /// The hash of the event before history.front() when only the events
+    /// recorded since opening are here ("" when the history is complete).
+    std::string chain_tip;
 
     [[nodiscard]] Integration* find(std::string_view name) noexcept;
     [[nodiscard]] const Integration* find(std::string_view name) const noexcept;

@@ -64,6 +64,27 @@ void random_bytes(std::span<std::uint8_t> out) noexcept;
                                          std::span<const std::uint8_t, k_nonce_bytes> nonce,
                                          std::span<const std::uint8_t> ad, const Secret& key);
 
+/// Like open(), into `out` (exactly sealed.size() - k_tag_bytes bytes), for
+/// plaintext that is not secret or lives in a caller's guarded buffer.
+[[nodiscard]] bool open_into(std::span<const std::uint8_t> sealed, std::span<const std::uint8_t, k_nonce_bytes> nonce,
+                             std::span<const std::uint8_t> ad, const Secret& key,
+                             std::span<std::uint8_t> out) noexcept;
+
+/// A self-contained box: nonce || ciphertext || tag.
+inline constexpr std::size_t k_box_overhead = k_nonce_bytes + k_tag_bytes;
+
+/// Seals `plain` (secret) under a fresh random nonce and appends the box
+/// (k_box_overhead + plain.size() bytes) to `out`. The appended bytes are not
+/// secret.
+void seal_box(std::span<const std::uint8_t> plain, std::span<const std::uint8_t> ad, const Secret& key,
+              std::vector<std::uint8_t>& out);
+
+/// Opens a box made by seal_box into `out`, which must hold exactly
+/// box.size() - k_box_overhead bytes (use a Secret's buffer for secret
+/// plaintext). False when the box is too short or does not authenticate.
+[[nodiscard]] bool open_box(std::span<const std::uint8_t> box, std::span<const std::uint8_t> ad, const Secret& key,
+                            std::span<std::uint8_t> out) noexcept;
+
 /// Unkeyed BLAKE2b of `data` with an output of `out.size()` bytes (16..64).
 void hash(std::span<const std::uint8_t> data, std::span<std::uint8_t> out) noexcept;
 

@@ -19,6 +19,29 @@ namespace pitool::util {
 [[nodiscard]] Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path,
                                                                   std::uintmax_t max_size);
 
+/// A private file open for reading: one generation of it, whatever renames
+/// happen afterwards. Same checks as read_private_file.
+class PrivateFile {
+public:
+    [[nodiscard]] static Result<PrivateFile> open(const std::filesystem::path& path, std::uintmax_t max_size);
+    PrivateFile(PrivateFile&& o) noexcept;
+    PrivateFile& operator=(PrivateFile&& o) noexcept;
+    PrivateFile(const PrivateFile&) = delete;
+    PrivateFile& operator=(const PrivateFile&) = delete;
+    ~PrivateFile();
+
+    [[nodiscard]] std::uint64_t size() const noexcept { return m_size; }
+    /// Reads exactly out.size() bytes at `offset`; Errc::damaged if the file
+    /// is shorter (it shrank: not a file we wrote), Errc::io on errors.
+    [[nodiscard]] Status read_at(std::uint64_t offset, std::span<std::uint8_t> out) const;
+
+private:
+    PrivateFile(int fd, std::uint64_t size, std::string path) : m_fd(fd), m_size(size), m_path(std::move(path)) {}
+    int m_fd = -1;
+    std::uint64_t m_size = 0;
+    std::string m_path;
+};
+
 /// Atomically replaces (or creates) `path` with `data`, mode 0600: writes a
 /// temp file in the same directory, fsyncs it, optionally makes `backup` a
 /// hard link to the previous generation, renames over `path`, and fsyncs the

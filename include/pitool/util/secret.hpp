@@ -16,6 +16,7 @@
 #include <limits>
 #include <new>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace pitool {
@@ -86,6 +87,9 @@ template <typename T> struct SecureAllocator {
 /// but short strings live inside the object itself: keep these on the heap
 /// or wipe explicitly, and prefer `Secret` for anything that is kept.
 using SecureString = std::basic_string<char, std::char_traits<char>, SecureAllocator<char>>;
+
+/// Transient secret bytes (e.g. an encoded record before sealing). Wiped on free.
+using SecureBytes = std::vector<std::uint8_t, SecureAllocator<std::uint8_t>>;
 
 /// Wipes a SecureString's contents including the small-string buffer, then clears it.
 void secure_clear(SecureString& s) noexcept;

@@ -18,7 +18,13 @@
 namespace pitool::vault {
 
 inline constexpr std::array<std::uint8_t, 8> k_magic{'P', 'I', 'T', 'V', 'A', 'U', 'L', 'T'};
-inline constexpr std::uint16_t k_format_version = 1;
+/// Version written. Version 1 (one payload of JSON) is still read, and is
+/// rewritten as version 2 at the first write.
+inline constexpr std::uint16_t k_format_version = 2;
+inline constexpr std::uint16_t k_format_v1 = 1;
+/// The version bound into every recipient's associated data. It stays 1 so
+/// that migrating a vault keeps its wrapped keys.
+inline constexpr std::uint16_t k_recipient_ad_version = 1;
 inline constexpr std::size_t k_max_recipients = 16;
 /// Largest payload ciphertext accepted when reading.
 inline constexpr std::uint64_t k_max_payload_bytes = 1ULL << 30;
@@ -42,7 +48,8 @@ struct Header {
     std::uint16_t version = k_format_version;
     std::vector<Recipient> recipients;
     std::array<std::uint8_t, crypto::k_nonce_bytes> payload_nonce{};
-    std::uint64_t payload_len = 0; ///< ciphertext bytes including the tag
+    /// v1: the payload; v2: the index. Ciphertext bytes including the tag.
+    std::uint64_t payload_len = 0;
 };
 
 inline constexpr std::size_t k_prefix_bytes = 16;
@@ -65,9 +72,18 @@ inline constexpr std::size_t k_checksum_bytes = 16;
 /// A parsed file: the header plus views into the input.
 struct Parsed {
     Header header;
-    std::span<const std::uint8_t> header_bytes; ///< associated data of the payload
-    std::span<const std::uint8_t> ciphertext;
+    std::span<const std::uint8_t> header_bytes; ///< associated data of the payload/index
+    std::span<const std::uint8_t> ciphertext;   ///< v1 payload or v2 index
+    std::span<const std::uint8_t> data;         ///< v2: the boxes after the index (empty in v1)
 };
+
+/// Header size announced by a file's first k_prefix_bytes, or Errc::damaged
+/// (bad magic, unsupported version, bad recipient count).
+[[nodiscard]] Result<std::size_t> header_size_of(std::span<const std::uint8_t> prefix);
+
+/// Parses a header (exactly header_size_of() bytes) of a file of
+/// `file_size` bytes and checks the sizes it announces against it.
+[[nodiscard]] Result<Header> parse_header(std::span<const std::uint8_t> header, std::uint64_t file_size);
 
 /// Parses a whole vault file. Errc::damaged, with a one-line reason, for: not
 /// a vault (bad magic), an unsupported version, a truncated or over-long

@@ -22,9 +22,33 @@ public:
     virtual ~StorageLock() = default;
 };
 
+/// One generation of the stored vault, read piece by piece: later writes
+/// (which replace the vault) do not change what a snapshot reads.
+class Snapshot {
+public:
+    virtual ~Snapshot() = default;
+    [[nodiscard]] virtual std::uint64_t size() const = 0;
+    /// Reads exactly out.size() bytes at `offset`; Errc::damaged past the end.
+    [[nodiscard]] virtual Status read(std::uint64_t offset, std::span<std::uint8_t> out) const = 0;
+};
+
+/// A snapshot of bytes held in memory.
+class MemorySnapshot final : public Snapshot {
+public:
+    explicit MemorySnapshot(std::vector<std::uint8_t> bytes) : m_bytes(std::move(bytes)) {}
+    [[nodiscard]] std::uint64_t size() const override { return m_bytes.size(); }
+    [[nodiscard]] Status read(std::uint64_t offset, std::span<std::uint8_t> out) const override;
+
+private:
+    std::vector<std::uint8_t> m_bytes;
+};
+
 class Storage {
 public:
     virtual ~Storage() = default;
+    /// The current generation, for reading in pieces. Same errors as read();
+    /// the default reads it whole.
+    [[nodiscard]] virtual Result<std::unique_ptr<Snapshot>> snapshot();
     /// The whole encrypted vault. Errc::not_found if there is none yet;
     /// Errc::io for permission or ownership problems. Never a torn read.
     [[nodiscard]] virtual Result<std::vector<std::uint8_t>> read() = 0;
@@ -38,11 +62,28 @@ public:
     [[nodiscard]] virtual std::string describe() const = 0;
 };
 
+/// A vault held in memory (tests, fuzzers, decrypt_image). The lock is a no-op.
+class MemoryStorage final : public Storage {
+public:
+    MemoryStorage() = default;
+    explicit MemoryStorage(std::vector<std::uint8_t> bytes) : m_bytes(std::move(bytes)), m_exists(true) {}
+    [[nodiscard]] Result<std::vector<std::uint8_t>> read() override;
+    [[nodiscard]] Status write(std::span<const std::uint8_t> bytes) override;
+    [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) override;
+    [[nodiscard]] std::string describe() const override { return "(memory)"; }
+    [[nodiscard]] const std::vector<std::uint8_t>& bytes() const { return m_bytes; }
+
+private:
+    std::vector<std::uint8_t> m_bytes;
+    bool m_exists = false;
+};
+
 /// A vault file `path`, with `path.lock` (flock) and `path.bak` beside it.
 class FileStorage final : public Storage {
 public:
     explicit FileStorage(std::filesystem::path path);
     [[nodiscard]] Result<std::vector<std::uint8_t>> read() override;
+    [[nodiscard]] Result<std::unique_ptr<Snapshot>> snapshot() override;
     [[nodiscard]] Status write(std::span<const std::uint8_t> bytes) override;
     [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) override;
     [[nodiscard]] std::string describe() const override { return m_path.string(); }

@@ -1,12 +1,28 @@
 #pragma once
-/// An unlocked vault: the decrypted payload plus the data key that seals it.
+/// An unlocked vault: its index, the records decoded so far, and the data
+/// key that seals them.
+///
+/// A version 2 vault seals every integration as two boxes (metadata and
+/// secrets) listed in an index, so a command decodes only what it touches:
+/// `get` reads the index and one record, `list` every record's metadata but
+/// no token, and a save re-seals only the records that were loaded and copies
+/// every other box unchanged. `payload()` holds the loaded records; load()
+/// and load_all() bring more in. Version 1 vaults are decoded whole and
+/// written back as version 2 at the first save.
 
 #include "pitool/core/model.hpp"
 #include "pitool/crypto/crypto.hpp"
 #include "pitool/vault/format.hpp"
 #include "pitool/vault/storage.hpp"
 
+#include <memory>
+#include <set>
+
 namespace pitool::vault {
+
+namespace detail {
+struct Index;
+}
 
 class Vault {
 public:
@@ -16,12 +32,12 @@ public:
     [[nodiscard]] static Result<Vault> create(Storage& storage, const Secret& passphrase,
                                               const crypto::KdfParams& params, core::Payload initial = {});
 
-    /// Reads and decrypts the vault. Errc::not_found (no vault),
-    /// Errc::wrong_passphrase, Errc::damaged (not a vault, unsupported,
-    /// corrupted), Errc::io. Never writes. If `known` is an open vault whose
-    /// recipients are byte-identical to the file's, its data key is reused and
-    /// the (slow) key derivation skipped: open once without the lock, then
-    /// again under it.
+    /// Reads the header and index (v1: the whole payload). Errc::not_found
+    /// (no vault), Errc::wrong_passphrase, Errc::damaged (not a vault,
+    /// unsupported, corrupted), Errc::io. Never writes. If `known` is an open
+    /// vault whose recipients are byte-identical to the file's, its data key
+    /// is reused and the (slow) key derivation skipped: open once without the
+    /// lock, then again under it.
     [[nodiscard]] static Result<Vault> open(Storage& storage, const Secret& passphrase, const Vault* known = nullptr);
 
     /// Opens with an already unwrapped data key (secret), e.g. one held by the
@@ -29,31 +45,87 @@ public:
     /// not open this vault; otherwise the errors of open().
     [[nodiscard]] static Result<Vault> open_with_key(Storage& storage, const Secret& key);
 
+    Vault(Vault&&) noexcept;
+    Vault& operator=(Vault&&) noexcept;
+    ~Vault();
+
     /// The data key (secret): for handing to the agent only.
     [[nodiscard]] const Secret& data_key() const noexcept { return m_key; }
+    [[nodiscard]] const Header& header() const noexcept { return m_header; }
+    /// The format version of the file as it was read (1 or 2).
+    [[nodiscard]] std::uint16_t file_version() const noexcept { return m_file_version; }
 
+    /// Number of integrations, loaded or not (counting changes not yet saved).
+    [[nodiscard]] std::size_t size() const;
+    /// Whether an integration of that name exists, loaded or not.
+    [[nodiscard]] bool contains(std::string_view name) const;
+    /// Every integration's name, sorted.
+    [[nodiscard]] std::vector<std::string> names() const;
+    /// Integrations whose rotation window ends at or before `now`.
+    [[nodiscard]] std::vector<std::string> windows_ended(Timestamp now) const;
+
+    /// Brings `name` into payload() if it is stored and not there yet; with
+    /// `secrets`, its tokens too (also for a record loaded without them). A
+    /// name that is not stored is not an error: payload().find() says so.
+    /// Errc::damaged if its boxes do not authenticate. Loading may move the
+    /// loaded records: take pointers into payload() after loading.
+    [[nodiscard]] Status load(std::string_view name, bool secrets = true);
+    /// Every integration's metadata, and with `secrets` its tokens.
+    [[nodiscard]] Status load_all(bool secrets = false);
+    /// The whole history into payload().history, before any event recorded
+    /// since opening.
+    [[nodiscard]] Status load_history();
+    /// Decodes one stored record (as saved, ignoring unsaved changes)
+    /// without keeping it: for streaming every record once. Errc::not_found.
+    [[nodiscard]] Result<core::Integration> read_record(std::string_view name, bool secrets) const;
+
+    /// Adds a new integration sealed at once, so its secrets do not stay in
+    /// memory: for bulk imports. Errc::conflict if the name exists, loaded,
+    /// stored or staged. It is written by the next save() but is not in
+    /// payload().
+    [[nodiscard]] Status stage(const core::Integration& in);
+
+    /// The loaded integrations and the history loaded or recorded so far.
+    /// Add, change or erase loaded integrations here; save() writes them.
     [[nodiscard]] core::Payload& payload() noexcept { return m_payload; }
     [[nodiscard]] const core::Payload& payload() const noexcept { return m_payload; }
-    [[nodiscard]] const Header& header() const noexcept { return m_header; }
 
-    /// Seals the payload under a fresh nonce and replaces the stored vault
-    /// atomically. The caller holds storage.lock().
+    /// Writes the vault atomically: the loaded records re-sealed under fresh
+    /// nonces, the others copied as they are, a new index. The caller holds
+    /// storage.lock(). Errc::conflict if two loaded records share a name.
     [[nodiscard]] Status save();
 
     /// Re-wraps the data key under a new passphrase (and KDF parameters) and
-    /// saves. The payload is re-sealed under the same data key.
+    /// saves. Records are not re-sealed: the data key stays.
     [[nodiscard]] Status change_passphrase(const Secret& passphrase, const crypto::KdfParams& params);
 
 private:
-    Vault(Storage& storage, Secret key, Header header, core::Payload payload);
+    Vault(Storage& storage, Secret key, Header header);
+    [[nodiscard]] Status read_box(std::uint64_t off, std::uint32_t len, std::vector<std::uint8_t>& out) const;
+    [[nodiscard]] Status ensure_image();
+    [[nodiscard]] static Result<Vault> open_parsed(Storage& storage, Secret key, Header header,
+                                                   std::vector<std::uint8_t> header_bytes,
+                                                   std::unique_ptr<Snapshot> snap);
+
     Storage* m_storage;
     Secret m_key; ///< secret: the data key
     Header m_header;
+    std::uint16_t m_file_version = k_format_version;
     core::Payload m_payload;
+    std::unique_ptr<detail::Index> m_index; ///< as read; empty for v1 and new vaults
+    std::unique_ptr<Snapshot> m_snapshot;   ///< the generation the index describes
+    std::uint64_t m_data_at = 0;            ///< file offset of the data region
+    std::vector<std::uint8_t> m_image;      ///< whole file, once needed (saves, load_all)
+    std::set<std::string, std::less<>> m_loaded; ///< stored records decoded into the payload
+    std::set<std::string, std::less<>> m_staged_names;
+    std::vector<std::uint8_t> m_staged_data;     ///< boxes of staged records
+    std::unique_ptr<detail::Index> m_staged;     ///< their entries, offsets into m_staged_data
+    bool m_history_loaded = false;
 };
 
-/// Decrypts a vault image with a passphrase without any storage (tests,
-/// fuzzers, verify). Same errors as Vault::open.
+/// Decrypts a whole image with a passphrase without any storage (tests,
+/// fuzzers, verify): every record with its secrets, and the history. Same
+/// errors as Vault::open.
 [[nodiscard]] Result<core::Payload> decrypt_image(std::span<const std::uint8_t> file, const Secret& passphrase);
 
 } // namespace pitool::vault

@@ -14,7 +14,7 @@ Status run_audit(Context& ctx, const core::Policy& policy)
 {
     PITOOL_TRY(core::validate_policy(policy));
     Session s(ctx);
-    auto opened = s.open();
+    auto opened = s.open_all();
     if (!opened) return std::move(opened).error();
     vault::Vault& v = *opened.value();
     auto now = ctx.clock.now();

@@ -7,6 +7,8 @@ namespace pitool::cli::commands {
 
 Handler setup_init(CLI::App& sub);
 Handler setup_create(CLI::App& sub);
+Handler setup_import(CLI::App& sub);
+Handler setup_export(CLI::App& sub);
 Handler setup_rotate(CLI::App& sub);
 Handler setup_cancel_rotation(CLI::App& sub);
 Handler setup_expire_old(CLI::App& sub);

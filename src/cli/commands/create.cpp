@@ -94,7 +94,7 @@ Status run_create(Context& ctx, const CreateOptions& o)
     std::string fp;
     auto saved = s.mutate([&](vault::Vault& vault) -> Status {
         auto& p = vault.payload();
-        if (p.find(o.name) != nullptr)
+        if (vault.contains(o.name))
             return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
         fp = built->token.fingerprint;
         record_event(ctx, p, "create", o.name, fp,

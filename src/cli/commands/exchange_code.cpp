@@ -136,9 +136,9 @@ Status run_exchange(Context& ctx, const ExchangeOptions& o)
     auto saved = s.mutate_if(
         [&](vault::Vault& v) -> Result<bool> {
             auto& p = v.payload();
-            if (p.find(o.name) != nullptr)
+            if (v.contains(o.name))
                 return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
-            auto src = find_integration(std::as_const(p), source);
+            auto src = find_integration(v, source);
             if (!src) return std::move(src).error();
             const core::Integration& from = *src.value();
             core::Integration made;

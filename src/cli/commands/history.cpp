@@ -20,8 +20,9 @@ Status run_history(Context& ctx, const HistoryOptions& o)
     auto opened = s.open();
     if (!opened) return std::move(opened).error();
     vault::Vault& v = *opened.value();
+    PITOOL_TRY(v.load_history());
     const auto& p = v.payload();
-    if (!o.name.empty() && p.find(o.name) == nullptr) {
+    if (!o.name.empty() && !v.contains(o.name)) {
         bool ever = false;
         for (const auto& e : p.history) ever = ever || e.name == o.name;
         if (!ever) return make_error(Errc::not_found, "no integration named '" + o.name + "' in the history");

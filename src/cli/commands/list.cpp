@@ -30,7 +30,7 @@ Status run_list(Context& ctx, const ListOptions& o)
         kind = k.value();
     }
     Session s(ctx);
-    auto opened = s.open();
+    auto opened = s.open_all();
     if (!opened) return std::move(opened).error();
     vault::Vault& v = *opened.value();
     auto now = ctx.clock.now();
@@ -38,10 +38,16 @@ Status run_list(Context& ctx, const ListOptions& o)
         return (!provider || in.provider == *provider) && (!kind || in.kind == *kind);
     };
     if (ctx.opts.json) {
-        auto arr = nlohmann::json::array();
-        for (const auto& in : v.payload().integrations)
-            if (keep(in)) arr.push_back(integration_json(in, now));
-        print_json(ctx, arr);
+        // Streamed: 100,000 integrations never sit in one JSON document.
+        ctx.out << '[';
+        const char* sep = "";
+        for (const auto& in : v.payload().integrations) {
+            if (!keep(in)) continue;
+            ctx.out << sep << integration_json(in, now).dump();
+            sep = ",";
+        }
+        ctx.out << "]\n";
+        ctx.json_written = true;
         return {};
     }
     std::vector<std::vector<std::string>> rows{{"NAME", "PROVIDER", "KIND", "ACCOUNT", "TOKEN", "AGE", "ROTATION"}};

@@ -29,7 +29,7 @@ Status verify_new_token(Context& ctx, Session& s, const std::string& name, const
 {
     auto opened = s.open();
     if (!opened) return std::move(opened).error();
-    auto found = find_integration(std::as_const(opened.value()->payload()), name);
+    auto found = find_integration(*opened.value(), name);
     if (!found) return std::move(found).error();
     auto spec = providers::default_call(*found.value());
     if (!spec) return std::move(spec).error();
@@ -55,7 +55,7 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
     auto now = ctx.clock.now();
     if (o.verify) PITOOL_TRY(verify_new_token(ctx, s, o.name, token.value()));
     auto saved = s.mutate([&](vault::Vault& vault) -> Status {
-        auto in = find_integration(vault.payload(), o.name);
+        auto in = find_integration(vault, o.name);
         if (!in) return std::move(in).error();
         if (in.value()->kind == core::Kind::oauth)
             return make_error(Errc::usage, "'" + o.name + "' is an OAuth token set: use refresh, not rotate");

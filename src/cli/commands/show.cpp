@@ -19,7 +19,7 @@ Status run_show(Context& ctx, const ShowOptions& o)
     auto opened = s.open();
     if (!opened) return std::move(opened).error();
     vault::Vault& v = *opened.value();
-    auto in = find_integration(std::as_const(v.payload()), o.name);
+    auto in = find_integration(v, o.name, false);
     if (!in) return std::move(in).error();
     if (ctx.opts.json)
         print_json(ctx, integration_json(*in.value(), ctx.clock.now()));

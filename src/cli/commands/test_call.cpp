@@ -52,7 +52,7 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
     Session s(ctx);
     auto opened = s.open();
     if (!opened) return std::move(opened).error();
-    auto found = find_integration(std::as_const(opened.value()->payload()), o.name);
+    auto found = find_integration(*opened.value(), o.name);
     if (!found) return std::move(found).error();
     auto now = ctx.clock.now();
     if (o.old && !core::window_open(*found.value(), now))
@@ -99,6 +99,7 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
         // Record when this token last worked (or was refused), if it is still current.
         core::LastCheck check{ctx.clock.now(), static_cast<int>(out.status), out.ok, out.summary};
         auto saved = s.mutate_if([&](vault::Vault& v) -> Result<bool> {
+            PITOOL_TRY(v.load(o.name, /*secrets=*/false));
             auto* cur = v.payload().find(o.name);
             if (cur == nullptr || cur->token.fingerprint != fp) return false;
             cur->last_check = check;

@@ -84,6 +84,26 @@ void check_payload(const core::Payload& p, std::vector<Check>& out)
     for (const auto& pr : problems) out.push_back({"integrations", Level::fail, pr});
 }
 
+/// Opens every record's secrets one at a time (so 100,000 of them never sit
+/// in memory together) and checks each token against its fingerprint.
+void check_secrets(const vault::Vault& v, std::vector<Check>& out)
+{
+    std::size_t opened = 0;
+    std::vector<std::string> problems;
+    for (const auto& name : v.names()) {
+        auto in = v.read_record(name, /*secrets=*/true);
+        if (!in) {
+            problems.push_back(in.error().message);
+            continue;
+        }
+        if (core::fingerprint(in->token.value) != in->token.fingerprint)
+            problems.push_back(name + ": token does not match its fingerprint");
+        ++opened;
+    }
+    if (problems.empty()) out.push_back({"tokens", Level::ok, "tokens of " + plural(opened, "integration") + " authenticated"});
+    for (const auto& pr : problems) out.push_back({"tokens", Level::fail, pr});
+}
+
 Status run_verify(Context& ctx)
 {
     Session s(ctx);
@@ -99,7 +119,7 @@ Status run_verify(Context& ctx)
         checks.push_back(check_private("lock file", s.storage().lock_path(), false, true));
 
     if (checks[1].level == Level::ok) {
-        auto v = s.open();
+        auto v = s.open_all(/*secrets=*/false, /*history=*/true);
         if (!v) {
             if (v.error().code == Errc::wrong_passphrase || v.error().code == Errc::usage) return std::move(v).error();
             checks.push_back({"vault contents", Level::fail, v.error().message});
@@ -107,10 +127,11 @@ Status run_verify(Context& ctx)
             const auto& h = v.value()->header();
             auto level = crypto::level_of(h.recipients.front().params);
             checks.push_back({"vault contents", Level::ok,
-                              "format v" + std::to_string(h.version) + ", Argon2id " +
+                              "format v" + std::to_string(v.value()->file_version()) + ", Argon2id " +
                                   (level ? std::string(crypto::to_string(*level)) : std::string("custom")) +
                                   ", payload authenticated"});
             check_payload(v.value()->payload(), checks);
+            check_secrets(*v.value(), checks);
         }
     }
 

@@ -25,7 +25,7 @@ Status run_window(Context& ctx, const WindowOptions& o, WindowAction action)
     auto now = ctx.clock.now();
     std::string kept, dropped;
     auto saved = s.mutate([&](vault::Vault& vault) -> Status {
-        auto in = find_integration(vault.payload(), o.name);
+        auto in = find_integration(vault, o.name);
         if (!in) return std::move(in).error();
         auto& i = *in.value();
         if (!core::window_open(i, now))

@@ -67,7 +67,7 @@ TEST(Format, HeaderLayoutIsStable)
     auto bytes = encode_header(header());
     ASSERT_EQ(bytes.size(), header_size(1));
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), "PITVAULT");
-    EXPECT_EQ(bytes[8], 1); // version, little endian
+    EXPECT_EQ(bytes[8], 2); // version, little endian
     EXPECT_EQ(bytes[9], 0);
     EXPECT_EQ(bytes[12], 1); // recipient count
     EXPECT_EQ(bytes[16], 1); // recipient type: passphrase
@@ -121,7 +121,7 @@ TEST(Format, BadMagicIsNotAVault)
 
 TEST(Format, UnsupportedVersion)
 {
-    for (std::uint16_t v : {std::uint16_t{0}, std::uint16_t{2}, std::uint16_t{0x0100}, std::uint16_t{0xffff}}) {
+    for (std::uint16_t v : {std::uint16_t{0}, std::uint16_t{3}, std::uint16_t{0x0100}, std::uint16_t{0xffff}}) {
         Header h = header();
         h.version = v;
         auto file = file_of(h); // a valid checksum: the version itself is the problem
@@ -148,9 +148,24 @@ TEST(Format, TruncatedAtEveryLength)
 
 TEST(Format, TrailingBytes)
 {
-    auto file = file_of(header());
+    // Version 1 is one payload: nothing may follow it.
+    Header h = header();
+    h.version = k_format_v1;
+    auto file = file_of(h);
+    ASSERT_TRUE(parse(file));
     file.push_back(0);
     expect_damaged(file, "trailing bytes", "one extra byte");
+}
+
+TEST(Format, VersionTwoKeepsItsBoxesAfterTheIndex)
+{
+    auto file = file_of(header(1, 40));
+    const std::vector<std::uint8_t> boxes{1, 2, 3, 4, 5};
+    file.insert(file.end(), boxes.begin(), boxes.end());
+    auto r = parse(file);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->ciphertext.size(), 40u);
+    EXPECT_EQ(std::vector<std::uint8_t>(r->data.begin(), r->data.end()), boxes);
 }
 
 TEST(Format, ChecksumCatchesAFlippedBitAtEveryHeaderByte)

@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 const fs::path k_golden = fs::path(PITOOL_TEST_DATA) / "golden-v1.vault";
+const fs::path k_golden_v2 = fs::path(PITOOL_TEST_DATA) / "golden-v2.vault";
 constexpr std::string_view k_passphrase = "golden-passphrase";
 
 Timestamp ts(const char* text)
@@ -81,42 +82,10 @@ core::Payload golden_payload()
     return p;
 }
 
-TEST(GoldenVault, Write)
+// Literal expectations (not golden_payload()) so that a change to the
+// generator or to make_token/fingerprint cannot silently move both sides.
+void expect_golden_content(const core::Payload& p)
 {
-    const char* flag = std::getenv("PITOOL_WRITE_GOLDEN");
-    if (flag == nullptr || std::string(flag) != "1") GTEST_SKIP() << "set PITOOL_WRITE_GOLDEN=1 to regenerate";
-    ASSERT_TRUE(crypto::init());
-    test::TempDir dir;
-    FileStorage storage(dir / "golden.vault");
-    auto v = Vault::create(storage, Secret::from(k_passphrase), crypto::params_for(crypto::KdfLevel::interactive),
-                           golden_payload());
-    ASSERT_TRUE(v) << v.error().message;
-    fs::copy_file(storage.path(), k_golden, fs::copy_options::overwrite_existing);
-}
-
-TEST(GoldenVault, OpensAndHoldsEveryField)
-{
-    ASSERT_TRUE(crypto::init());
-    ASSERT_TRUE(fs::exists(k_golden)) << k_golden;
-    const std::string raw = test::read_file(k_golden);
-    const std::vector<std::uint8_t> image(raw.begin(), raw.end());
-
-    auto parsed = parse(image);
-    ASSERT_TRUE(parsed) << parsed.error().message;
-    EXPECT_EQ(parsed->header.version, 1);
-    ASSERT_EQ(parsed->header.recipients.size(), 1u);
-    EXPECT_EQ(crypto::level_of(parsed->header.recipients[0].params), crypto::KdfLevel::interactive);
-
-    auto wrong = decrypt_image(image, Secret::from("golden-passphrasE"));
-    ASSERT_FALSE(wrong);
-    EXPECT_EQ(wrong.error().code, Errc::wrong_passphrase);
-
-    auto opened = decrypt_image(image, Secret::from(k_passphrase));
-    ASSERT_TRUE(opened) << opened.error().message;
-    const core::Payload& p = opened.value();
-
-    // Literal expectations (not golden_payload()) so that a change to the
-    // generator or to make_token/fingerprint cannot silently move both sides.
     ASSERT_EQ(p.integrations.size(), 2u);
     const auto& a = p.integrations[0];
     EXPECT_EQ(a.name, "acme-prod");
@@ -180,6 +149,46 @@ TEST(GoldenVault, OpensAndHoldsEveryField)
     EXPECT_EQ(p.history[2].fingerprint, h.token.fingerprint);
     EXPECT_EQ(p.history[3].fingerprint, a.token.fingerprint);
 
+}
+
+TEST(GoldenVault, Write)
+{
+    const char* flag = std::getenv("PITOOL_WRITE_GOLDEN");
+    if (flag == nullptr || std::string(flag) != "1") GTEST_SKIP() << "set PITOOL_WRITE_GOLDEN=1 to regenerate";
+    ASSERT_TRUE(crypto::init());
+    test::TempDir dir;
+    FileStorage storage(dir / "golden.vault");
+    auto v = Vault::create(storage, Secret::from(k_passphrase), crypto::params_for(crypto::KdfLevel::interactive),
+                           golden_payload());
+    ASSERT_TRUE(v) << v.error().message;
+    // Today's code writes version 2: the v1 file is kept as it was committed.
+    fs::copy_file(storage.path(), k_golden_v2, fs::copy_options::overwrite_existing);
+}
+
+TEST(GoldenVault, OpensAndHoldsEveryField)
+{
+    ASSERT_TRUE(crypto::init());
+    ASSERT_TRUE(fs::exists(k_golden)) << k_golden;
+    const std::string raw = test::read_file(k_golden);
+    const std::vector<std::uint8_t> image(raw.begin(), raw.end());
+
+    auto parsed = parse(image);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->header.version, 1);
+    ASSERT_EQ(parsed->header.recipients.size(), 1u);
+    EXPECT_EQ(crypto::level_of(parsed->header.recipients[0].params), crypto::KdfLevel::interactive);
+
+    auto wrong = decrypt_image(image, Secret::from("golden-passphrasE"));
+    ASSERT_FALSE(wrong);
+    EXPECT_EQ(wrong.error().code, Errc::wrong_passphrase);
+
+    auto opened = decrypt_image(image, Secret::from(k_passphrase));
+    ASSERT_TRUE(opened) << opened.error().message;
+    const core::Payload& p = opened.value();
+
+    expect_golden_content(p);
+    const auto& a = p.integrations[0];
+
     // The golden content is also what the generator would produce today.
     auto expected = golden_payload();
     EXPECT_EQ(p.history[3].hash, expected.history[3].hash);
@@ -198,6 +207,56 @@ TEST(GoldenVault, OpensThroughFileStorage)
     // A save by today's code still opens (old vaults stay writable).
     ASSERT_TRUE(v->save());
     EXPECT_TRUE(Vault::open(storage, Secret::from(k_passphrase)));
+}
+
+std::vector<std::uint8_t> bytes_of(const fs::path& p)
+{
+    const std::string raw = test::read_file(p);
+    return {raw.begin(), raw.end()};
+}
+
+TEST(GoldenVault, VersionTwoOpensAndHoldsEveryField)
+{
+    ASSERT_TRUE(crypto::init());
+    ASSERT_TRUE(fs::exists(k_golden_v2)) << k_golden_v2;
+    auto image = bytes_of(k_golden_v2);
+    auto parsed = parse(image);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->header.version, 2);
+    auto opened = decrypt_image(image, Secret::from(k_passphrase));
+    ASSERT_TRUE(opened) << opened.error().message;
+    expect_golden_content(opened.value());
+}
+
+TEST(GoldenVault, VersionOneIsMigratedAtTheFirstWrite)
+{
+    ASSERT_TRUE(crypto::init());
+    test::TempDir dir;
+    test::write_file(dir / "vault", test::read_file(k_golden));
+    FileStorage storage(dir / "vault");
+    auto v = Vault::open(storage, Secret::from(k_passphrase));
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_EQ(v->file_version(), 1);
+    ASSERT_TRUE(v->save());
+    EXPECT_EQ(v->file_version(), 2);
+
+    auto migrated = bytes_of(storage.path());
+    EXPECT_EQ(parse(migrated)->header.version, 2);
+    auto opened = decrypt_image(migrated, Secret::from(k_passphrase));
+    ASSERT_TRUE(opened) << opened.error().message;
+    expect_golden_content(opened.value());
+    // The version 1 generation is the backup, byte for byte.
+    EXPECT_EQ(test::read_file(storage.backup_path()), test::read_file(k_golden));
+
+    // And the migrated vault opens lazily: index first, records on demand.
+    auto lazy = Vault::open(storage, Secret::from(k_passphrase));
+    ASSERT_TRUE(lazy);
+    EXPECT_TRUE(lazy->payload().integrations.empty());
+    EXPECT_EQ(lazy->names(), (std::vector<std::string>{"acme-prod", "hint-clinic"}));
+    ASSERT_TRUE(lazy->load("hint-clinic", /*secrets=*/false));
+    ASSERT_EQ(lazy->payload().integrations.size(), 1u);
+    EXPECT_TRUE(lazy->payload().integrations[0].sealed);
+    EXPECT_TRUE(lazy->payload().integrations[0].token.value.empty());
 }
 
 } // namespace

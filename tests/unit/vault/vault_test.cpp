@@ -66,6 +66,16 @@ void put_bytes(const fs::path& p, const std::vector<std::uint8_t>& b)
     write_file(p, std::string(b.begin(), b.end()));
 }
 
+// Opens and decodes everything, so that damage anywhere shows.
+Result<Vault> open_full(Storage& storage, const Secret& pass, const Vault* known = nullptr)
+{
+    auto v = Vault::open(storage, pass, known);
+    if (!v) return v;
+    PITOOL_TRY(v->load_all(/*secrets=*/true));
+    PITOOL_TRY(v->load_history());
+    return v;
+}
+
 class VaultTest : public testing::Test {
 protected:
     void SetUp() override { ASSERT_TRUE(crypto::init()); }
@@ -81,7 +91,7 @@ protected:
     void expect_open_fails(Errc code, std::string_view pass = "right passphrase")
     {
         auto before = read_file(path);
-        auto r = Vault::open(storage, pw(pass));
+        auto r = open_full(storage, pw(pass));
         ASSERT_FALSE(r);
         EXPECT_EQ(r.error().code, code) << r.error().message;
         EXPECT_EQ(read_file(path), before);
@@ -139,7 +149,7 @@ TEST_F(VaultTest, CreateRefusesHostileParamsWithoutWriting)
 TEST_F(VaultTest, OpenWithRightPassphrase)
 {
     make();
-    auto v = Vault::open(storage, pw("right passphrase"));
+    auto v = open_full(storage, pw("right passphrase"));
     ASSERT_TRUE(v) << v.error().message;
     const auto& p = v->payload();
     ASSERT_EQ(p.integrations.size(), 1u);
@@ -151,7 +161,7 @@ TEST_F(VaultTest, OpenWithRightPassphrase)
 
 TEST_F(VaultTest, OpenMissingIsNotFound)
 {
-    auto r = Vault::open(storage, pw("x"));
+    auto r = open_full(storage, pw("x"));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::not_found);
     EXPECT_FALSE(fs::exists(path));
@@ -184,7 +194,7 @@ TEST_F(VaultTest, FlippedBitInCiphertextIsDamaged)
     put_bytes(path, last);
     expect_open_fails(Errc::damaged);
     put_bytes(path, good);
-    EXPECT_TRUE(Vault::open(storage, pw("right passphrase")));
+    EXPECT_TRUE(open_full(storage, pw("right passphrase")));
 }
 
 TEST_F(VaultTest, FlippedBitInHeaderIsDamaged)
@@ -234,7 +244,7 @@ TEST_F(VaultTest, NotAVaultIsDamaged)
 {
     write_file(path, "{\"schema\":1,\"integrations\":[],\"history\":[]}");
     expect_open_fails(Errc::damaged);
-    auto r = Vault::open(storage, pw("p"));
+    auto r = open_full(storage, pw("p"));
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("not a pitool vault"), std::string::npos) << r.error().message;
 }
@@ -243,7 +253,7 @@ TEST_F(VaultTest, GroupReadableVaultIsRefused)
 {
     make();
     ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
-    auto r = Vault::open(storage, pw("right passphrase"));
+    auto r = open_full(storage, pw("right passphrase"));
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::io);
 }
@@ -267,7 +277,7 @@ TEST_F(VaultTest, SaveKeepsPreviousGenerationAsBackup)
     auto old = decrypt_image(bak, pw("right passphrase"));
     ASSERT_TRUE(old) << old.error().message;
     EXPECT_EQ(old->integrations[0].description, "second generation");
-    auto now = Vault::open(storage, pw("right passphrase"));
+    auto now = open_full(storage, pw("right passphrase"));
     ASSERT_TRUE(now);
     EXPECT_EQ(now->payload().integrations[0].description, "third");
 
@@ -294,11 +304,11 @@ TEST_F(VaultTest, ChangePassphrase)
     ASSERT_TRUE(v.change_passphrase(pw("new passphrase"), other));
     EXPECT_NE(v.header().recipients[0].wrapped_key, key_wrap_before);
 
-    auto old = Vault::open(storage, pw("right passphrase"));
+    auto old = open_full(storage, pw("right passphrase"));
     ASSERT_FALSE(old);
     EXPECT_EQ(old.error().code, Errc::wrong_passphrase);
 
-    auto fresh = Vault::open(storage, pw("new passphrase"));
+    auto fresh = open_full(storage, pw("new passphrase"));
     ASSERT_TRUE(fresh) << fresh.error().message;
     ASSERT_EQ(fresh->payload().integrations.size(), 1u);
     EXPECT_TRUE(fresh->payload().integrations[0].token.value.equals(std::string_view("pit-sample-token-0001")));
@@ -319,7 +329,7 @@ TEST_F(VaultTest, ChangePassphraseRefusesHostileParams)
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code, Errc::damaged);
     EXPECT_EQ(read_file(path), before);
-    EXPECT_TRUE(Vault::open(storage, pw("right passphrase")));
+    EXPECT_TRUE(open_full(storage, pw("right passphrase")));
 }
 
 TEST_F(VaultTest, OpenWithKnownReusesTheKey)
@@ -329,15 +339,15 @@ TEST_F(VaultTest, OpenWithKnownReusesTheKey)
     // recipients are byte-identical the data key is reused and the passphrase
     // is NOT checked again; it was checked by the first open.
     make();
-    auto first = Vault::open(storage, pw("right passphrase"));
+    auto first = open_full(storage, pw("right passphrase"));
     ASSERT_TRUE(first);
-    auto second = Vault::open(storage, pw("WRONG"), &first.value());
+    auto second = open_full(storage, pw("WRONG"), &first.value());
     ASSERT_TRUE(second) << second.error().message;
     EXPECT_EQ(second->payload().integrations[0].name, "acme");
     // A save in between (new payload nonce, same recipients) still reuses it.
     second->payload().integrations[0].description = "edited";
     ASSERT_TRUE(second->save());
-    auto third = Vault::open(storage, pw("WRONG"), &first.value());
+    auto third = open_full(storage, pw("WRONG"), &first.value());
     ASSERT_TRUE(third) << third.error().message;
     EXPECT_EQ(third->payload().integrations[0].description, "edited");
 }
@@ -345,17 +355,17 @@ TEST_F(VaultTest, OpenWithKnownReusesTheKey)
 TEST_F(VaultTest, OpenWithKnownAfterPassphraseChangeDoesNotReuse)
 {
     make();
-    auto first = Vault::open(storage, pw("right passphrase"));
+    auto first = open_full(storage, pw("right passphrase"));
     ASSERT_TRUE(first);
     {
-        auto writer = Vault::open(storage, pw("right passphrase"));
+        auto writer = open_full(storage, pw("right passphrase"));
         ASSERT_TRUE(writer);
         ASSERT_TRUE(writer->change_passphrase(pw("new passphrase"), k_fast));
     }
-    auto stale = Vault::open(storage, pw("right passphrase"), &first.value());
+    auto stale = open_full(storage, pw("right passphrase"), &first.value());
     ASSERT_FALSE(stale);
     EXPECT_EQ(stale.error().code, Errc::wrong_passphrase);
-    auto ok = Vault::open(storage, pw("new passphrase"), &first.value());
+    auto ok = open_full(storage, pw("new passphrase"), &first.value());
     EXPECT_TRUE(ok) << ok.error().message;
 }
 
@@ -365,7 +375,7 @@ TEST_F(VaultTest, OpenWithKnownOfAnotherVaultDoesNotReuse)
     auto other = Vault::create(other_storage, pw("right passphrase"), k_fast, sample());
     ASSERT_TRUE(other);
     make();
-    auto r = Vault::open(storage, pw("WRONG"), &other.value());
+    auto r = open_full(storage, pw("WRONG"), &other.value());
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code, Errc::wrong_passphrase);
 }
@@ -392,7 +402,7 @@ TEST_F(VaultTest, DecryptImage)
 TEST_F(VaultTest, EmptyPayloadRoundTrips)
 {
     make(core::Payload{});
-    auto v = Vault::open(storage, pw("right passphrase"));
+    auto v = open_full(storage, pw("right passphrase"));
     ASSERT_TRUE(v);
     EXPECT_TRUE(v->payload().integrations.empty());
     EXPECT_TRUE(v->payload().history.empty());
@@ -409,6 +419,137 @@ TEST_F(VaultTest, StorageLockAndPaths)
     EXPECT_TRUE(fs::exists(storage.lock_path()));
     auto v = Vault::create(storage, pw("p"), k_fast, sample()); // the normal way: under the lock
     EXPECT_TRUE(v);
+}
+
+// --- version 2: records sealed one by one ----------------------------------
+
+core::Integration pit(const std::string& name, const std::string& token)
+{
+    core::Integration in;
+    in.name = name;
+    in.base_url = "https://services.leadconnectorhq.com";
+    in.created_at = k_t0;
+    in.token = core::make_token(Secret::from(token), k_t0);
+    return in;
+}
+
+core::Payload three()
+{
+    core::Payload p;
+    p.integrations.push_back(pit("c-three", "pit-token-three-0003"));
+    p.integrations.push_back(pit("a-one", "pit-token-one-0001"));
+    p.integrations.push_back(pit("b-two", "pit-token-two-0002"));
+    return p;
+}
+
+TEST_F(VaultTest, OpenReadsOnlyTheIndexAndLoadDecodesOneRecord)
+{
+    make(three());
+    auto v = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(v) << v.error().message;
+    EXPECT_TRUE(v->payload().integrations.empty());
+    EXPECT_EQ(v->size(), 3u);
+    EXPECT_EQ(v->names(), (std::vector<std::string>{"a-one", "b-two", "c-three"}));
+    EXPECT_TRUE(v->contains("b-two"));
+    EXPECT_FALSE(v->contains("nope"));
+    ASSERT_TRUE(v->load("b-two", /*secrets=*/false));
+    ASSERT_EQ(v->payload().integrations.size(), 1u);
+    EXPECT_TRUE(v->payload().integrations[0].sealed);
+    EXPECT_TRUE(v->payload().integrations[0].token.value.empty());
+    ASSERT_TRUE(v->load("b-two", /*secrets=*/true)); // upgrade in place
+    ASSERT_EQ(v->payload().integrations.size(), 1u);
+    EXPECT_FALSE(v->payload().integrations[0].sealed);
+    EXPECT_TRUE(v->payload().integrations[0].token.value.equals(std::string_view("pit-token-two-0002")));
+    ASSERT_TRUE(v->load("nope")); // not stored: not an error
+    EXPECT_EQ(v->payload().find("nope"), nullptr);
+}
+
+TEST_F(VaultTest, SaveResealsLoadedRecordsAndCopiesTheOthers)
+{
+    make(three());
+    {
+        auto v = Vault::open(storage, pw("right passphrase"));
+        ASSERT_TRUE(v);
+        // A metadata-only change: the token is never decrypted, and kept.
+        ASSERT_TRUE(v->load("a-one", /*secrets=*/false));
+        v->payload().find("a-one")->description = "changed without its token";
+        ASSERT_TRUE(v->save());
+    }
+    auto full = open_full(storage, pw("right passphrase"));
+    ASSERT_TRUE(full) << full.error().message;
+    const auto& p = full->payload();
+    ASSERT_EQ(p.integrations.size(), 3u);
+    EXPECT_EQ(p.find("a-one")->description, "changed without its token");
+    EXPECT_TRUE(p.find("a-one")->token.value.equals(std::string_view("pit-token-one-0001")));
+    EXPECT_TRUE(p.find("b-two")->token.value.equals(std::string_view("pit-token-two-0002")));
+    EXPECT_TRUE(p.find("c-three")->token.value.equals(std::string_view("pit-token-three-0003")));
+}
+
+TEST_F(VaultTest, ASealedRecordCannotChangeItsSecretSlots)
+{
+    make(three());
+    auto v = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(v);
+    ASSERT_TRUE(v->load("a-one", /*secrets=*/false));
+    v->payload().find("a-one")->rotation = core::RotationWindow{{}, k_t0, k_t0 + core::k_rotation_window};
+    const auto before = read_file(path);
+    auto st = v->save();
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Errc::internal);
+    EXPECT_EQ(read_file(path), before);
+}
+
+TEST_F(VaultTest, EraseDeletesAndStageAdds)
+{
+    make(three());
+    auto v = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(v);
+    ASSERT_TRUE(v->load("b-two", false));
+    std::erase_if(v->payload().integrations, [](const core::Integration& i) { return i.name == "b-two"; });
+    EXPECT_FALSE(v->contains("b-two"));
+    ASSERT_TRUE(v->stage(pit("d-four", "pit-token-four-0004")));
+    auto dup = v->stage(pit("a-one", "pit-token-dup-00001"));
+    ASSERT_FALSE(dup);
+    EXPECT_EQ(dup.error().code, Errc::conflict);
+    EXPECT_TRUE(v->contains("d-four"));
+    EXPECT_EQ(v->size(), 3u);
+    ASSERT_TRUE(v->save());
+    auto full = open_full(storage, pw("right passphrase"));
+    ASSERT_TRUE(full) << full.error().message;
+    EXPECT_EQ(full->names(), (std::vector<std::string>{"a-one", "c-three", "d-four"}));
+    EXPECT_TRUE(full->payload().find("d-four")->token.value.equals(std::string_view("pit-token-four-0004")));
+}
+
+TEST_F(VaultTest, HistoryIsAppendedWithoutLoadingItAndStaysChained)
+{
+    make(sample());
+    for (int i = 0; i < 70; ++i) { // more saves than history chunks kept
+        auto v = Vault::open(storage, pw("right passphrase"));
+        ASSERT_TRUE(v);
+        core::Event e;
+        e.at = k_t0 + Seconds{i};
+        e.action = "test";
+        e.name = "acme";
+        v->payload().record(e);
+        ASSERT_TRUE(v->save()) << i;
+    }
+    auto full = open_full(storage, pw("right passphrase"));
+    ASSERT_TRUE(full) << full.error().message;
+    EXPECT_EQ(full->payload().history.size(), 71u);
+    EXPECT_EQ(full->payload().first_broken_event(), -1);
+    EXPECT_EQ(full->payload().history.back().at, k_t0 + Seconds{69});
+}
+
+TEST_F(VaultTest, ReadRecordDoesNotKeepIt)
+{
+    make(three());
+    auto v = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(v);
+    auto r = v->read_record("c-three", true);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(r->token.value.equals(std::string_view("pit-token-three-0003")));
+    EXPECT_TRUE(v->payload().integrations.empty());
+    EXPECT_EQ(v->read_record("nope", false).error().code, Errc::not_found);
 }
 
 } // namespace

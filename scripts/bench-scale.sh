@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Cost of pitool's everyday commands against the number of integrations in
+# one vault (issue 5's scale figures). For each size it builds a throwaway
+# vault with `pitool import`, unlocks it once (the agent holds the data key,
+# so key derivation is excluded as the issue asks), then times with hyperfine:
+# get, show, list, audit, one rotate --now, and a trivial process as the floor,
+# and records each command's peak RSS.
+#
+#   scripts/bench-scale.sh [BUILD_DIR] [SIZES...]      (default: build/release, 1 10 100 1000 10000 100000)
+#
+# Writes a CSV (size,command,median_ms,mean_ms,min_ms,max_ms,peak_rss_kb) to
+# $OUT (default bench-scale.csv) and prints a markdown table.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build/release}
+shift || true
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1 10 100 1000 10000 100000)
+pitool=$(realpath "$build/pitool")
+out=${OUT:-bench-scale.csv}
+runs=${RUNS:-30}
+command -v hyperfine >/dev/null || { echo "bench-scale: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
+
+work=$(mktemp -d)
+export PITOOL_AGENT_SOCKET="$work/agent.sock"
+cleanup() { "$pitool" lock -q >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+printf 'int main(){return 0;}\n' > "$work/floor.c"
+cc -O2 -o "$work/floor" "$work/floor.c"
+printf 'bench-scale passphrase\n' > "$work/pass"
+printf 'pit-4f1c2a9e-0000-4000-8000-%012d\n' 42 > "$work/newtoken"
+
+# Realistic integrations: LeadConnector PITs at location level with 4 scopes.
+gen() {
+  python3 - "$1" <<'PY'
+import json, sys
+n = int(sys.argv[1])
+scopes = ["contacts.readonly", "contacts.write", "locations.readonly", "opportunities.readonly"]
+for i in range(n):
+    print(json.dumps({
+        "name": f"acme-location-{i:06d}", "provider": "leadconnector", "kind": "pit",
+        "description": f"Acme sub-account {i} production sync", "level": "location",
+        "account_id": f"ve9EPM428h8v{i:08d}", "scopes": scopes,
+        "base_url": "https://services.leadconnectorhq.com",
+        "created_at": "2026-09-01T00:00:00Z",
+        "secrets": {"token": f"pit-{i:08x}-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}}, separators=(",", ":")))
+PY
+}
+
+peak_rss() { # peak RSS (KiB) of one run of "$@"
+  python3 -c 'import resource,subprocess,sys
+subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+}
+
+echo "size,command,median_ms,mean_ms,min_ms,max_ms,peak_rss_kb" > "$out"
+for n in "${sizes[@]}"; do
+  export PITOOL_VAULT="$work/v$n/vault" PITOOL_PASSPHRASE_FILE="$work/pass"
+  "$pitool" init --kdf interactive -q
+  start=$(date +%s.%N)
+  gen "$n" | "$pitool" import -q
+  end=$(date +%s.%N)
+  size_kb=$(( $(stat -c %s "$PITOOL_VAULT") / 1024 ))
+  echo "n=$n: import $(python3 -c "print(f'{($end-$start)*1000:.0f}')") ms, vault $size_kb KiB" >&2
+  "$pitool" unlock -q
+  unset PITOOL_PASSPHRASE_FILE # from here on only the agent can open the vault
+  mid=$(printf 'acme-location-%06d' $((n / 2)))
+  declare -A cmds=(
+    [floor]="$work/floor"
+    [get]="$pitool get $mid"
+    [show]="$pitool show $mid"
+    [list]="$pitool list"
+    [audit]="$pitool audit --max-age 3650"
+    [rotate]="$pitool rotate $mid --now --token-file $work/newtoken"
+  )
+  for name in floor get show list audit rotate; do
+    r=$runs
+    [ "$n" -ge 10000 ] && [ "$name" != floor ] && r=$(( runs < 10 ? runs : 10 ))
+    hyperfine -N --warmup 2 --runs "$r" --export-json "$work/h.json" "${cmds[$name]}" >/dev/null 2>&1
+    rss=$(peak_rss ${cmds[$name]})
+    python3 - "$work/h.json" "$n" "$name" "$rss" >> "$out" <<'PY'
+import json, statistics, sys
+r = json.load(open(sys.argv[1]))["results"][0]
+t = [x * 1000 for x in r["times"]]
+print(f"{sys.argv[2]},{sys.argv[3]},{statistics.median(t):.2f},{statistics.mean(t):.2f},{min(t):.2f},{max(t):.2f},{sys.argv[4]}")
+PY
+  done
+  "$pitool" lock -q
+  rm -rf "$work/v$n"
+done
+
+python3 - "$out" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+sizes = sorted({int(r["size"]) for r in rows})
+cmds = ["floor", "get", "show", "list", "audit", "rotate"]
+print("| integrations | " + " | ".join(f"{c} ms (RSS MiB)" for c in cmds) + " |")
+print("|---:|" + "---:|" * len(cmds))
+for n in sizes:
+    cells = []
+    for c in cmds:
+        r = next(x for x in rows if int(x["size"]) == n and x["command"] == c)
+        cells.append(f'{float(r["median_ms"]):.2f} ({int(r["peak_rss_kb"]) / 1024:.1f})')
+    print(f"| {n} | " + " | ".join(cells) + " |")
+PY

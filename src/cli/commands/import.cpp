@@ -1,0 +1,255 @@
+// pitool import: integrations with their secrets as JSON lines on stdin, in
+// one locked write. The line format is `show --json` plus the secrets (see
+// docs/cli.md), which is what `export --yes-secrets` writes.
+#include "cli/commands/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/output.hpp"
+#include "cli/session.hpp"
+#include "cli/validate.hpp"
+#include "core/secure_json.hpp"
+#include "pitool/core/lifecycle.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <istream>
+#include <ostream>
+
+namespace pitool::cli::commands {
+namespace {
+
+/// Largest import accepted on stdin.
+constexpr std::size_t k_max_import_bytes = std::size_t{1} << 30;
+
+struct ImportOptions {
+    bool skip_existing = false;
+};
+
+struct LineError {
+    Errc code;
+    std::string what;
+};
+
+const SecureJson* member(const SecureJson& j, const char* key)
+{
+    auto it = j.find(key);
+    return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::string text(const SecureJson& j, const char* key, bool required = false)
+{
+    const SecureJson* v = member(j, key);
+    if (v == nullptr) {
+        if (required) throw LineError{Errc::usage, std::string("missing field '") + key + "'"};
+        return {};
+    }
+    if (!v->is_string()) throw LineError{Errc::usage, std::string("field '") + key + "' is not a string"};
+    const auto& s = v->get_ref<const SecureString&>();
+    return std::string(s.begin(), s.end());
+}
+
+Secret secret(const SecureJson& j, const char* key, const char* what)
+{
+    const SecureJson* v = member(j, key);
+    if (v == nullptr || !v->is_string()) throw LineError{Errc::usage, std::string("missing ") + what};
+    const auto& s = v->get_ref<const SecureString&>();
+    Secret out = Secret::from(std::string_view(s.data(), s.size()));
+    if (!core::validate_token(out)) throw LineError{Errc::usage, std::string(what) + " is not a valid token"};
+    return out;
+}
+
+Timestamp time_of(const SecureJson& j, const char* key, Timestamp fallback)
+{
+    std::string t = text(j, key);
+    if (t.empty()) return fallback;
+    auto parsed = parse_rfc3339(t);
+    if (!parsed) throw LineError{Errc::usage, std::string("field '") + key + "' is not an RFC 3339 time"};
+    return parsed.value();
+}
+
+void check(const Status& st)
+{
+    if (!st) throw LineError{st.error().code, st.error().message};
+}
+
+template <typename T> T value_of(Result<T> r)
+{
+    if (!r) throw LineError{r.error().code, r.error().message};
+    return std::move(r).value();
+}
+
+/// A token with the fingerprint the line claims, if it claims one.
+core::Token token_of(Secret value, Timestamp issued, const std::string& claimed, const char* what)
+{
+    core::Token t = core::make_token(std::move(value), issued);
+    if (!claimed.empty() && claimed != t.fingerprint)
+        throw LineError{Errc::usage, std::string(what) + " does not match its fingerprint"};
+    return t;
+}
+
+core::Integration integration_of(const SecureJson& j, Timestamp now)
+{
+    if (!j.is_object()) throw LineError{Errc::usage, "not a JSON object"};
+    core::Integration in;
+    in.name = text(j, "name", true);
+    check(core::validate_name(in.name));
+    in.provider = value_of(core::parse_provider(text(j, "provider", true)));
+    in.kind = value_of(core::parse_kind(text(j, "kind", true)));
+    if (!core::kind_allowed(in.provider, in.kind))
+        throw LineError{Errc::usage, "kind " + std::string(core::to_string(in.kind)) + " does not exist for " +
+                                         std::string(core::to_string(in.provider))};
+    in.description = text(j, "description");
+    check(core::validate_text("description", in.description, 1024));
+    std::string level = text(j, "level");
+    in.level = level.empty() ? core::Level::none : value_of(core::parse_level(level));
+    in.account_id = text(j, "account_id");
+    if (!in.account_id.empty()) check(validate_identifier("account id", in.account_id));
+    if (const SecureJson* sc = member(j, "scopes")) {
+        if (!sc->is_array()) throw LineError{Errc::usage, "field 'scopes' is not an array"};
+        std::vector<std::string> raw;
+        for (const auto& s : *sc) {
+            if (!s.is_string()) throw LineError{Errc::usage, "a scope is not a string"};
+            const auto& v = s.get_ref<const SecureString&>();
+            raw.emplace_back(v.begin(), v.end());
+        }
+        in.scopes = value_of(normalize_scopes(in.provider, raw, false));
+    }
+    in.base_url = value_of(resolve_base_url(in.provider, text(j, "base_url")));
+    in.client_id = text(j, "client_id");
+    if (in.kind == core::Kind::oauth_app) {
+        if (in.client_id.empty()) throw LineError{Errc::usage, "an oauth-app needs client_id"};
+        check(validate_identifier("client id", in.client_id));
+    } else if (!in.client_id.empty()) {
+        throw LineError{Errc::usage, "client_id applies to kind oauth-app only"};
+    }
+    in.created_at = time_of(j, "created_at", now);
+
+    // Secrets: {"secrets": {"token", "old_token", "refresh_token"}}, or the
+    // short form {"token": "<secret>"} for a plain list.
+    const SecureJson* secrets = member(j, "secrets");
+    const SecureJson* token = member(j, "token");
+    if (secrets != nullptr && !secrets->is_object()) throw LineError{Errc::usage, "field 'secrets' is not an object"};
+    Secret current;
+    if (token != nullptr && token->is_string())
+        current = secret(j, "token", "token");
+    else if (secrets != nullptr)
+        current = secret(*secrets, "token", "secrets.token");
+    else
+        throw LineError{Errc::usage, "missing the token (\"secrets\": {\"token\": ...} or \"token\": \"...\")"};
+    bool token_object = token != nullptr && token->is_object();
+    in.token = token_of(std::move(current), token_object ? time_of(*token, "issued_at", in.created_at) : in.created_at,
+                        token_object ? text(*token, "fingerprint") : "", "secrets.token");
+
+    if (const SecureJson* r = member(j, "rotation")) {
+        if (!r->is_object()) throw LineError{Errc::usage, "field 'rotation' is not an object"};
+        if (secrets == nullptr) throw LineError{Errc::usage, "a rotation needs secrets.old_token"};
+        core::RotationWindow w;
+        w.started_at = time_of(*r, "started_at", now);
+        w.old_expires_at = w.started_at + core::k_rotation_window;
+        w.old = token_of(secret(*secrets, "old_token", "secrets.old_token"), w.started_at,
+                         text(*r, "old_fingerprint"), "secrets.old_token");
+        // A window that has ended is purged at this write.
+        in.rotation = std::move(w);
+    }
+    if (const SecureJson* o = member(j, "oauth")) {
+        if (!o->is_object()) throw LineError{Errc::usage, "field 'oauth' is not an object"};
+        if (in.kind != core::Kind::oauth) throw LineError{Errc::usage, "field 'oauth' applies to kind oauth only"};
+        core::OAuthSession s;
+        if (member(*o, "access_expires_at") != nullptr) s.access_expires_at = time_of(*o, "access_expires_at", now);
+        s.user_type = text(*o, "user_type");
+        s.user_id = text(*o, "user_id");
+        s.app = text(*o, "app");
+        for (const auto* t : {&s.user_type, &s.user_id, &s.app}) check(core::validate_text("oauth field", *t, 256));
+        if (secrets != nullptr && member(*secrets, "refresh_token") != nullptr)
+            s.refresh_token = secret(*secrets, "refresh_token", "secrets.refresh_token");
+        in.oauth = std::move(s);
+    } else if (in.kind == core::Kind::oauth) {
+        throw LineError{Errc::usage, "kind oauth needs an 'oauth' object"};
+    }
+    if (const SecureJson* x = member(j, "extra")) {
+        if (!x->is_object()) throw LineError{Errc::usage, "field 'extra' is not an object"};
+        for (auto it = x->begin(); it != x->end(); ++it) {
+            if (!it.value().is_string()) throw LineError{Errc::usage, "an extra value is not a string"};
+            const auto& v = it.value().get_ref<const SecureString&>();
+            in.extra.emplace_back(std::string(it.key().begin(), it.key().end()), std::string(v.begin(), v.end()));
+            check(core::validate_text("extra", in.extra.back().first, 256));
+            check(core::validate_text("extra", in.extra.back().second, 1024));
+        }
+    }
+    return in;
+}
+
+Result<SecureString> read_all(std::istream& in)
+{
+    SecureString all;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        all.append(buf, static_cast<std::size_t>(in.gcount()));
+        secure_wipe(buf, sizeof buf);
+        if (all.size() > k_max_import_bytes) return make_error(Errc::usage, "import is larger than 1 GiB");
+    }
+    return all;
+}
+
+Status run_import(Context& ctx, const ImportOptions& o)
+{
+    // Read everything before taking the lock: stdin may be slow.
+    auto input = read_all(ctx.in);
+    if (!input) return std::move(input).error();
+    std::string_view all(input->data(), input->size());
+    Session s(ctx);
+    std::size_t imported = 0, skipped = 0;
+    auto saved = s.mutate([&](vault::Vault& v) -> Status {
+        auto now = ctx.clock.now();
+        std::size_t line_no = 0;
+        for (std::size_t at = 0; at < all.size();) {
+            std::size_t end = all.find('\n', at);
+            if (end == std::string_view::npos) end = all.size();
+            std::string_view line = all.substr(at, end - at);
+            at = end + 1;
+            ++line_no;
+            if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+            auto where = "line " + std::to_string(line_no) + ": ";
+            SecureJson j = SecureJson::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+            if (j.is_discarded()) return make_error(Errc::usage, where + "not valid JSON");
+            try {
+                core::Integration in = integration_of(j, now);
+                if (v.contains(in.name)) {
+                    if (!o.skip_existing)
+                        return make_error(Errc::conflict, where + "an integration named '" + in.name +
+                                                              "' already exists (nothing imported; see --skip-existing)");
+                    ++skipped;
+                    continue;
+                }
+                PITOOL_TRY(v.stage(in));
+                record_event(ctx, v.payload(), "import", in.name, in.token.fingerprint);
+                ++imported;
+            } catch (const LineError& e) {
+                return make_error(e.code, where + e.what + " (nothing imported)");
+            } catch (const nlohmann::detail::exception&) {
+                // nlohmann's messages may quote the input: never surface them.
+                return make_error(Errc::usage, where + "unexpected JSON structure (nothing imported)");
+            }
+        }
+        return {};
+    });
+    if (!saved) return std::move(saved).error();
+    if (ctx.opts.json) {
+        print_json(ctx, {{"imported", imported}, {"skipped", skipped}});
+    } else if (!ctx.opts.quiet) {
+        ctx.out << "Imported " << imported << (imported == 1 ? " integration" : " integrations");
+        if (skipped > 0) ctx.out << " (" << skipped << " already present, skipped)";
+        ctx.out << "\n";
+    }
+    return {};
+}
+
+} // namespace
+
+Handler setup_import(CLI::App& sub)
+{
+    auto o = std::make_shared<ImportOptions>();
+    sub.add_flag("--skip-existing", o->skip_existing, "Leave integrations whose name exists alone instead of failing");
+    return [o](Context& ctx) { return run_import(ctx, *o); };
+}
+
+} // namespace pitool::cli::commands
