@@ -1,6 +1,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/input.hpp"
+#include "cli/log.hpp"
 #include "cli/network.hpp"
 #include "cli/output.hpp"
 #include "pitool/core/lifecycle.hpp"
@@ -8,7 +9,6 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include <ostream>
 
@@ -92,7 +92,7 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
     auto outcome = providers::test_call(*client.value(), *in, token.value, spec);
     if (!outcome) return std::move(outcome).error();
     const auto& out = outcome.value();
-    if (!out.rate_limit.describe().empty()) spdlog::debug("{}", out.rate_limit.describe());
+    if (!out.rate_limit.describe().empty()) debug(ctx, out.rate_limit.describe());
 
     bool judged = o.path.empty() || out.ok || providers::errc_for(out.failure) == Errc::rejected;
     if (!o.old && judged) {
@@ -104,7 +104,7 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
             cur->last_check = check;
             return true;
         });
-        if (!saved) spdlog::warn("could not record the test call result: {}", saved.error().message);
+        if (!saved) warn(ctx, "could not record the test call result: " + saved.error().message);
     }
 
     if (ctx.opts.json) {

@@ -174,7 +174,7 @@ TEST(HttpClient, BearerIsSentButNeverLogged)
     srv.start();
 
     LogCapture logs;
-    auto client = make_curl_client(fast_options());
+    auto client = make_curl_client(logs.attach(fast_options()));
     Request rq = get(srv.origin(), "/oauth/locationToken");
     rq.method = Method::post;
     rq.bearer = Secret::from(k_token);
@@ -201,7 +201,7 @@ TEST(HttpClient, LoggableBodyIsLogged)
     srv.server().Post("/search", [](const httplib::Request&, httplib::Response& rs) { rs.status = 200; });
     srv.start();
     LogCapture logs;
-    auto client = make_curl_client(fast_options());
+    auto client = make_curl_client(logs.attach(fast_options()));
     Request rq = get(srv.origin(), "/search");
     rq.method = Method::post;
     rq.body = Secret::from(R"({"query":"public"})");
@@ -537,7 +537,7 @@ TEST(HttpClient, CrossOriginRedirectIsRefusedAndTheTokenStaysHome)
     home.start();
 
     LogCapture logs;
-    auto client = make_curl_client(fast_options());
+    auto client = make_curl_client(logs.attach(fast_options()));
     Request rq = get(home.origin(), "/me");
     rq.bearer = Secret::from(k_token);
     auto r = client->send(rq);
