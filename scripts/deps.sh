@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
-  libsodium-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
+  libsodium-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev
   libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl faketime ca-certificates curl jq

@@ -7,8 +7,6 @@
 #include "pitool/exit_codes.hpp"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -33,49 +31,11 @@ void harden_process()
     std::signal(SIGPIPE, SIG_IGN);
 }
 
-void configure_logging(Context& ctx)
-{
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(ctx.err, /*force_flush=*/true);
-    auto logger = std::make_shared<spdlog::logger>("pitool", sink);
-    logger->set_pattern("pitool: %l: %v");
-    logger->set_level(ctx.opts.quiet     ? spdlog::level::err
-                      : ctx.opts.verbose ? spdlog::level::debug
-                                         : spdlog::level::warn);
-    spdlog::set_default_logger(logger);
-}
-
 std::string one_line(std::string s)
 {
     for (char& c : s)
         if (c == '\n' || c == '\r') c = ' ';
     return s;
-}
-
-std::string_view errc_name(Errc e)
-{
-    switch (e) {
-    case Errc::internal:
-        return "internal";
-    case Errc::usage:
-        return "usage";
-    case Errc::not_found:
-        return "not_found";
-    case Errc::conflict:
-        return "conflict";
-    case Errc::wrong_passphrase:
-        return "wrong_passphrase";
-    case Errc::damaged:
-        return "damaged";
-    case Errc::rejected:
-        return "rejected";
-    case Errc::unavailable:
-        return "unavailable";
-    case Errc::findings:
-        return "findings";
-    case Errc::io:
-        return "io";
-    }
-    return "internal";
 }
 
 /// An option given an empty value ("--vault ''", `history ""`) is a
@@ -152,7 +112,6 @@ int run_in(Context& ctx, int argc, const char* const* argv)
         return report(ctx, make_error(Errc::usage, std::string(e.what()) + " (see pitool --help)"));
     }
     if (auto st = refuse_empty_values(app); !st) return report(ctx, st.error());
-    configure_logging(ctx);
 
     try {
         for (const CLI::App* sub : app.get_subcommands()) {

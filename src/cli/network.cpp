@@ -1,6 +1,8 @@
 #include "cli/network.hpp"
 
 #include "cli/common.hpp"
+#include "cli/log.hpp"
+#include "cli/net_module.hpp"
 #include "pitool/core/lifecycle.hpp"
 #include "pitool/providers/leadconnector.hpp"
 
@@ -41,8 +43,9 @@ Result<std::unique_ptr<http::Client>> make_client(Context& ctx)
     o.total_timeout = http_timeout(ctx);
     o.connect_timeout = std::min(o.total_timeout, std::chrono::milliseconds(10'000));
     o.user_agent = "pitool/" PITOOL_VERSION;
+    o.debug_log = http_debug_sink(ctx);
     if (ctx.http_factory) return ctx.http_factory(o);
-    return http::make_curl_client(o);
+    return load_network_client(o);
 }
 
 bool needs_refresh(const core::Integration& in, Timestamp now)

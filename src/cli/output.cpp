@@ -134,6 +134,33 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
     }
 }
 
+std::string_view errc_name(Errc e)
+{
+    switch (e) {
+    case Errc::internal:
+        return "internal";
+    case Errc::usage:
+        return "usage";
+    case Errc::not_found:
+        return "not_found";
+    case Errc::conflict:
+        return "conflict";
+    case Errc::wrong_passphrase:
+        return "wrong_passphrase";
+    case Errc::damaged:
+        return "damaged";
+    case Errc::rejected:
+        return "rejected";
+    case Errc::unavailable:
+        return "unavailable";
+    case Errc::findings:
+        return "findings";
+    case Errc::io:
+        return "io";
+    }
+    return "internal";
+}
+
 void print_json(Context& ctx, const nlohmann::json& j)
 {
     ctx.out << j.dump() << '\n';

@@ -29,6 +29,9 @@ void print_table(std::ostream& out, const std::vector<std::vector<std::string>>&
 /// so an error after it does not add a second document.
 void print_json(Context& ctx, const nlohmann::json& j);
 
+/// The `kind` of an error object: "usage", "not_found", ... (docs/cli.md).
+[[nodiscard]] std::string_view errc_name(Errc e);
+
 /// "3 days", "1 day", "in 6 days".
 [[nodiscard]] std::string days_text(long long n);
 

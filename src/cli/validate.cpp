@@ -3,7 +3,7 @@
 #include "pitool/core/scopes.hpp"
 #include "pitool/http/client.hpp"
 
-#include <spdlog/spdlog.h>
+#include "cli/log.hpp"
 
 #include <algorithm>
 
@@ -49,7 +49,7 @@ Result<std::pair<core::Level, std::string>> resolve_account(core::Provider provi
     return std::pair{core::Level::none, std::string()};
 }
 
-Result<std::vector<std::string>> normalize_scopes(core::Provider provider, const std::vector<std::string>& raw,
+Result<std::vector<std::string>> normalize_scopes(const Context& ctx, core::Provider provider, const std::vector<std::string>& raw,
                                                   bool strict)
 {
     std::vector<std::string> out;
@@ -60,7 +60,7 @@ Result<std::vector<std::string>> normalize_scopes(core::Provider provider, const
             PITOOL_TRY(core::validate_text("scope", cur, 128));
             if (provider == core::Provider::leadconnector && !core::is_known_scope(cur)) {
                 if (strict) return make_error(Errc::usage, "unknown LeadConnector scope '" + cur + "'");
-                spdlog::warn("scope '{}' is not in pitool's LeadConnector catalogue", cur);
+                warn(ctx, "scope '" + cur + "' is not in pitool's LeadConnector catalogue");
             }
             if (std::find(out.begin(), out.end(), cur) == out.end()) out.push_back(cur);
             cur.clear();
@@ -85,7 +85,7 @@ Result<std::string> resolve_base_url(core::Provider provider, const std::string&
     return http::normalize_base_url(given);
 }
 
-void warn_token_shape(core::Kind kind, const Secret& token)
+void warn_token_shape(const Context& ctx, core::Kind kind, const Secret& token)
 {
     auto v = token.view();
     bool jwt = v.substr(0, 3) == "eyJ" && std::count(v.begin(), v.end(), '.') == 2;
@@ -93,9 +93,9 @@ void warn_token_shape(core::Kind kind, const Secret& token)
         bool pit =
             v.size() == 40 && v.substr(0, 4) == "pit-" && v[12] == '-' && v[17] == '-' && v[22] == '-' && v[27] == '-';
         if (jwt)
-            spdlog::warn("this token looks like an OAuth access token (a JWT), not a Private Integration Token");
+            warn(ctx, "this token looks like an OAuth access token (a JWT), not a Private Integration Token");
         else if (!pit)
-            spdlog::warn("this token does not look like a Private Integration Token (pit-<uuid>)");
+            warn(ctx, "this token does not look like a Private Integration Token (pit-<uuid>)");
     }
 }
 

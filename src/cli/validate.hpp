@@ -1,6 +1,7 @@
 #pragma once
 // Validation of user input shared by create, exchange-code and import.
 
+#include "cli/context.hpp"
 #include "pitool/core/model.hpp"
 
 #include <string>
@@ -20,7 +21,7 @@ namespace pitool::cli {
 
 /// Splits on spaces/commas, validates, de-duplicates. Unknown LeadConnector
 /// scopes warn, or fail with Errc::usage when `strict`.
-[[nodiscard]] Result<std::vector<std::string>> normalize_scopes(core::Provider provider,
+[[nodiscard]] Result<std::vector<std::string>> normalize_scopes(const Context& ctx, core::Provider provider,
                                                                 const std::vector<std::string>& raw, bool strict);
 
 /// The given base URL normalised, or the provider's production URL.
@@ -28,6 +29,6 @@ namespace pitool::cli {
 
 /// Warns (never fails) when a token does not look like its kind: a PIT is
 /// `pit-<uuid>`, an OAuth access token a JWT.
-void warn_token_shape(core::Kind kind, const Secret& token);
+void warn_token_shape(const Context& ctx, core::Kind kind, const Secret& token);
 
 } // namespace pitool::cli

@@ -1,15 +1,14 @@
-// Pure helpers of the HTTP layer: names, URL and header validation,
-// Retry-After parsing. Nothing here touches the network.
+// Pure helpers of the HTTP layer: names, URL and header validation, and the
+// one-at-a-time default of Client::perform_all. Nothing here touches the
+// network or links libcurl: this file is in every pitool binary, the libcurl
+// client only in the network module (see net_module.cpp).
 
 #include "http/detail.hpp"
 #include "pitool/http/client.hpp"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <ctime>
 
 namespace pitool::http {
 namespace {
@@ -104,6 +103,17 @@ std::string_view method_name(Method m) noexcept
         return "DELETE";
     }
     return "GET";
+}
+
+std::vector<Result<Response>> Client::perform_all(const std::vector<Request>& requests, const BatchOptions& options)
+{
+    std::vector<Result<Response>> out;
+    out.reserve(requests.size());
+    for (const auto& req : requests) {
+        out.push_back(send(req));
+        if (options.progress) options.progress(out.size(), requests.size());
+    }
+    return out;
 }
 
 std::optional<std::string> Response::header(std::string_view name) const
@@ -207,37 +217,6 @@ Status validate_header(const Header& header)
         }
     }
     return {};
-}
-
-std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
-                                                           std::chrono::system_clock::time_point now)
-{
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-    if (value.empty() || value.size() > 64) return std::nullopt;
-
-    if (std::all_of(value.begin(), value.end(), is_digit)) {
-        // Anything beyond a day is "much longer than we will ever wait".
-        constexpr long long k_day = 86'400;
-        long long seconds = k_day;
-        if (value.size() <= 6) {
-            std::from_chars(value.data(), value.data() + value.size(), seconds);
-        }
-        return std::chrono::seconds(std::min(seconds, k_day));
-    }
-
-    const std::string date(value); // curl_getdate needs a NUL-terminated string
-    const std::time_t when = curl_getdate(date.c_str(), nullptr);
-    if (when == -1) return std::nullopt;
-    // Compare in seconds first: from_time_t() of a far date (year 9999, or
-    // before 1678) overflows the clock's nanosecond count.
-    constexpr std::time_t k_day_s = 86'400;
-    const std::time_t now_s = std::chrono::system_clock::to_time_t(now);
-    if (when < now_s) return std::chrono::milliseconds(0);
-    if (when - now_s > k_day_s) return std::chrono::seconds(k_day_s);
-    const auto delta = std::chrono::system_clock::from_time_t(when) - now;
-    if (delta <= std::chrono::system_clock::duration::zero()) return std::chrono::milliseconds(0);
-    return std::chrono::ceil<std::chrono::milliseconds>(delta);
 }
 
 } // namespace detail

@@ -16,6 +16,12 @@
 // later free()s its copy (and the request buffer it built the header line in)
 // without wiping. We shorten that window by clearing the option right after
 // the transfer; our own NUL-terminated copy lives in guarded memory.
+//
+// `send` runs one request on the client's easy handle; `perform_all` runs a
+// batch on a curl multi handle with one easy handle per request in flight.
+// Both drive the same per-request state machine (`Flight` + `next_step`), so
+// the retry, Retry-After and redirect rules are the same; in a batch a wait
+// is a "not before" time in the multi loop, never a sleep.
 
 #include "http/detail.hpp"
 #include "pitool/http/client.hpp"
@@ -25,11 +31,12 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <random>
 #include <system_error>
@@ -77,6 +84,11 @@ struct X509Deleter {
     void operator()(X509* c) const noexcept { X509_free(c); }
 };
 using X509Ptr = std::unique_ptr<X509, X509Deleter>;
+
+struct MultiDeleter {
+    void operator()(CURLM* m) const noexcept { curl_multi_cleanup(m); }
+};
+using MultiHandle = std::unique_ptr<CURLM, MultiDeleter>;
 
 struct BioDeleter {
     void operator()(BIO* b) const noexcept { BIO_free(b); }
@@ -429,6 +441,80 @@ bool transient_failure(CURLcode code) noexcept
 }
 
 // ---------------------------------------------------------------------------
+// One request's way through attempts and redirects
+
+/// A checked request: its normalised base URL and origin.
+struct Target {
+    std::string base;
+    Origin origin;
+};
+
+/// Validation shared by `send` and `perform_all` (Errc::usage).
+Result<Target> check_request(const Request& req)
+{
+    auto base = normalize_base_url(req.base_url);
+    if (!base) return std::move(base).error();
+    PITOOL_TRY(detail::validate_path(req.path));
+    for (const auto& h : req.headers) PITOOL_TRY(detail::validate_header(h));
+    if (req.bearer) {
+        const auto token = req.bearer->view();
+        if (token.empty() || !std::all_of(token.begin(), token.end(), [](char c) {
+                const auto u = static_cast<unsigned char>(c);
+                return u > 0x20 && u < 0x7f;
+            })) {
+            return make_error(Errc::usage, "the bearer token is empty or holds characters "
+                                           "not allowed in an HTTP header");
+        }
+    }
+    auto origin = origin_of(base.value() + "/");
+    if (!origin) return make_error(Errc::usage, "invalid base URL");
+    return Target{std::move(base).value(), std::move(*origin)};
+}
+
+/// Where one request is: which attempt, which hop of which redirect chain.
+struct Flight {
+    Flight(const Request& r, Target t) : req(&r), target(std::move(t)), method(r.method), path(r.path) {}
+    const Request* req;
+    Target target;
+    int attempt = 1;
+    int hops = 0;
+    Method method;
+    bool with_body = true;
+    std::string path;
+    SteadyClock::time_point attempt_started{};
+
+    /// Back to the request as given, for the next attempt.
+    void restart()
+    {
+        ++attempt;
+        hops = 0;
+        method = req->method;
+        with_body = true;
+        path = req->path;
+    }
+};
+
+/// What the state machine says after a transfer.
+struct Step {
+    enum class Kind { done, redirect, retry } kind = Kind::done;
+    std::optional<Result<Response>> result; ///< set when done
+    milliseconds wait{0};                   ///< retry: wait this long first
+    bool pause_pool = false;                ///< retry asked for by the server (429 or Retry-After)
+};
+
+/// One configured transfer: the buffers an easy handle points into.
+struct Transfer {
+    explicit Transfer(std::size_t cap) : state(cap) {}
+    TransferState state;
+    char errbuf[CURL_ERROR_SIZE] = {};
+    std::string url;
+    Slist headers;
+    Secret token; ///< NUL-terminated copy of the bearer token
+    bool sends_body = false;
+    SteadyClock::time_point started{};
+};
+
+// ---------------------------------------------------------------------------
 // The client
 
 class CurlClient final : public Client {
@@ -460,75 +546,34 @@ public:
     {
         const std::lock_guard lock(m_mutex); // one easy handle: one transfer at a time
         if (m_setup_error) return *m_setup_error;
+        auto target = check_request(req);
+        if (!target) return std::move(target).error();
 
-        auto base = normalize_base_url(req.base_url);
-        if (!base) return std::move(base).error();
-        PITOOL_TRY(detail::validate_path(req.path));
-        for (const auto& h : req.headers) PITOOL_TRY(detail::validate_header(h));
-        if (req.bearer) {
-            const auto token = req.bearer->view();
-            if (token.empty() || !std::all_of(token.begin(), token.end(), [](char c) {
-                    const auto u = static_cast<unsigned char>(c);
-                    return u > 0x20 && u < 0x7f;
-                })) {
-                return make_error(Errc::usage, "the bearer token is empty or holds characters "
-                                               "not allowed in an HTTP header");
-            }
-        }
-        const auto origin = origin_of(base.value() + "/");
-        if (!origin) return make_error(Errc::usage, "invalid base URL");
-
-        const int max_attempts = std::max(1, m_opts.max_attempts);
-        for (int attempt = 1;; ++attempt) {
-            const auto started = SteadyClock::now();
-            auto outcome = exchange_following_redirects(req, base.value(), *origin);
-            const auto elapsed = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - started);
-            if (!outcome) return std::move(outcome).error();
-            Exchange& ex = outcome.value();
-
-            milliseconds wait{0};
-            if (ex.code != CURLE_OK) {
-                Error err = describe_failure(ex, *origin, m_opts);
-                const bool retry = req.idempotent ? transient_failure(ex.code) : never_connected(ex);
-                if (!retry || attempt >= max_attempts) {
-                    if (attempt > 1) err.message += " (after " + std::to_string(attempt) + " attempts)";
-                    return err;
-                }
-                wait = backoff(attempt);
-                spdlog::debug("http: {} (attempt {}/{}), retrying in {} ms", err.message, attempt, max_attempts,
-                              wait.count());
-            } else {
-                Response resp;
-                resp.status = ex.status;
-                resp.headers = std::move(ex.headers);
-                resp.body = std::move(ex.body);
-                resp.elapsed = elapsed;
-                resp.attempts = attempt;
-                if (!is_retryable_status(resp.status) || !req.idempotent || attempt >= max_attempts) {
-                    return resp;
-                }
-                if (const auto ra = resp.header("Retry-After")) {
-                    const auto asked = detail::parse_retry_after(*ra, std::chrono::system_clock::now());
-                    if (asked && *asked > m_opts.backoff_max) {
-                        // Waiting less than the server asked would only burn an
-                        // attempt on another refusal: hand the response back.
-                        spdlog::debug("http: {} asks to retry after {} ms, beyond the {} ms cap; "
-                                      "not retrying",
-                                      origin->host, asked->count(), m_opts.backoff_max.count());
-                        return resp;
-                    }
-                    wait = asked ? *asked : backoff(attempt);
-                } else {
-                    wait = backoff(attempt);
-                }
-                spdlog::debug("http: status {} from {} (attempt {}/{}), retrying in {} ms", resp.status, origin->host,
-                              attempt, max_attempts, wait.count());
-            }
-            m_sleep(wait);
+        Flight f(req, std::move(target).value());
+        CURL* h = m_easy.get();
+        for (;;) {
+            if (f.hops == 0) f.attempt_started = SteadyClock::now();
+            Transfer t(m_opts.max_response_bytes);
+            auto ex = [&]() -> Result<Exchange> {
+                PITOOL_TRY(configure(h, f, t));
+                return finish(h, curl_easy_perform(h), f, t);
+            }();
+            Step step = next_step(f, std::move(ex));
+            if (step.kind == Step::Kind::done) return std::move(*step.result);
+            if (step.kind == Step::Kind::retry) m_sleep(step.wait);
         }
     }
 
+    std::vector<Result<Response>> perform_all(const std::vector<Request>& requests,
+                                              const BatchOptions& options) override;
+
 private:
+    void debug(const std::string& line) const
+    {
+        if (m_opts.debug_log) m_opts.debug_log(line);
+    }
+    [[nodiscard]] bool tracing() const noexcept { return static_cast<bool>(m_opts.debug_log); }
+
     /// Full jitter: uniform in [0, min(backoff_max, backoff_base * 2^(attempt-1))].
     milliseconds backoff(int attempt)
     {
@@ -540,110 +585,172 @@ private:
         return milliseconds(dist(m_rng));
     }
 
-    /// One attempt: the request plus any same-origin redirects.
-    Result<Exchange> exchange_following_redirects(const Request& req, const std::string& base, const Origin& origin)
+    /// Decides what follows a transfer of `f`: the final result, a
+    /// same-origin redirect to follow at once, or a retry after a wait.
+    Step next_step(Flight& f, Result<Exchange> outcome)
     {
-        Method method = req.method;
-        bool with_body = true;
-        std::string path = req.path;
-        for (int hops = 0;; ++hops) {
-            auto ex = transfer(req, base + path, method, with_body, origin);
-            if (!ex) return ex;
-            if (ex->code != CURLE_OK || !is_followed_redirect(ex->status) || !ex->redirect_url) {
-                return ex;
-            }
-            const auto target = origin_of(*ex->redirect_url);
+        Step step;
+        const Request& req = *f.req;
+        const Origin& origin = f.target.origin;
+        const int max_attempts = std::max(1, m_opts.max_attempts);
+        if (!outcome) {
+            step.result = std::move(outcome).error();
+            return step;
+        }
+        Exchange& ex = outcome.value();
+
+        if (ex.code == CURLE_OK && is_followed_redirect(ex.status) && ex.redirect_url) {
+            const auto target = origin_of(*ex.redirect_url);
             if (!target) {
-                return make_error(Errc::unavailable, "invalid redirect location from " + origin.host_port());
+                step.result = make_error(Errc::unavailable, "invalid redirect location from " + origin.host_port());
+                return step;
             }
             if (!(*target == origin)) {
-                return make_error(Errc::unavailable,
-                                  "refusing redirect from " + origin.text() + " to another origin: " + target->text());
+                step.result = make_error(Errc::unavailable, "refusing redirect from " + origin.text() +
+                                                                " to another origin: " + target->text());
+                return step;
             }
-            if (hops + 1 > k_max_redirects) {
-                return make_error(Errc::unavailable, "too many redirects from " + origin.host_port());
+            if (f.hops + 1 > k_max_redirects) {
+                step.result = make_error(Errc::unavailable, "too many redirects from " + origin.host_port());
+                return step;
             }
-            auto next = path_and_query(*ex->redirect_url);
+            auto next = path_and_query(*ex.redirect_url);
             if (!next || !detail::validate_path(*next)) {
-                return make_error(Errc::unavailable, "invalid redirect location from " + origin.host_port());
+                step.result = make_error(Errc::unavailable, "invalid redirect location from " + origin.host_port());
+                return step;
             }
-            if (ex->status != 307 && ex->status != 308) {
-                method = Method::get;
-                with_body = false;
+            if (ex.status != 307 && ex.status != 308) {
+                f.method = Method::get;
+                f.with_body = false;
             }
-            spdlog::debug("http: {} redirect to {}", ex->status, *next);
-            path = std::move(*next);
+            if (tracing()) debug("http: " + std::to_string(ex.status) + " redirect to " + *next);
+            f.path = std::move(*next);
+            ++f.hops;
+            step.kind = Step::Kind::redirect;
+            return step;
         }
+
+        const auto elapsed = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - f.attempt_started);
+        const int attempt = f.attempt;
+        if (ex.code != CURLE_OK) {
+            Error err = describe_failure(ex, origin, m_opts);
+            const bool retry = req.idempotent ? transient_failure(ex.code) : never_connected(ex);
+            if (!retry || attempt >= max_attempts) {
+                if (attempt > 1) err.message += " (after " + std::to_string(attempt) + " attempts)";
+                step.result = std::move(err);
+                return step;
+            }
+            step.wait = backoff(attempt);
+            if (tracing())
+                debug("http: " + err.message + " (attempt " + std::to_string(attempt) + "/" +
+                      std::to_string(max_attempts) + "), retrying in " + std::to_string(step.wait.count()) + " ms");
+        } else {
+            Response resp;
+            resp.status = ex.status;
+            resp.headers = std::move(ex.headers);
+            resp.body = std::move(ex.body);
+            resp.elapsed = elapsed;
+            resp.attempts = attempt;
+            if (!is_retryable_status(resp.status) || !req.idempotent || attempt >= max_attempts) {
+                step.result = std::move(resp);
+                return step;
+            }
+            step.pause_pool = resp.status == 429;
+            if (const auto ra = resp.header("Retry-After")) {
+                const auto asked = detail::parse_retry_after(*ra, std::chrono::system_clock::now());
+                if (asked && *asked > m_opts.backoff_max) {
+                    // Waiting less than the server asked would only burn an
+                    // attempt on another refusal: hand the response back.
+                    if (tracing())
+                        debug("http: " + origin.host + " asks to retry after " + std::to_string(asked->count()) +
+                              " ms, beyond the " + std::to_string(m_opts.backoff_max.count()) +
+                              " ms cap; not retrying");
+                    step.result = std::move(resp);
+                    return step;
+                }
+                step.wait = asked ? *asked : backoff(attempt);
+                step.pause_pool = step.pause_pool || asked.has_value();
+            } else {
+                step.wait = backoff(attempt);
+            }
+            if (tracing())
+                debug("http: status " + std::to_string(resp.status) + " from " + origin.host + " (attempt " +
+                      std::to_string(attempt) + "/" + std::to_string(max_attempts) + "), retrying in " +
+                      std::to_string(step.wait.count()) + " ms");
+        }
+        f.restart();
+        step.kind = Step::Kind::retry;
+        return step;
     }
 
-    template <typename T> void set(CURLoption option, T value)
+    template <typename T> static void set(CURLcode& rc, CURL* h, CURLoption option, T value)
     {
-        if (m_setopt_rc == CURLE_OK) m_setopt_rc = curl_easy_setopt(m_easy.get(), option, value);
+        if (rc == CURLE_OK) rc = curl_easy_setopt(h, option, value);
     }
 
-    Result<Exchange> transfer(const Request& req, const std::string& url, Method method, bool with_body,
-                              const Origin& origin)
+    /// Sets every option of the transfer `f` is at on `h` (reset first).
+    /// `t` must outlive the transfer: the handle points into it.
+    Status configure(CURL* h, const Flight& f, Transfer& t)
     {
-        CURL* h = m_easy.get();
+        const Request& req = *f.req;
         curl_easy_reset(h);
-        m_setopt_rc = CURLE_OK;
+        CURLcode rc = CURLE_OK;
+        t.url = f.target.base + f.path;
 
-        TransferState state(m_opts.max_response_bytes);
-        char errbuf[CURL_ERROR_SIZE] = {};
-
-        set(CURLOPT_ERRORBUFFER, errbuf);
-        set(CURLOPT_URL, url.c_str());
-        set(CURLOPT_PROTOCOLS_STR, "http,https");
-        set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        set(CURLOPT_FOLLOWLOCATION, 0L);
-        set(CURLOPT_NOSIGNAL, 1L);
-        set(CURLOPT_TCP_KEEPALIVE, 1L);
-        set(CURLOPT_SSL_VERIFYPEER, 1L);
-        set(CURLOPT_SSL_VERIFYHOST, 2L);
-        set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_opts.connect_timeout.count()));
-        set(CURLOPT_TIMEOUT_MS, static_cast<long>(m_opts.total_timeout.count()));
-        set(CURLOPT_USERAGENT, m_opts.user_agent.c_str());
-        set(CURLOPT_WRITEFUNCTION, on_body);
-        set(CURLOPT_WRITEDATA, static_cast<void*>(&state));
-        set(CURLOPT_HEADERFUNCTION, on_header);
-        set(CURLOPT_HEADERDATA, static_cast<void*>(&state));
+        set(rc, h, CURLOPT_ERRORBUFFER, t.errbuf);
+        set(rc, h, CURLOPT_URL, t.url.c_str());
+        set(rc, h, CURLOPT_PROTOCOLS_STR, "http,https");
+        set(rc, h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        set(rc, h, CURLOPT_FOLLOWLOCATION, 0L);
+        set(rc, h, CURLOPT_NOSIGNAL, 1L);
+        set(rc, h, CURLOPT_TCP_KEEPALIVE, 1L);
+        set(rc, h, CURLOPT_SSL_VERIFYPEER, 1L);
+        set(rc, h, CURLOPT_SSL_VERIFYHOST, 2L);
+        set(rc, h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_opts.connect_timeout.count()));
+        set(rc, h, CURLOPT_TIMEOUT_MS, static_cast<long>(m_opts.total_timeout.count()));
+        set(rc, h, CURLOPT_USERAGENT, m_opts.user_agent.c_str());
+        set(rc, h, CURLOPT_WRITEFUNCTION, on_body);
+        set(rc, h, CURLOPT_WRITEDATA, static_cast<void*>(&t.state));
+        set(rc, h, CURLOPT_HEADERFUNCTION, on_header);
+        set(rc, h, CURLOPT_HEADERDATA, static_cast<void*>(&t.state));
         if (!m_ca_certs.empty()) {
-            set(CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-            set(CURLOPT_SSL_CTX_DATA, static_cast<void*>(&m_ca_certs));
+            set(rc, h, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
+            set(rc, h, CURLOPT_SSL_CTX_DATA, static_cast<void*>(&m_ca_certs));
         }
 
-        Slist headers;
         auto add_header = [&](const std::string& line) {
-            curl_slist* head = curl_slist_append(headers.get(), line.c_str());
+            curl_slist* head = curl_slist_append(t.headers.get(), line.c_str());
             if (head == nullptr) throw std::bad_alloc();
-            (void)headers.release();
-            headers.reset(head);
+            (void)t.headers.release();
+            t.headers.reset(head);
         };
         for (const auto& hdr : req.headers) {
             // "Name;" is libcurl's syntax for a header with an empty value.
             add_header(hdr.value.empty() ? hdr.name + ';' : hdr.name + ": " + hdr.value);
         }
         add_header("Expect:"); // no 100-continue round trip
-        set(CURLOPT_HTTPHEADER, headers.get());
+        set(rc, h, CURLOPT_HTTPHEADER, t.headers.get());
 
         if (req.bearer) {
-            Secret token(req.bearer->size() + 1); // NUL-terminated copy in guarded memory
-            std::memcpy(token.data(), req.bearer->data(), req.bearer->size());
-            set(CURLOPT_HTTPAUTH, static_cast<unsigned long>(CURLAUTH_BEARER));
-            set(CURLOPT_XOAUTH2_BEARER, reinterpret_cast<const char*>(token.data()));
+            t.token = Secret(req.bearer->size() + 1); // NUL-terminated copy in guarded memory
+            std::memcpy(t.token.data(), req.bearer->data(), req.bearer->size());
+            set(rc, h, CURLOPT_HTTPAUTH, static_cast<unsigned long>(CURLAUTH_BEARER));
+            set(rc, h, CURLOPT_XOAUTH2_BEARER, reinterpret_cast<const char*>(t.token.data()));
         }
 
-        const bool sends_body = with_body && method != Method::get;
-        const char* body_ptr = (sends_body && !req.body.empty()) ? reinterpret_cast<const char*>(req.body.data()) : "";
-        const auto body_size = static_cast<curl_off_t>(sends_body ? req.body.size() : 0);
+        const Method method = f.method;
+        t.sends_body = f.with_body && method != Method::get;
+        const char* body_ptr =
+            (t.sends_body && !req.body.empty()) ? reinterpret_cast<const char*>(req.body.data()) : "";
+        const auto body_size = static_cast<curl_off_t>(t.sends_body ? req.body.size() : 0);
         switch (method) {
         case Method::get:
-            set(CURLOPT_HTTPGET, 1L);
+            set(rc, h, CURLOPT_HTTPGET, 1L);
             break;
         case Method::del:
             if (body_size == 0) {
-                set(CURLOPT_HTTPGET, 1L);
-                set(CURLOPT_CUSTOMREQUEST, "DELETE");
+                set(rc, h, CURLOPT_HTTPGET, 1L);
+                set(rc, h, CURLOPT_CUSTOMREQUEST, "DELETE");
                 break;
             }
             [[fallthrough]];
@@ -651,26 +758,28 @@ private:
         case Method::put:
         case Method::patch:
             // POSTFIELDS points at the caller's guarded memory: libcurl does not copy it.
-            set(CURLOPT_POST, 1L);
-            set(CURLOPT_POSTFIELDSIZE_LARGE, body_size);
-            set(CURLOPT_POSTFIELDS, body_ptr);
-            if (method != Method::post) set(CURLOPT_CUSTOMREQUEST, method_name(method).data());
+            set(rc, h, CURLOPT_POST, 1L);
+            set(rc, h, CURLOPT_POSTFIELDSIZE_LARGE, body_size);
+            set(rc, h, CURLOPT_POSTFIELDS, body_ptr);
+            if (method != Method::post) set(rc, h, CURLOPT_CUSTOMREQUEST, method_name(method).data());
             break;
         }
-        if (m_setopt_rc != CURLE_OK) {
+        if (rc != CURLE_OK) {
             curl_easy_reset(h);
-            return make_error(Errc::internal,
-                              std::string("cannot configure libcurl: ") + curl_easy_strerror(m_setopt_rc));
+            return make_error(Errc::internal, std::string("cannot configure libcurl: ") + curl_easy_strerror(rc));
         }
+        if (tracing()) log_request(req, t.url, method, t.sends_body);
+        t.started = SteadyClock::now();
+        return {};
+    }
 
-        const bool verbose = spdlog::should_log(spdlog::level::debug);
-        if (verbose) log_request(req, url, method, sends_body);
-
-        const auto started = SteadyClock::now();
+    /// Collects what the transfer on `h` produced (libcurl result `code`)
+    /// and resets `h`, dropping libcurl's copy of the token at once.
+    Result<Exchange> finish(CURL* h, CURLcode code, const Flight& f, Transfer& t)
+    {
+        const auto elapsed = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - t.started);
         Exchange ex;
-        ex.code = curl_easy_perform(h);
-        const auto elapsed = std::chrono::duration_cast<milliseconds>(SteadyClock::now() - started);
-
+        ex.code = code;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &ex.status);
         curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &ex.os_errno);
         curl_off_t pretransfer = 0;
@@ -682,49 +791,47 @@ private:
             curl_easy_getinfo(h, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location != nullptr) {
             ex.redirect_url = location;
         }
-        ex.curl_error = errbuf;
-        ex.too_large = state.too_large;
-        ex.headers = std::move(state.headers);
-        ex.body = state.sink.take();
+        ex.curl_error = t.errbuf;
+        ex.too_large = t.state.too_large;
+        ex.headers = std::move(t.state.headers);
+        ex.body = t.state.sink.take();
 
         // Drop libcurl's copies of the token and of the pointers into our
         // buffers now rather than at the next request (see the file comment).
         curl_easy_reset(h);
 
-        if (verbose) log_response(ex, origin, elapsed);
+        if (tracing()) log_response(ex, f.target.origin, elapsed);
         return ex;
     }
 
     void log_request(const Request& req, const std::string& url, Method method, bool sends_body) const
     {
-        spdlog::debug("http: > {} {}", method_name(method), url);
-        spdlog::debug("http: > User-Agent: {}", m_opts.user_agent);
+        debug("http: > " + std::string(method_name(method)) + " " + url);
+        debug("http: > User-Agent: " + m_opts.user_agent);
         for (const auto& hdr : req.headers) {
-            spdlog::debug("http: > {}: {}", hdr.name,
-                          is_sensitive_header(hdr.name) ? std::string_view("[redacted]") : std::string_view(hdr.value));
+            debug("http: > " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
         }
-        if (req.bearer) spdlog::debug("http: > Authorization: Bearer [redacted]");
+        if (req.bearer) debug("http: > Authorization: Bearer [redacted]");
         if (sends_body) {
             if (req.body_loggable) {
-                spdlog::debug("http: > body: {}", req.body.view());
+                debug("http: > body: " + std::string(req.body.view()));
             } else {
-                spdlog::debug("http: > body: <{} bytes>", req.body.size());
+                debug("http: > body: <" + std::to_string(req.body.size()) + " bytes>");
             }
         }
     }
 
-    static void log_response(const Exchange& ex, const Origin& origin, milliseconds elapsed)
+    void log_response(const Exchange& ex, const Origin& origin, milliseconds elapsed) const
     {
         if (ex.code != CURLE_OK) {
-            spdlog::debug("http: < {} failed after {} ms: {} ({})", origin.host_port(), elapsed.count(),
-                          curl_easy_strerror(ex.code), ex.curl_error);
+            debug("http: < " + origin.host_port() + " failed after " + std::to_string(elapsed.count()) +
+                  " ms: " + curl_easy_strerror(ex.code) + " (" + ex.curl_error + ")");
             return;
         }
-        spdlog::debug("http: < {} from {} in {} ms, body <{} bytes>", ex.status, origin.host_port(), elapsed.count(),
-                      ex.body.size());
+        debug("http: < " + std::to_string(ex.status) + " from " + origin.host_port() + " in " +
+              std::to_string(elapsed.count()) + " ms, body <" + std::to_string(ex.body.size()) + " bytes>");
         for (const auto& hdr : ex.headers) {
-            spdlog::debug("http: < {}: {}", hdr.name,
-                          is_sensitive_header(hdr.name) ? std::string_view("[redacted]") : std::string_view(hdr.value));
+            debug("http: < " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
         }
     }
 
@@ -735,8 +842,165 @@ private:
     EasyHandle m_easy;
     std::vector<X509Ptr> m_ca_certs;
     std::optional<Error> m_setup_error;
-    CURLcode m_setopt_rc = CURLE_OK;
 };
+
+// ---------------------------------------------------------------------------
+// Batches on the multi interface
+
+std::vector<Result<Response>> CurlClient::perform_all(const std::vector<Request>& requests,
+                                                      const BatchOptions& options)
+{
+    const std::lock_guard lock(m_mutex);
+    const std::size_t total = requests.size();
+    std::vector<std::optional<Result<Response>>> results(total);
+    std::size_t finished = 0;
+    auto settle = [&](std::size_t i, Result<Response> r) {
+        results[i] = std::move(r);
+        ++finished;
+        if (options.progress) options.progress(finished, total);
+    };
+
+    MultiHandle multi;
+    if (!m_setup_error) {
+        multi.reset(curl_multi_init());
+        if (!multi) m_setup_error = make_error(Errc::internal, "cannot create a libcurl multi handle");
+    }
+
+    struct PoolState {
+        BatchPool limits;
+        int in_flight = 0;
+        SteadyClock::time_point paused_until{};
+        SteadyClock::time_point next_start{};
+    };
+    std::vector<PoolState> pools;
+    for (const auto& p : options.pools) pools.push_back({p});
+    if (pools.empty()) pools.push_back({BatchPool{options.max_in_flight, 0}});
+    for (auto& p : pools) p.limits.max_in_flight = std::max(1, p.limits.max_in_flight);
+    const int max_in_flight = std::clamp(options.max_in_flight, 1, 64);
+
+    struct Slot {
+        Flight flight;
+        std::size_t pool = 0;
+        SteadyClock::time_point ready_at{};
+        EasyHandle easy;
+        std::unique_ptr<Transfer> transfer;
+    };
+    std::vector<std::unique_ptr<Slot>> slots(total);
+    std::deque<std::size_t> waiting;
+    for (std::size_t i = 0; i < total; ++i) {
+        if (m_setup_error) {
+            settle(i, *m_setup_error);
+            continue;
+        }
+        auto target = check_request(requests[i]);
+        if (!target) {
+            settle(i, std::move(target).error());
+            continue;
+        }
+        std::size_t pool = i < options.pool_of.size() ? options.pool_of[i] : 0;
+        if (pool >= pools.size()) pool = 0;
+        slots[i] = std::make_unique<Slot>(Slot{Flight(requests[i], std::move(target).value()), pool, {}, {}, {}});
+        waiting.push_back(i);
+    }
+    if (multi) curl_multi_setopt(multi.get(), CURLMOPT_MAXCONNECTS, static_cast<long>(max_in_flight));
+
+    int in_flight = 0;
+    while (finished < total) {
+        auto now = SteadyClock::now();
+        // Start what may start: in order, skipping requests whose pool is
+        // full, paused by a 429, or over its start rate.
+        for (auto it = waiting.begin(); it != waiting.end() && in_flight < max_in_flight;) {
+            Slot& s = *slots[*it];
+            PoolState& p = pools[s.pool];
+            if (s.ready_at > now || p.paused_until > now || p.next_start > now ||
+                p.in_flight >= p.limits.max_in_flight) {
+                ++it;
+                continue;
+            }
+            const std::size_t i = *it;
+            it = waiting.erase(it);
+            if (!s.easy) s.easy.reset(curl_easy_init());
+            if (!s.easy) {
+                settle(i, make_error(Errc::internal, "cannot create a libcurl handle"));
+                continue;
+            }
+            if (s.flight.hops == 0) s.flight.attempt_started = now;
+            s.transfer = std::make_unique<Transfer>(m_opts.max_response_bytes);
+            if (auto st = configure(s.easy.get(), s.flight, *s.transfer); !st) {
+                settle(i, st.error());
+                s.transfer.reset();
+                continue;
+            }
+            curl_easy_setopt(s.easy.get(), CURLOPT_PRIVATE, reinterpret_cast<char*>(i + 1));
+            if (const CURLMcode mc = curl_multi_add_handle(multi.get(), s.easy.get()); mc != CURLM_OK) {
+                curl_easy_reset(s.easy.get());
+                s.transfer.reset();
+                settle(i, make_error(Errc::internal, std::string("libcurl: ") + curl_multi_strerror(mc)));
+                continue;
+            }
+            ++in_flight;
+            ++p.in_flight;
+            if (p.limits.max_starts_per_second > 0)
+                p.next_start = now + std::chrono::duration_cast<SteadyClock::duration>(
+                                         std::chrono::microseconds(1'000'000 / p.limits.max_starts_per_second));
+        }
+
+        int running = 0;
+        curl_multi_perform(multi.get(), &running);
+        int queued = 0;
+        while (CURLMsg* msg = curl_multi_info_read(multi.get(), &queued)) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            CURL* h = msg->easy_handle;
+            const CURLcode code = msg->data.result;
+            char* priv = nullptr;
+            curl_easy_getinfo(h, CURLINFO_PRIVATE, &priv);
+            const std::size_t i = static_cast<std::size_t>(reinterpret_cast<std::uintptr_t>(priv)) - 1;
+            curl_multi_remove_handle(multi.get(), h);
+            Slot& s = *slots[i];
+            PoolState& p = pools[s.pool];
+            --in_flight;
+            --p.in_flight;
+            auto ex = finish(h, code, s.flight, *s.transfer);
+            s.transfer.reset();
+            Step step = next_step(s.flight, std::move(ex));
+            now = SteadyClock::now();
+            switch (step.kind) {
+            case Step::Kind::done:
+                s.easy.reset();
+                settle(i, std::move(*step.result));
+                break;
+            case Step::Kind::redirect:
+                s.ready_at = now;
+                waiting.push_front(i);
+                break;
+            case Step::Kind::retry:
+                s.ready_at = now + step.wait;
+                if (step.pause_pool) p.paused_until = std::max(p.paused_until, s.ready_at);
+                waiting.push_back(i);
+                break;
+            }
+        }
+        if (finished >= total) break;
+
+        // Sleep until a transfer needs us or the next waiting request may start.
+        now = SteadyClock::now();
+        milliseconds timeout{1000};
+        for (std::size_t i : waiting) {
+            const Slot& s = *slots[i];
+            const PoolState& p = pools[s.pool];
+            if (p.in_flight >= p.limits.max_in_flight) continue; // woken by a completion
+            const auto at = std::max({s.ready_at, p.paused_until, p.next_start});
+            timeout = std::min(timeout, std::chrono::ceil<milliseconds>(std::max(at - now, SteadyClock::duration{})));
+        }
+        if (in_flight >= max_in_flight) timeout = milliseconds(1000);
+        curl_multi_poll(multi.get(), nullptr, 0, static_cast<int>(timeout.count()), nullptr);
+    }
+
+    std::vector<Result<Response>> out;
+    out.reserve(total);
+    for (auto& r : results) out.push_back(std::move(*r));
+    return out;
+}
 
 } // namespace
 

@@ -58,8 +58,7 @@ std::string proved(const core::Integration& in, const CallSpec& spec, const Secr
 
 } // namespace
 
-Result<CallOutcome> test_call(http::Client& client, const core::Integration& in, const Secret& token,
-                              const CallSpec& spec)
+http::Request test_request(const core::Integration& in, const Secret& token, const CallSpec& spec)
 {
     http::Request req;
     req.method = spec.method;
@@ -74,25 +73,36 @@ Result<CallOutcome> test_call(http::Client& client, const core::Integration& in,
     }
     req.bearer = token.clone();
     req.idempotent = spec.method == http::Method::get;
-    auto resp = client.send(req);
-    if (!resp) return std::move(resp).error();
+    return req;
+}
 
+CallOutcome judge_test_call(const core::Integration& in, const Secret& token, const CallSpec& spec,
+                            const http::Response& resp)
+{
     CallOutcome out;
-    out.status = resp->status;
-    out.latency = resp->elapsed;
-    out.attempts = resp->attempts;
-    out.rate_limit = rate_limit_of(resp.value());
-    out.ok = resp->status >= 200 && resp->status < 300;
+    out.status = resp.status;
+    out.latency = resp.elapsed;
+    out.attempts = resp.attempts;
+    out.rate_limit = rate_limit_of(resp);
+    out.ok = resp.status >= 200 && resp.status < 300;
     if (out.ok) {
-        out.summary = proved(in, spec, resp->body);
+        out.summary = proved(in, spec, resp.body);
         return out;
     }
-    ApiError e = in.provider == core::Provider::hint ? hint::parse_error(resp->status, resp->body.view())
-                                                     : leadconnector::parse_error(resp->status, resp->body.view());
+    ApiError e = in.provider == core::Provider::hint ? hint::parse_error(resp.status, resp.body.view())
+                                                     : leadconnector::parse_error(resp.status, resp.body.view());
     redact(e.message, token.view());
     out.failure = e.failure;
     out.summary = std::string(to_string(e.failure)) + ": " + e.message;
     return out;
+}
+
+Result<CallOutcome> test_call(http::Client& client, const core::Integration& in, const Secret& token,
+                              const CallSpec& spec)
+{
+    auto resp = client.send(test_request(in, token, spec));
+    if (!resp) return std::move(resp).error();
+    return judge_test_call(in, token, spec, resp.value());
 }
 
 } // namespace pitool::providers

@@ -266,7 +266,8 @@ Response Sandbox::admin_handle(const Request& req, bool& mutated)
             static const char* const k_kinds[] = {"rate_limit", "status", "delay", "malformed", "redirect", "close"};
             if (std::none_of(std::begin(k_kinds), std::end(k_kinds), [&](const char* k) { return f.kind == k; }))
                 return admin_error(400, "kind must be one of rate_limit, status, delay, malformed, redirect, close");
-            if (f.remaining < 1) return admin_error(400, "count must be at least 1");
+            if (f.remaining < 1 && f.remaining != -1)
+                return admin_error(400, "count must be at least 1, or -1 for every request");
             if (f.kind == "status" && (f.status < 400 || f.status > 599))
                 return admin_error(400, "status must be 400..599");
             if (f.kind == "redirect" && (f.status < 300 || f.status > 399))

@@ -349,7 +349,7 @@ Response Sandbox::dispatch(const Request& req, LogEntry& entry)
     std::optional<Fault> fault;
     if (Fault* f = take_fault(req.path)) {
         fault = *f;
-        if (--f->remaining <= 0) {
+        if (f->remaining != -1 && --f->remaining <= 0) {
             for (auto it = m_faults.begin(); it != m_faults.end(); ++it)
                 if (it->id == fault->id) {
                     m_faults.erase(it);
@@ -382,7 +382,7 @@ Response Sandbox::dispatch(const Request& req, LogEntry& entry)
 Fault* Sandbox::take_fault(const std::string& path)
 {
     for (auto& f : m_faults)
-        if (f.remaining > 0 && starts_with(path, f.path_prefix)) return &f;
+        if ((f.remaining > 0 || f.remaining == -1) && starts_with(path, f.path_prefix)) return &f;
     return nullptr;
 }
 

@@ -45,7 +45,7 @@ struct Fault {
     std::string id;
     std::string kind;        ///< rate_limit | status | delay | malformed | redirect | close
     std::string path_prefix; ///< empty: any provider path
-    std::int64_t remaining = 1;
+    std::int64_t remaining = 1; ///< -1: every matching request until the faults are cleared
     int status = 500;
     std::int64_t retry_after_s = 1;
     std::int64_t delay_ms = 0;

@@ -56,6 +56,27 @@ TEST_F(Faults, DelayThenNormalAnswer)
     EXPECT_GE(elapsed, std::chrono::milliseconds(300));
 }
 
+TEST_F(Faults, CountMinusOneAppliesToEveryRequestUntilCleared)
+{
+    fault({{"kind", "delay"}, {"delay_ms", 20}, {"count", -1}});
+    for (int i = 0; i < 3; ++i) {
+        auto r = get_location();
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 200);
+    }
+    auto pending = sb.admin("GET", "/faults")["faults"];
+    ASSERT_EQ(pending.size(), 1U) << pending.dump();
+    EXPECT_EQ(pending[0]["remaining"], -1);
+    EXPECT_EQ(sb.admin("DELETE", "/faults")["cleared"], 1);
+    auto r = get_location();
+    ASSERT_TRUE(r);
+    auto log = sb.admin("GET", "/requests")["requests"];
+    ASSERT_EQ(log.size(), 4U);
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(log[i]["fault"], "delay") << log.dump();
+    EXPECT_TRUE(log[3]["fault"].is_null()) << log.dump();
+    sb.admin("POST", "/faults", {{"kind", "delay"}, {"count", -2}}, 400);
+}
+
 TEST_F(Faults, DelayLongerThanTheClientTimeout)
 {
     fault({{"kind", "delay"}, {"delay_ms", 1500}});

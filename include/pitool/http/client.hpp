@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -75,6 +76,32 @@ struct ClientOptions {
     std::chrono::milliseconds backoff_base{250};  ///< first backoff, doubled each try, jittered
     std::chrono::milliseconds backoff_max{8'000}; ///< cap on one wait (Retry-After included)
     std::string user_agent = "pitool";
+    /// Receives one debug line per request, response, retry and redirect
+    /// (tokens, bodies and cookies redacted). Empty: no tracing. Called on
+    /// the thread that called `send`/`perform_all`.
+    std::function<void(std::string_view)> debug_log;
+};
+
+/// A share of a batch's connections (e.g. one provider's).
+struct BatchPool {
+    /// Requests of this pool in flight at once (at least 1).
+    int max_in_flight = 8;
+    /// Request starts per second in this pool, retries included; 0: no cap.
+    int max_starts_per_second = 0;
+};
+
+/// How `Client::perform_all` spreads its requests.
+struct BatchOptions {
+    /// Requests in flight at once over all pools (clamped to 1..64).
+    int max_in_flight = 8;
+    /// The pools; empty: one pool limited by `max_in_flight` only.
+    std::vector<BatchPool> pools;
+    /// The pool index of each request (same length as the requests), or
+    /// empty: every request in pool 0. An index out of range is pool 0.
+    std::vector<std::size_t> pool_of;
+    /// Called after each request has its final result with (finished,
+    /// total), on the calling thread. May be empty.
+    std::function<void(std::size_t, std::size_t)> progress;
 };
 
 /// Sends requests. One instance keeps its connections alive across calls.
@@ -87,9 +114,22 @@ public:
     /// redirect to another origin, or retries exhausted on a network failure.
     /// A 429/5xx that survives all attempts is returned as a Response.
     [[nodiscard]] virtual Result<Response> send(const Request& req) = 0;
+
+    /// Sends every request concurrently, at most `options.max_in_flight` at
+    /// once and each pool within its own limits, and returns one result per
+    /// request, in the order given. Each request gets exactly the retry,
+    /// Retry-After and redirect rules of `send`; a wait before a retry never
+    /// holds up the other requests, and a 429 (or any retryable status with
+    /// Retry-After) also pauses new starts in that request's pool until the
+    /// wait is over. The default implementation calls `send` one request at
+    /// a time.
+    [[nodiscard]] virtual std::vector<Result<Response>> perform_all(const std::vector<Request>& requests,
+                                                                    const BatchOptions& options);
 };
 
-/// The libcurl implementation.
+/// The libcurl implementation. Linked only into the network module
+/// (`pitool-net.so`) and the HTTP unit tests; the CLI reaches it through
+/// `pitool/http/net_module.hpp`.
 [[nodiscard]] std::unique_ptr<Client> make_curl_client(const ClientOptions& options);
 
 /// Checks that `url` is `http(s)://host[:port]` with no path, query, fragment

@@ -34,6 +34,16 @@ struct CallOutcome {
     RateLimit rate_limit;
 };
 
+/// The request `test_call` sends: `spec` to `in`'s base URL with the headers
+/// its provider wants and a copy of `token` (secret) as the bearer. GETs are
+/// idempotent (retried), other methods are not.
+[[nodiscard]] http::Request test_request(const core::Integration& in, const Secret& token, const CallSpec& spec);
+
+/// Judges an answer to `test_request(in, token, spec)`: ok for 2xx, else the
+/// provider's error class and message (with `token` redacted from it).
+[[nodiscard]] CallOutcome judge_test_call(const core::Integration& in, const Secret& token, const CallSpec& spec,
+                                          const http::Response& resp);
+
 /// Sends `spec` with `token` (secret) to `in`'s base URL, with the headers
 /// its provider wants. A transport failure is an error; any HTTP answer is a
 /// CallOutcome.

@@ -6,7 +6,6 @@
 #include "cli/validate.hpp"
 
 #include <CLI/CLI.hpp>
-#include <spdlog/spdlog.h>
 
 #include <ostream>
 
@@ -66,7 +65,7 @@ Result<core::Integration> build(Context& ctx, const CreateOptions& o)
         return make_error(Errc::usage, "--client-id applies to kind oauth-app only");
     }
 
-    auto scopes = normalize_scopes(in.provider, o.scopes, o.strict_scopes);
+    auto scopes = normalize_scopes(ctx, in.provider, o.scopes, o.strict_scopes);
     if (!scopes) return std::move(scopes).error();
     in.scopes = std::move(scopes).value();
 
@@ -78,7 +77,7 @@ Result<core::Integration> build(Context& ctx, const CreateOptions& o)
     auto token = read_token(ctx, o.token_stdin, o.token_file, what + o.name + ": ");
     if (!token) return std::move(token).error();
     PITOOL_TRY(core::validate_token(token.value()));
-    warn_token_shape(kind, token.value());
+    warn_token_shape(ctx, kind, token.value());
 
     auto now = ctx.clock.now();
     in.created_at = now;

@@ -77,7 +77,7 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
     if (!saved) return std::move(saved).error();
     vault::Vault& v = *saved.value();
     const auto* in = v.payload().find(o.name);
-    warn_token_shape(in->kind, in->token.value);
+    warn_token_shape(ctx, in->kind, in->token.value);
     if (ctx.opts.json) {
         print_json(ctx, integration_json(*in, now));
     } else if (o.now) {

@@ -1,15 +1,22 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/input.hpp"
+#include "cli/log.hpp"
 #include "cli/network.hpp"
 #include "cli/output.hpp"
 #include "pitool/core/lifecycle.hpp"
+#include "pitool/exit_codes.hpp"
 #include "pitool/providers/test_call.hpp"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <iostream>
 #include <ostream>
 
 namespace pitool::cli::commands {
@@ -21,7 +28,25 @@ struct TestCallOptions {
     std::string method;
     std::string path;
     std::string data;
+    bool all = false;
+    int parallel = 0;
+    bool parallel_given = false;
+    std::string provider;
+    std::string kind;
 };
+
+/// --parallel default and bounds for --all.
+constexpr int k_default_parallel = 8;
+constexpr int k_max_parallel = 64;
+
+// Per-provider shares of a --all batch (docs/cli.md#test-call). LeadConnector
+// counts its burst limit (100 per 10 s; 25 for sandbox PITs) per app and
+// location, and --all sends one request per credential, so the cap on
+// requests in flight is what keeps us a polite client. Hint documents 20 (or
+// 100) requests per second: its starts are also held to 20 per second.
+constexpr int k_leadconnector_in_flight = 10;
+constexpr int k_hint_in_flight = 10;
+constexpr int k_hint_starts_per_second = 20;
 
 Result<http::Method> parse_method(std::string m)
 {
@@ -46,8 +71,14 @@ Result<Secret> read_data(const std::string& data)
     return body;
 }
 
+Status run_test_call_all(Context& ctx, const TestCallOptions& o);
+
 Status run_test_call(Context& ctx, const TestCallOptions& o)
 {
+    if (o.all) return run_test_call_all(ctx, o);
+    if (o.name.empty()) return make_error(Errc::usage, "test-call needs an integration name or --all");
+    if (o.parallel_given || !o.provider.empty() || !o.kind.empty())
+        return make_error(Errc::usage, "--parallel, --provider and --kind go with --all");
     PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
     auto opened = s.open();
@@ -92,7 +123,7 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
     auto outcome = providers::test_call(*client.value(), *in, token.value, spec);
     if (!outcome) return std::move(outcome).error();
     const auto& out = outcome.value();
-    if (!out.rate_limit.describe().empty()) spdlog::debug("{}", out.rate_limit.describe());
+    if (!out.rate_limit.describe().empty()) debug(ctx, out.rate_limit.describe());
 
     bool judged = o.path.empty() || out.ok || providers::errc_for(out.failure) == Errc::rejected;
     if (!o.old && judged) {
@@ -105,7 +136,7 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
             cur->last_check = check;
             return true;
         });
-        if (!saved) spdlog::warn("could not record the test call result: {}", saved.error().message);
+        if (!saved) warn(ctx, "could not record the test call result: " + saved.error().message);
     }
 
     if (ctx.opts.json) {
@@ -131,17 +162,260 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
     return {};
 }
 
+
+/// One credential of a --all run.
+struct Item {
+    std::string name;
+    std::string fingerprint;
+    core::Provider provider = core::Provider::leadconnector;
+    providers::CallSpec spec;
+    std::optional<providers::CallOutcome> outcome; ///< the provider answered
+    std::optional<Error> error;                    ///< it did not (or we could not ask)
+    std::size_t request = 0;                       ///< index into the batch
+
+    [[nodiscard]] bool ok() const { return outcome && outcome->ok; }
+    /// What a single test-call of this credential would have exited with.
+    [[nodiscard]] Errc errc() const
+    {
+        if (error) return error->code;
+        return outcome->ok ? Errc::internal : providers::errc_for(outcome->failure);
+    }
+};
+
+nlohmann::json item_json(const Item& it)
+{
+    const auto* out = it.outcome ? &*it.outcome : nullptr;
+    nlohmann::json err = nullptr;
+    if (it.error)
+        err = {{"code", static_cast<int>(exit_code_for(it.error->code))},
+               {"kind", errc_name(it.error->code)},
+               {"message", it.error->message}};
+    return {{"name", it.name},
+            {"token", "current"},
+            {"fingerprint", it.fingerprint},
+            {"method", http::method_name(it.spec.method)},
+            {"path", it.spec.path},
+            {"status", out ? out->status : 0},
+            {"ok", it.ok()},
+            {"failure", out == nullptr || out->ok ? nlohmann::json(nullptr) : nlohmann::json(to_string(out->failure))},
+            {"latency_ms", out ? out->latency.count() : 0},
+            {"attempts", out ? out->attempts : 0},
+            {"summary", out ? out->summary : it.error->message},
+            {"error", err}};
+}
+
+/// "\r37/200 checked" on a terminal's stderr, overwritten in place.
+class ProgressLine {
+public:
+    explicit ProgressLine(Context& ctx)
+        : m_ctx(ctx), m_on(&ctx.err == &std::cerr && !ctx.opts.quiet && ::isatty(STDERR_FILENO) == 1)
+    {
+    }
+    ~ProgressLine() { clear(); }
+    ProgressLine(const ProgressLine&) = delete;
+    ProgressLine& operator=(const ProgressLine&) = delete;
+
+    void show(std::size_t done, std::size_t total)
+    {
+        if (!m_on) return;
+        m_ctx.err << "\rtest-call: " << done << "/" << total << " checked" << std::flush;
+        m_shown = true;
+    }
+    void clear()
+    {
+        if (m_on && m_shown) m_ctx.err << "\r\033[K" << std::flush;
+        m_shown = false;
+    }
+
+private:
+    Context& m_ctx;
+    bool m_on;
+    bool m_shown = false;
+};
+
+Status run_test_call_all(Context& ctx, const TestCallOptions& o)
+{
+    if (!o.name.empty()) return make_error(Errc::usage, "give an integration name or --all, not both");
+    if (o.old || !o.method.empty() || !o.path.empty() || !o.data.empty())
+        return make_error(Errc::usage, "--all makes each credential's default read-only call: "
+                                       "--old, --method, --path and --data go with a single name");
+    const int parallel = o.parallel_given ? o.parallel : k_default_parallel;
+    if (parallel < 1 || parallel > k_max_parallel)
+        return make_error(Errc::usage, "--parallel must be between 1 and " + std::to_string(k_max_parallel));
+    std::optional<core::Provider> provider;
+    std::optional<core::Kind> kind;
+    if (!o.provider.empty()) {
+        auto p = core::parse_provider(o.provider);
+        if (!p) return std::move(p).error();
+        provider = p.value();
+    }
+    if (!o.kind.empty()) {
+        auto k = core::parse_kind(o.kind);
+        if (!k) return std::move(k).error();
+        if (k.value() == core::Kind::oauth_app)
+            return make_error(Errc::usage, "an OAuth app's client secret is not a bearer token: it cannot be tested");
+        kind = k.value();
+    }
+
+    Session s(ctx);
+    auto opened = s.open();
+    if (!opened) return std::move(opened).error();
+    std::vector<std::string> names;
+    std::vector<std::string> to_refresh;
+    const auto now = ctx.clock.now();
+    for (const auto& in : opened.value()->payload().integrations) {
+        if (in.kind == core::Kind::oauth_app) continue;
+        if ((provider && in.provider != *provider) || (kind && in.kind != *kind)) continue;
+        names.push_back(in.name);
+        if (needs_refresh(in, now)) to_refresh.push_back(in.name);
+    }
+    if (names.empty() && !ctx.opts.quiet) ctx.err << "pitool: no stored token matches\n";
+
+    std::unique_ptr<http::Client> client;
+    if (!names.empty()) {
+        auto made = make_client(ctx);
+        if (!made) return std::move(made).error();
+        client = std::move(made).value();
+    }
+    // Access tokens about to expire are refreshed first, one at a time and
+    // each under the lock, exactly as a single test-call would; a failed
+    // refresh is that credential's result.
+    std::map<std::string, Error> refresh_errors;
+    for (const auto& name : to_refresh) {
+        auto r = refresh_oauth(s, *client, name, false);
+        if (!r) refresh_errors.emplace(name, std::move(r).error());
+    }
+    if (!to_refresh.empty()) {
+        opened = s.open();
+        if (!opened) return std::move(opened).error();
+    }
+
+    std::vector<Item> items;
+    std::vector<http::Request> requests;
+    http::BatchOptions batch;
+    batch.max_in_flight = parallel;
+    batch.pools = {{std::min(parallel, k_leadconnector_in_flight), 0},
+                   {std::min(parallel, k_hint_in_flight), k_hint_starts_per_second}};
+    const vault::Vault& v = *opened.value();
+    for (const auto& name : names) {
+        const core::Integration* in = v.payload().find(name);
+        if (in == nullptr) continue; // deleted meanwhile
+        Item it;
+        it.name = name;
+        it.fingerprint = in->token.fingerprint;
+        it.provider = in->provider;
+        if (auto e = refresh_errors.find(name); e != refresh_errors.end()) {
+            it.error = e->second;
+        } else if (auto spec = providers::default_call(*in); !spec) {
+            it.error = spec.error();
+        } else {
+            it.spec = std::move(spec).value();
+            it.request = requests.size();
+            requests.push_back(providers::test_request(*in, in->token.value, it.spec));
+            batch.pool_of.push_back(in->provider == core::Provider::hint ? 1 : 0);
+        }
+        items.push_back(std::move(it));
+    }
+
+    std::vector<Result<http::Response>> answers;
+    if (!requests.empty()) {
+        ProgressLine progress(ctx);
+        batch.progress = [&](std::size_t done, std::size_t total) { progress.show(done, total); };
+        answers = client->perform_all(requests, batch);
+    }
+    for (auto& it : items) {
+        if (it.error) continue;
+        auto& answer = answers[it.request];
+        if (!answer) {
+            it.error = answer.error();
+            continue;
+        }
+        const core::Integration* in = v.payload().find(it.name);
+        it.outcome = providers::judge_test_call(*in, in->token.value, it.spec, answer.value());
+    }
+    requests.clear(); // wipes the bearer copies now
+
+    // Record every verdict on the credential in one locked write, skipping
+    // tokens that changed while we were asking.
+    const auto checked_at = ctx.clock.now();
+    bool any_judged = false;
+    for (const auto& it : items)
+        any_judged = any_judged || (it.outcome && (it.outcome->ok || it.errc() == Errc::rejected));
+    if (any_judged) {
+        auto saved = s.mutate_if([&](vault::Vault& vv) -> Result<bool> {
+            bool changed = false;
+            for (const auto& it : items) {
+                if (!it.outcome || !(it.outcome->ok || it.errc() == Errc::rejected)) continue;
+                auto* cur = vv.payload().find(it.name);
+                if (cur == nullptr || cur->token.fingerprint != it.fingerprint) continue;
+                cur->last_check = core::LastCheck{checked_at, static_cast<int>(it.outcome->status), it.outcome->ok,
+                                                  it.outcome->summary};
+                changed = true;
+            }
+            return changed;
+        });
+        if (!saved) warn(ctx, "could not record the test call results: " + saved.error().message);
+    }
+
+    std::size_t ok = 0;
+    const Item* first_failed = nullptr;
+    bool any_rejected = false;
+    bool any_unavailable = false;
+    for (const auto& it : items) {
+        if (it.ok()) {
+            ++ok;
+            continue;
+        }
+        if (first_failed == nullptr) first_failed = &it;
+        any_rejected = any_rejected || it.errc() == Errc::rejected;
+        any_unavailable = any_unavailable || it.errc() == Errc::unavailable;
+    }
+    const std::size_t failed = items.size() - ok;
+    if (ctx.opts.json) {
+        auto arr = nlohmann::json::array();
+        for (const auto& it : items) arr.push_back(item_json(it));
+        print_json(ctx, {{"results", arr}, {"summary", {{"total", items.size()}, {"ok", ok}, {"failed", failed}}}});
+    } else if (!items.empty()) {
+        std::vector<std::vector<std::string>> rows{{"NAME", "RESULT", "HTTP", "MS", "DETAIL"}};
+        for (const auto& it : items) {
+            const auto* out = it.outcome ? &*it.outcome : nullptr;
+            rows.push_back({it.name, it.ok() ? "OK" : (out != nullptr ? "FAILED" : "ERROR"),
+                            out != nullptr ? std::to_string(out->status) : "-",
+                            out != nullptr ? std::to_string(out->latency.count()) : "-",
+                            out != nullptr ? out->summary : it.error->message});
+        }
+        print_table(ctx.out, rows);
+        ctx.out << items.size() << " checked: " << ok << " ok, " << failed << " failed\n";
+    }
+    if (first_failed == nullptr) return {};
+    // The exit code a single test-call would give; a rejected credential
+    // outranks an unreachable provider, which outranks anything else.
+    const Errc code = any_rejected      ? Errc::rejected
+                      : any_unavailable ? Errc::unavailable
+                                        : first_failed->errc();
+    return make_error(code, std::to_string(failed) + " of " + std::to_string(items.size()) + " test calls failed");
+}
+
 } // namespace
 
 Handler setup_test_call(CLI::App& sub)
 {
     auto o = std::make_shared<TestCallOptions>();
-    sub.add_option("name", o->name, "Integration name")->required();
+    sub.add_option("name", o->name, "Integration name (or --all)");
+    sub.add_flag("--all", o->all, "Test every stored token (oauth apps excepted) concurrently");
+    CLI::Option* parallel = sub.add_option("--parallel", o->parallel,
+                   "With --all: requests in flight at once, 1-64 (default " + std::to_string(k_default_parallel) +
+                       ")");
+    sub.add_option("--provider", o->provider, "With --all: only this provider");
+    sub.add_option("--kind", o->kind, "With --all: only this kind");
     sub.add_flag("--old", o->old, "Test the previous token, while its rotation window is open");
     sub.add_option("--method", o->method, "HTTP method (default GET, or POST with --data)");
     sub.add_option("--path", o->path, "Request path relative to the base URL (default: a read-only call)");
     sub.add_option("--data", o->data, "JSON body, or @FILE to read it from a file");
-    return [o](Context& ctx) { return run_test_call(ctx, *o); };
+    return [o, parallel](Context& ctx) {
+        o->parallel_given = parallel->count() > 0;
+        return run_test_call(ctx, *o);
+    };
 }
 
 } // namespace pitool::cli::commands

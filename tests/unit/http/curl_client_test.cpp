@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -174,7 +175,7 @@ TEST(HttpClient, BearerIsSentButNeverLogged)
     srv.start();
 
     LogCapture logs;
-    auto client = make_curl_client(fast_options());
+    auto client = make_curl_client(logs.attach(fast_options()));
     Request rq = get(srv.origin(), "/oauth/locationToken");
     rq.method = Method::post;
     rq.bearer = Secret::from(k_token);
@@ -201,7 +202,7 @@ TEST(HttpClient, LoggableBodyIsLogged)
     srv.server().Post("/search", [](const httplib::Request&, httplib::Response& rs) { rs.status = 200; });
     srv.start();
     LogCapture logs;
-    auto client = make_curl_client(fast_options());
+    auto client = make_curl_client(logs.attach(fast_options()));
     Request rq = get(srv.origin(), "/search");
     rq.method = Method::post;
     rq.body = Secret::from(R"({"query":"public"})");
@@ -537,7 +538,7 @@ TEST(HttpClient, CrossOriginRedirectIsRefusedAndTheTokenStaysHome)
     home.start();
 
     LogCapture logs;
-    auto client = make_curl_client(fast_options());
+    auto client = make_curl_client(logs.attach(fast_options()));
     Request rq = get(home.origin(), "/me");
     rq.bearer = Secret::from(k_token);
     auto r = client->send(rq);
@@ -613,6 +614,157 @@ TEST(HttpClient, LargeBodyIsCollectedWhole)
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(r->body.size(), payload.size());
     EXPECT_TRUE(r->body.equals(payload));
+}
+
+} // namespace
+} // namespace pitool::http
+
+namespace pitool::http {
+namespace {
+
+// perform_all: the batch call on curl_multi.
+
+TEST(HttpClientBatch, ResultsComeBackInOrderWithPerRequestRetries)
+{
+    Loopback srv;
+    std::atomic<int> flaky{0};
+    std::mutex mutex;
+    std::vector<std::string> seen_auth;
+    srv.server().Get(R"(/item/(\d+))", [&](const httplib::Request& rq, httplib::Response& rs) {
+        {
+            const std::lock_guard lock(mutex);
+            seen_auth.push_back(rq.get_header_value("Authorization"));
+        }
+        rs.set_content("item " + rq.matches[1].str(), "text/plain");
+    });
+    srv.server().Get("/flaky", [&](const httplib::Request&, httplib::Response& rs) {
+        if (++flaky <= 2) {
+            rs.status = 503;
+            return;
+        }
+        rs.set_content("finally", "text/plain");
+    });
+    srv.server().Get("/gone", [](const httplib::Request&, httplib::Response& rs) { rs.status = 401; });
+    srv.server().Get("/hop", [](const httplib::Request&, httplib::Response& rs) { rs.set_redirect("/item/99", 302); });
+    srv.start();
+
+    std::vector<Request> batch;
+    for (int i = 0; i < 6; ++i) {
+        batch.push_back(get(srv.origin(), "/item/" + std::to_string(i)));
+        batch.back().bearer = Secret::from(std::string(k_token) + std::to_string(i));
+    }
+    batch.push_back(get(srv.origin(), "/flaky"));
+    batch.push_back(get(srv.origin(), "/gone"));
+    batch.push_back(get(srv.origin(), "/hop"));
+    batch.push_back(get(srv.origin(), "https://elsewhere.test/x")); // refused before sending
+
+    BatchOptions opts;
+    opts.max_in_flight = 3;
+    std::vector<std::size_t> progress;
+    opts.progress = [&](std::size_t done, std::size_t total) {
+        EXPECT_EQ(total, batch.size());
+        progress.push_back(done);
+    };
+    auto client = make_curl_client(fast_options());
+    auto results = client->perform_all(batch, opts);
+
+    ASSERT_EQ(results.size(), batch.size());
+    for (int i = 0; i < 6; ++i) {
+        ASSERT_TRUE(results[i].ok()) << results[i].error().message;
+        EXPECT_EQ(results[i]->status, 200);
+        EXPECT_EQ(results[i]->body.view(), "item " + std::to_string(i));
+        EXPECT_EQ(results[i]->attempts, 1);
+    }
+    ASSERT_TRUE(results[6].ok()) << results[6].error().message;
+    EXPECT_EQ(results[6]->status, 200);
+    EXPECT_EQ(results[6]->attempts, 3);
+    ASSERT_TRUE(results[7].ok());
+    EXPECT_EQ(results[7]->status, 401);
+    EXPECT_EQ(results[7]->attempts, 1);
+    ASSERT_TRUE(results[8].ok());
+    EXPECT_EQ(results[8]->body.view(), "item 99");
+    ASSERT_FALSE(results[9].ok());
+    EXPECT_EQ(results[9].error().code, Errc::usage);
+
+    std::vector<std::size_t> expected(batch.size());
+    for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = i + 1;
+    EXPECT_EQ(progress, expected);
+    // Every request carried its own token.
+    std::vector<std::string> want;
+    for (int i = 0; i < 6; ++i) want.push_back("Bearer " + std::string(k_token) + std::to_string(i));
+    std::sort(seen_auth.begin(), seen_auth.end());
+    want.emplace_back(""); // the redirect target, reached without a token in this request
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(seen_auth, want);
+}
+
+TEST(HttpClientBatch, A429PausesItsPoolOnlyAndKeepsTheOrderOfOthers)
+{
+    Loopback srv;
+    std::atomic<int> limited{0};
+    std::mutex mutex;
+    std::vector<std::string> order;
+    srv.server().Get(R"(/(a|b)/(\d+))", [&](const httplib::Request& rq, httplib::Response& rs) {
+        {
+            const std::lock_guard lock(mutex);
+            order.push_back(rq.path);
+        }
+        if (rq.path == "/a/0" && ++limited == 1) {
+            rs.status = 429;
+            rs.set_header("Retry-After", "2");
+            return;
+        }
+        rs.set_content("ok", "text/plain");
+    });
+    srv.start();
+
+    // One request at a time overall: pool 0 ("a") is paused by the 429 for
+    // two seconds, so every "b" request is served before any further "a".
+    std::vector<Request> batch;
+    BatchOptions opts;
+    opts.max_in_flight = 1;
+    opts.pools = {{1, 0}, {1, 0}};
+    for (int i = 0; i < 3; ++i) {
+        batch.push_back(get(srv.origin(), "/a/" + std::to_string(i)));
+        opts.pool_of.push_back(0);
+    }
+    for (int i = 0; i < 3; ++i) {
+        batch.push_back(get(srv.origin(), "/b/" + std::to_string(i)));
+        opts.pool_of.push_back(1);
+    }
+    ClientOptions o = fast_options();
+    o.backoff_max = 3s;
+    auto client = make_curl_client(o);
+    auto results = client->perform_all(batch, opts);
+    for (const auto& r : results) {
+        ASSERT_TRUE(r.ok()) << r.error().message;
+        EXPECT_EQ(r->status, 200);
+    }
+    EXPECT_EQ(results[0]->attempts, 2);
+    const std::vector<std::string> want{"/a/0", "/b/0", "/b/1", "/b/2", "/a/1", "/a/2", "/a/0"};
+    EXPECT_EQ(order, want);
+}
+
+TEST(HttpClientBatch, DefaultImplementationSendsOneAtATime)
+{
+    struct Counting final : Client {
+        Result<Response> send(const Request& req) override
+        {
+            Response r;
+            r.status = req.path == "/x" ? 200 : 404;
+            ++sent;
+            return r;
+        }
+        int sent = 0;
+    } c;
+    std::vector<Request> batch;
+    batch.push_back(get("http://127.0.0.1:1", "/x"));
+    batch.push_back(get("http://127.0.0.1:1", "/y"));
+    auto results = c.perform_all(batch, {});
+    ASSERT_EQ(results.size(), 2U);
+    EXPECT_EQ(results[0]->status, 200);
+    EXPECT_EQ(results[1]->status, 404);
+    EXPECT_EQ(c.sent, 2);
 }
 
 } // namespace

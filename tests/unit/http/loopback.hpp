@@ -3,10 +3,10 @@
 // ephemeral port running in a background thread, a port nobody listens on, a
 // socket that accepts connections but never answers, and a log capture.
 
+#include "pitool/http/client.hpp"
+
 #include <httplib.h>
-#include <spdlog/sinks/ringbuffer_sink.h>
 #include <sodium.h>
-#include <spdlog/spdlog.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -102,31 +103,29 @@ private:
     int m_port = 0;
 };
 
-/// Routes the default spdlog logger to a ring buffer at debug level for the
-/// lifetime of the object, then restores the previous logger.
+/// Collects the HTTP client's debug lines (ClientOptions::debug_log).
 class LogCapture {
 public:
-    LogCapture()
-        : m_previous(spdlog::default_logger()), m_sink(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(4096))
+    /// `o` with its debug log written here; the capture must outlive the client.
+    [[nodiscard]] pitool::http::ClientOptions attach(pitool::http::ClientOptions o)
     {
-        auto logger = std::make_shared<spdlog::logger>("http-test", m_sink);
-        logger->set_level(spdlog::level::trace);
-        spdlog::set_default_logger(logger);
+        o.debug_log = [this](std::string_view line) {
+            const std::lock_guard lock(m_mutex);
+            m_text.append(line);
+            m_text += '\n';
+        };
+        return o;
     }
-    ~LogCapture() { spdlog::set_default_logger(m_previous); }
-    LogCapture(const LogCapture&) = delete;
-    LogCapture& operator=(const LogCapture&) = delete;
 
     [[nodiscard]] std::string text() const
     {
-        std::string all;
-        for (const auto& line : m_sink->last_formatted()) all += line;
-        return all;
+        const std::lock_guard lock(m_mutex);
+        return m_text;
     }
 
 private:
-    std::shared_ptr<spdlog::logger> m_previous;
-    std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> m_sink;
+    mutable std::mutex m_mutex;
+    std::string m_text;
 };
 
 } // namespace pitool::test
