@@ -23,6 +23,9 @@ std::span<const CommandSpec> all_commands()
         {"delete", "Remove a credential", setup_delete},
         {"passwd", "Change the vault passphrase", setup_passwd},
         {"verify", "Check the vault's integrity, history chain, permissions and backup", setup_verify},
+        {"unlock", "Keep the vault's key in a per-user agent so commands need no passphrase", setup_unlock},
+        {"lock", "Make the agent forget all keys and exit", setup_lock},
+        {"__agent", "", setup_agent_serve},
     };
     return k_commands;
 }
