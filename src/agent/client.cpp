@@ -39,12 +39,12 @@ Result<Fd> connect_agent(const std::filesystem::path& socket)
         if (errno == EINTR) continue;
         if (errno == ENOENT || errno == ECONNREFUSED || errno == ENOTDIR)
             return make_error(Errc::not_found, "no agent is running");
-        return make_error(Errc::io, "cannot connect to the agent at " + socket.string() + ": " +
-                                        util::errno_text(errno));
+        return make_error(Errc::io,
+                          "cannot connect to the agent at " + socket.string() + ": " + util::errno_text(errno));
     }
     if (long uid = detail::peer_uid(fd.get()); uid != static_cast<long>(::geteuid()))
-        return make_error(Errc::io, "the agent socket " + socket.string() + " is served by uid " +
-                                        std::to_string(uid) + ", not by us; not using it");
+        return make_error(Errc::io, "the agent socket " + socket.string() + " is served by uid " + std::to_string(uid) +
+                                        ", not by us; not using it");
     detail::set_timeouts(fd.get(), k_io_timeout);
     return fd;
 }

@@ -28,12 +28,13 @@ Status prepare_socket_dir(const std::filesystem::path& dir)
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
         return make_error(Errc::io, "cannot create " + where + ": " + util::errno_text(errno));
     struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0) return make_error(Errc::io, "cannot read " + where + ": " + util::errno_text(errno));
+    if (::lstat(dir.c_str(), &st) != 0)
+        return make_error(Errc::io, "cannot read " + where + ": " + util::errno_text(errno));
     if (S_ISLNK(st.st_mode)) return make_error(Errc::io, where + " is a symlink; refusing to use it");
     if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, where + " is not a directory; refusing to use it");
     if (st.st_uid != ::geteuid())
-        return make_error(Errc::io, where + " is owned by uid " + std::to_string(st.st_uid) +
-                                        ", not by us; refusing to use it");
+        return make_error(Errc::io,
+                          where + " is owned by uid " + std::to_string(st.st_uid) + ", not by us; refusing to use it");
     if ((st.st_mode & 077) != 0) {
         char mode[8];
         std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));

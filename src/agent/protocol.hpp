@@ -8,7 +8,8 @@
 //   PUT      vault:str key:bytes ttl_s:u64 idle_s:u64   -> ok
 //   GET      vault:str                                  -> ok key:bytes | not_found
 //   STATUS                                              -> ok pid:u64 n:u32 (vault:str expires_s:u64 idle_s:u64)*n
-//   STOP                                                -> ok n:u32 (sent after the keys are wiped and the socket removed)
+//   STOP                                                -> ok n:u32 (sent after the keys are wiped and the socket
+//   removed)
 // str and bytes are a u32 length and the bytes.
 
 #include "pitool/util/result.hpp"

@@ -144,7 +144,9 @@ private:
                 .u64(static_cast<std::uint64_t>(::getpid()))
                 .u32(static_cast<std::uint32_t>(m_keys.size()));
             for (const auto& h : m_keys) {
-                auto secs = [](Millis m) { return static_cast<std::uint64_t>(std::max<long long>(m.count(), 0) / 1000); };
+                auto secs = [](Millis m) {
+                    return static_cast<std::uint64_t>(std::max<long long>(m.count(), 0) / 1000);
+                };
                 reply.bytes(h.vault).u64(secs(h.expires - t)).u64(secs(h.last_used + h.idle - t));
             }
             break;
@@ -170,8 +172,7 @@ private:
         if (m_listener.get() < 0) return;
         // Remove the socket only if it is still ours (a successor may have replaced a socket it judged stale).
         struct stat st {};
-        if (::lstat(m_socket.c_str(), &st) == 0 && st.st_dev == m_dev && st.st_ino == m_ino)
-            ::unlink(m_socket.c_str());
+        if (::lstat(m_socket.c_str(), &st) == 0 && st.st_dev == m_dev && st.st_ino == m_ino) ::unlink(m_socket.c_str());
         m_listener = Fd();
     }
 
@@ -195,15 +196,15 @@ Status serve(const ServerOptions& o)
     Fd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (listener.get() < 0) return make_error(Errc::io, "cannot make a socket: " + util::errno_text(errno));
     if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
-        return make_error(Errc::io, "cannot bind the agent socket " + o.socket.string() + ": " +
-                                        util::errno_text(errno));
+        return make_error(Errc::io,
+                          "cannot bind the agent socket " + o.socket.string() + ": " + util::errno_text(errno));
     struct stat st {};
     if (::chmod(o.socket.c_str(), 0600) != 0 || ::lstat(o.socket.c_str(), &st) != 0 ||
         ::listen(listener.get(), 64) != 0) {
         int err = errno;
         ::unlink(o.socket.c_str());
-        return make_error(Errc::io, "cannot listen on the agent socket " + o.socket.string() + ": " +
-                                        util::errno_text(err));
+        return make_error(Errc::io,
+                          "cannot listen on the agent socket " + o.socket.string() + ": " + util::errno_text(err));
     }
 
     // SIGTERM/SIGINT are only delivered inside ppoll, so a stop request is

@@ -58,8 +58,8 @@ struct Launcher {
 
 /// Lifetimes of one key held by the agent.
 struct KeyTimes {
-    Seconds ttl{8 * 3600};  ///< absolute: wiped this long after being stored
-    Seconds idle{15 * 60};  ///< wiped when not fetched for this long
+    Seconds ttl{8 * 3600}; ///< absolute: wiped this long after being stored
+    Seconds idle{15 * 60}; ///< wiped when not fetched for this long
 };
 
 /// Stores `key` (secret, copied) for `vault` with `times`, replacing any key
@@ -71,15 +71,15 @@ struct KeyTimes {
                                const Secret& key, KeyTimes times, const Launcher& launch);
 
 /// Like store_key but never starts an agent: Errc::not_found when none answers.
-[[nodiscard]] Status put_key(const std::filesystem::path& socket, const std::filesystem::path& vault,
-                             const Secret& key, KeyTimes times);
+[[nodiscard]] Status put_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
+                             KeyTimes times);
 
 /// What a running agent holds (nothing secret).
 struct AgentStatus {
     struct Entry {
-        std::string vault;     ///< canonical vault path
-        Seconds expires_in{};  ///< until the absolute timeout
-        Seconds idle_left{};   ///< until the idle timeout
+        std::string vault;    ///< canonical vault path
+        Seconds expires_in{}; ///< until the absolute timeout
+        Seconds idle_left{};  ///< until the idle timeout
     };
     long pid = 0;
     std::vector<Entry> keys;

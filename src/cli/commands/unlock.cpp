@@ -58,11 +58,10 @@ Status run_status(Context& ctx)
         nlohmann::json keys = nlohmann::json::array();
         if (s != nullptr)
             for (const auto& e : s->keys)
-                keys.push_back({{"vault", e.vault},
-                                {"expires_in_s", e.expires_in.count()},
-                                {"idle_left_s", e.idle_left.count()}});
-        nlohmann::json j{{"agent_running", s != nullptr}, {"vault", vault}, {"unlocked", mine != nullptr},
-                         {"keys", keys}};
+                keys.push_back(
+                    {{"vault", e.vault}, {"expires_in_s", e.expires_in.count()}, {"idle_left_s", e.idle_left.count()}});
+        nlohmann::json j{
+            {"agent_running", s != nullptr}, {"vault", vault}, {"unlocked", mine != nullptr}, {"keys", keys}};
         if (s != nullptr) j["pid"] = s->pid;
         print_json(ctx, j);
         return {};
@@ -108,10 +107,8 @@ Status run_unlock(Context& ctx, const UnlockOptions& o)
 
     const std::string vault = agent::vault_id(s.storage().path());
     if (ctx.opts.json)
-        print_json(ctx, {{"vault", vault},
-                         {"unlocked", true},
-                         {"ttl_s", times.ttl.count()},
-                         {"idle_s", times.idle.count()}});
+        print_json(
+            ctx, {{"vault", vault}, {"unlocked", true}, {"ttl_s", times.ttl.count()}, {"idle_s", times.idle.count()}});
     else if (!ctx.opts.quiet)
         ctx.out << "Unlocked " << vault << " for " << duration_text(times.ttl) << " (locks after "
                 << duration_text(times.idle) << " unused; `pitool lock` to lock now)\n";

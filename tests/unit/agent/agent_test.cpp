@@ -263,9 +263,9 @@ TEST_F(AgentTest, MalformedRequestsAreRefusedAndTheAgentCarriesOn)
         }
         ::close(fd);
     };
-    raw(std::string("\xff\xff\xff\x7f", 4));         // absurd length
+    raw(std::string("\xff\xff\xff\x7f", 4));             // absurd length
     raw(std::string("\x03\x00\x00\x00\x01\x05\x00", 7)); // PUT with truncated fields
-    raw(std::string("\x01\x00\x00\x00\x63", 5));       // unknown op
+    raw(std::string("\x01\x00\x00\x00\x63", 5));         // unknown op
     raw("");                                             // nothing at all
     ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {}));
     EXPECT_TRUE(fetch_key(m_socket, m_vault));
