@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 
 namespace pitool::agent {
 namespace {
@@ -49,11 +50,15 @@ Result<Fd> connect_agent(const std::filesystem::path& socket)
     return fd;
 }
 
-/// One request, one reply. The reply body (possibly holding a key) stays in guarded memory.
-Result<Secret> round_trip(const std::filesystem::path& socket, const Writer& request)
+/// One request, one reply. The reply body (possibly holding a key) stays in
+/// guarded memory. The request is built only once connected, so that "no
+/// agent" costs one failed connect() and nothing else.
+Result<Secret> round_trip(const std::filesystem::path& socket, const std::function<void(Writer&)>& build)
 {
     auto fd = connect_agent(socket);
     if (!fd) return std::move(fd).error();
+    Writer request;
+    build(request);
     PITOOL_TRY(detail::send_frame(fd->get(), request.view()));
     auto reply = detail::recv_frame(fd->get());
     if (!reply && reply.error().code == Errc::not_found)
@@ -134,9 +139,8 @@ Status start_agent(const std::filesystem::path& socket, const Launcher& launch)
 
 Result<Secret> fetch_key(const std::filesystem::path& socket, const std::filesystem::path& vault)
 {
-    Writer req;
-    req.u8(static_cast<std::uint8_t>(Op::get)).bytes(vault_id(vault));
-    auto reply = round_trip(socket, req);
+    auto reply =
+        round_trip(socket, [&](Writer& req) { req.u8(static_cast<std::uint8_t>(Op::get)).bytes(vault_id(vault)); });
     if (!reply) return std::move(reply).error();
     Reader r(reply.value());
     auto code = static_cast<Reply>(r.u8());
@@ -150,13 +154,13 @@ Result<Secret> fetch_key(const std::filesystem::path& socket, const std::filesys
 Status put_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
                KeyTimes times)
 {
-    Writer req;
-    req.u8(static_cast<std::uint8_t>(Op::put))
-        .bytes(vault_id(vault))
-        .bytes(key.view())
-        .u64(static_cast<std::uint64_t>(times.ttl.count()))
-        .u64(static_cast<std::uint64_t>(times.idle.count()));
-    auto reply = round_trip(socket, req);
+    auto reply = round_trip(socket, [&](Writer& req) {
+        req.u8(static_cast<std::uint8_t>(Op::put))
+            .bytes(vault_id(vault))
+            .bytes(key.view())
+            .u64(static_cast<std::uint64_t>(times.ttl.count()))
+            .u64(static_cast<std::uint64_t>(times.idle.count()));
+    });
     if (!reply) return std::move(reply).error();
     Reader r(reply.value());
     if (static_cast<Reply>(r.u8()) != Reply::ok || !r.ok()) return make_error(Errc::io, "the agent refused the key");
@@ -191,9 +195,7 @@ Status store_key(const std::filesystem::path& socket, const std::filesystem::pat
 
 Result<AgentStatus> status(const std::filesystem::path& socket)
 {
-    Writer req;
-    req.u8(static_cast<std::uint8_t>(Op::status));
-    auto reply = round_trip(socket, req);
+    auto reply = round_trip(socket, [](Writer& req) { req.u8(static_cast<std::uint8_t>(Op::status)); });
     if (!reply) return std::move(reply).error();
     Reader r(reply.value());
     if (static_cast<Reply>(r.u8()) != Reply::ok) return bad_reply();
@@ -213,9 +215,7 @@ Result<AgentStatus> status(const std::filesystem::path& socket)
 
 Result<std::size_t> stop(const std::filesystem::path& socket)
 {
-    Writer req;
-    req.u8(static_cast<std::uint8_t>(Op::stop));
-    auto reply = round_trip(socket, req);
+    auto reply = round_trip(socket, [](Writer& req) { req.u8(static_cast<std::uint8_t>(Op::stop)); });
     if (!reply) return std::move(reply).error();
     Reader r(reply.value());
     if (static_cast<Reply>(r.u8()) != Reply::ok) return bad_reply();

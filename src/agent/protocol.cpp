@@ -3,6 +3,7 @@
 #include "pitool/util/fs.hpp"
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -144,8 +145,21 @@ Status send_frame(int fd, std::string_view body)
     if (body.size() > k_max_frame) return make_error(Errc::internal, "agent message too large");
     unsigned char head[4];
     for (int i = 0; i < 4; ++i) head[i] = static_cast<unsigned char>(body.size() >> (8 * i));
-    PITOOL_TRY(write_all(fd, head, sizeof head));
-    return write_all(fd, body.data(), body.size());
+    // Length and body in one sendmsg (one syscall in the common case).
+    iovec iov[2] = {{head, sizeof head}, {const_cast<char*>(body.data()), body.size()}};
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = 2;
+    ssize_t w = 0;
+    while ((w = ::sendmsg(fd, &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
+    }
+    if (w < 0) return make_error(Errc::io, "agent socket: cannot send: " + util::errno_text(errno));
+    const std::size_t total = sizeof head + body.size();
+    auto sent = static_cast<std::size_t>(w);
+    if (sent >= total) return {};
+    if (sent < sizeof head) PITOOL_TRY(write_all(fd, head + sent, sizeof head - sent));
+    std::size_t off = sent > sizeof head ? sent - sizeof head : 0;
+    return write_all(fd, body.data() + off, body.size() - off);
 }
 
 Result<Secret> recv_frame(int fd)
