@@ -230,6 +230,23 @@ TEST_F(AgentE2E, UnsafeSocketDirectoryIsRefused)
     EXPECT_TRUE(agent_pids().empty());
 }
 
+TEST_F(AgentE2E, IdleTimeoutLocksAndTheAgentExits)
+{
+    store_pit("acme", "LOC1", {"contacts.readonly"});
+    ap_expect(0, {"unlock", "--idle", "2s"});
+    get_unlocked("acme");
+    // --status does not count as use: wait (generously) for the idle timeout.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline && agent_status()["agent_running"] == true)
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    EXPECT_EQ(agent_status()["agent_running"], false);
+    while (std::chrono::steady_clock::now() < deadline && !agent_pids().empty())
+        std::this_thread::sleep_for(std::chrono::milliseconds(50)); // it removes its socket just before exiting
+    EXPECT_TRUE(agent_pids().empty());
+    auto r = get_unlocked("acme", 2);
+    EXPECT_NE(r.err.find(k_no_passphrase), std::string::npos) << r.err;
+}
+
 TEST_F(AgentE2E, UsageErrors)
 {
     ap_expect(2, {"unlock", "--ttl", "0"});
