@@ -368,7 +368,8 @@ TEST_F(AgentTest, ServerIgnoresOtherUids)
         std::string frame;
         for (int i = 0; i < 4; ++i) frame.push_back(static_cast<char>(body.size() >> (8 * i)));
         frame += body;
-        if (::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) ::_exit(92);
+        // The agent may hang up before we even finish sending (EPIPE): that is the refusal too.
+        if (::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) ::_exit(0);
         char buf[128];
         ssize_t got = ::recv(fd, buf, sizeof buf, 0);
         ::_exit(got <= 0 ? 0 : 93); // hung up on without an answer
@@ -376,7 +377,7 @@ TEST_F(AgentTest, ServerIgnoresOtherUids)
     int st = 0;
     ASSERT_EQ(::waitpid(pid, &st, 0), pid);
     ASSERT_TRUE(WIFEXITED(st));
-    EXPECT_EQ(WEXITSTATUS(st), 0) << "90 setuid, 91 connect, 92 send, 93 the agent answered another uid";
+    EXPECT_EQ(WEXITSTATUS(st), 0) << "90 setuid, 91 connect, 93 the agent answered another uid";
     EXPECT_TRUE(fetch_key(m_socket, m_vault)); // still serving us
 }
 
