@@ -1,5 +1,6 @@
 #include "cli/session.hpp"
 
+#include "cli/agent_link.hpp"
 #include "cli/input.hpp"
 #include "pitool/core/lifecycle.hpp"
 
@@ -46,6 +47,10 @@ Result<const Secret*> Session::passphrase()
 Result<vault::Vault*> Session::open()
 {
     if (m_vault) return &*m_vault;
+    if (auto unlocked = open_with_agent(m_ctx, m_storage)) {
+        m_vault.emplace(std::move(*unlocked));
+        return &*m_vault;
+    }
     auto pass = passphrase();
     if (!pass) return std::move(pass).error();
     auto v = vault::Vault::open(m_storage, *pass.value());
@@ -84,7 +89,15 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
     if (!before) return std::move(before).error();
     auto lock = m_storage.lock(lock_timeout(m_ctx) + extra_wait);
     if (!lock) return std::move(lock).error();
-    auto v = vault::Vault::open(m_storage, *m_passphrase, before.value());
+    // Opened with the agent's key (no passphrase read): reuse that key. If the
+    // vault was replaced in between so that it no longer fits, ask after all.
+    auto v = m_passphrase ? vault::Vault::open(m_storage, *m_passphrase, before.value())
+                          : vault::Vault::open_with_key(m_storage, before.value()->data_key());
+    if (!v && !m_passphrase && v.error().code == Errc::wrong_passphrase) {
+        auto pass = passphrase();
+        if (!pass) return std::move(pass).error();
+        v = vault::Vault::open(m_storage, *pass.value());
+    }
     if (!v) return std::move(v).error();
     // Windows that have ended are purged at every write: bring those records in.
     for (const auto& name : v->windows_ended(m_ctx.clock.now())) PITOOL_TRY(v->load(name));

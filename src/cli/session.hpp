@@ -24,7 +24,8 @@ class Session {
 public:
     explicit Session(Context& ctx);
 
-    /// Opens the vault read-only (no lock: the file is replaced atomically).
+    /// Opens the vault read-only (no lock: the file is replaced atomically),
+    /// with the key the agent holds for it if any, else with the passphrase.
     /// The vault is owned by the session.
     [[nodiscard]] Result<vault::Vault*> open();
     /// open(), then every integration's metadata (and secrets if asked), in

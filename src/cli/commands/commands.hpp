@@ -24,5 +24,8 @@ Handler setup_exchange_code(CLI::App& sub);
 Handler setup_refresh(CLI::App& sub);
 Handler setup_test_call(CLI::App& sub);
 Handler setup_verify(CLI::App& sub);
+Handler setup_unlock(CLI::App& sub);
+Handler setup_lock(CLI::App& sub);
+Handler setup_agent_serve(CLI::App& sub);
 
 } // namespace pitool::cli::commands

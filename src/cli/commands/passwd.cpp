@@ -25,8 +25,11 @@ Status run_passwd(Context& ctx, const PasswdOptions& o)
         params = crypto::params_for(level.value());
     }
     Session s(ctx);
-    // Check the current passphrase before asking for a new one.
-    auto before = s.open();
+    // Check the current passphrase before asking for a new one. Not through
+    // s.open(): a key held by the agent must not be enough to change it.
+    auto current = s.passphrase();
+    if (!current) return std::move(current).error();
+    auto before = vault::Vault::open(s.storage(), *current.value());
     if (!before) return std::move(before).error();
     std::string file = o.new_passphrase_file;
     if (file.empty())
@@ -35,9 +38,7 @@ Status run_passwd(Context& ctx, const PasswdOptions& o)
     if (!fresh) return std::move(fresh).error();
     auto lock = s.storage().lock(lock_timeout(ctx));
     if (!lock) return std::move(lock).error();
-    auto current = s.passphrase();
-    if (!current) return std::move(current).error();
-    auto v = vault::Vault::open(s.storage(), *current.value(), before.value());
+    auto v = vault::Vault::open(s.storage(), *current.value(), &before.value());
     if (!v) return std::move(v).error();
     auto kdf = params.value_or(v->header().recipients.front().params);
     record_event(ctx, v->payload(), "passwd", "", "",

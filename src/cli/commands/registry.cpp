@@ -25,6 +25,9 @@ std::span<const CommandSpec> all_commands()
         {"import", "Add integrations with their tokens from JSON lines on stdin, in one write", setup_import},
         {"export", "Write every integration as JSON lines (tokens only with --yes-secrets)", setup_export},
         {"verify", "Check the vault's integrity, history chain, permissions and backup", setup_verify},
+        {"unlock", "Keep the vault's key in a per-user agent so commands need no passphrase", setup_unlock},
+        {"lock", "Make the agent forget all keys and exit", setup_lock},
+        {"__agent", "", setup_agent_serve},
     };
     return k_commands;
 }

@@ -258,7 +258,7 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
     }
 
     Session s(ctx);
-    auto opened = s.open();
+    auto opened = s.open_all();
     if (!opened) return std::move(opened).error();
     std::vector<std::string> names;
     std::vector<std::string> to_refresh;
@@ -286,7 +286,7 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
         if (!r) refresh_errors.emplace(name, std::move(r).error());
     }
     if (!to_refresh.empty()) {
-        opened = s.open();
+        opened = s.open_all();
         if (!opened) return std::move(opened).error();
     }
 
@@ -296,8 +296,10 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
     batch.max_in_flight = parallel;
     batch.pools = {{std::min(parallel, k_leadconnector_in_flight), 0},
                    {std::min(parallel, k_hint_in_flight), k_hint_starts_per_second}};
-    const vault::Vault& v = *opened.value();
+    vault::Vault& v = *opened.value();
     for (const auto& name : names) {
+        // Every record is loaded (metadata): this reads its tokens in place.
+        PITOOL_TRY(v.load(name, /*secrets=*/true));
         const core::Integration* in = v.payload().find(name);
         if (in == nullptr) continue; // deleted meanwhile
         Item it;
@@ -346,6 +348,7 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
             bool changed = false;
             for (const auto& it : items) {
                 if (!it.outcome || !(it.outcome->ok || it.errc() == Errc::rejected)) continue;
+                PITOOL_TRY(vv.load(it.name, /*secrets=*/false));
                 auto* cur = vv.payload().find(it.name);
                 if (cur == nullptr || cur->token.fingerprint != it.fingerprint) continue;
                 cur->last_check = core::LastCheck{checked_at, static_cast<int>(it.outcome->status), it.outcome->ok,

@@ -1,0 +1,118 @@
+#pragma once
+/// The per-user key agent ("unlock once").
+///
+/// A small background process holds unwrapped vault data keys (secret) in
+/// guarded memory, one per vault, keyed by the vault's canonical path, and
+/// hands them out over a Unix socket to processes of the same uid only.
+/// Each key has an absolute lifetime (ttl) and an idle timeout (time since
+/// it was last fetched); when either passes the key is wiped, and the agent
+/// exits once it holds no key. Nothing secret is ever written to disk, argv
+/// or the environment: keys travel over the socket in `Secret` buffers.
+///
+/// Trust model: the socket lives in a private (0700) directory, and both ends
+/// check the peer's uid with SO_PEERCRED. Any process of the same uid may
+/// fetch a key while it is held (like ssh-agent); the agent is not dumpable,
+/// so the same uid cannot ptrace it or read its memory.
+///
+/// This layer depends on util only; it knows nothing of the vault format.
+
+#include "pitool/util/result.hpp"
+#include "pitool/util/secret.hpp"
+#include "pitool/util/time.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace pitool::agent {
+
+/// The socket path: `override_path` when non-empty (PITOOL_AGENT_SOCKET),
+/// else `$XDG_RUNTIME_DIR/pitool/agent.sock` when `xdg_runtime_dir` is an
+/// absolute directory owned by us, else `/tmp/pitool-<uid>/agent.sock`.
+/// Never touches the file system beyond one lstat of `xdg_runtime_dir`.
+[[nodiscard]] std::filesystem::path socket_path(const char* override_path, const char* xdg_runtime_dir);
+
+/// Creates `dir` (mode 0700) if missing and checks it is private: Errc::io
+/// with a one-line message if it is a symlink, not a directory, not owned by
+/// our uid, or accessible by group or others.
+[[nodiscard]] Status prepare_socket_dir(const std::filesystem::path& dir);
+
+/// The key a vault is held under: its weakly canonical absolute path.
+[[nodiscard]] std::string vault_id(const std::filesystem::path& vault);
+
+/// Fetches the data key (secret) held for `vault`. One connect() and one
+/// round trip, no retries: Errc::not_found, cheaply, when no agent listens on
+/// `socket` or it holds no key for this vault; Errc::io when the peer is not
+/// of our uid or answers garbage. Resets the key's idle timer.
+[[nodiscard]] Result<Secret> fetch_key(const std::filesystem::path& socket, const std::filesystem::path& vault);
+
+/// How to start an agent process: the program to execute and its argv
+/// (argv[0] included), to which `--socket PATH --ready-fd N` are appended.
+/// The environment it gets is empty (sanitizer options excepted), so no
+/// secret variable reaches it.
+struct Launcher {
+    std::filesystem::path program;
+    std::vector<std::string> argv;
+};
+
+/// Lifetimes of one key held by the agent.
+struct KeyTimes {
+    Seconds ttl{8 * 3600}; ///< absolute: wiped this long after being stored
+    Seconds idle{15 * 60}; ///< wiped when not fetched for this long
+};
+
+/// Stores `key` (secret, copied) for `vault` with `times`, replacing any key
+/// held for it. Starts an agent with `launch` when none answers: under a lock
+/// file in the socket directory (so concurrent callers end with one agent),
+/// removing a stale socket nobody listens on. Errc::io on socket directory
+/// problems or when the agent cannot be started.
+[[nodiscard]] Status store_key(const std::filesystem::path& socket, const std::filesystem::path& vault,
+                               const Secret& key, KeyTimes times, const Launcher& launch);
+
+/// Like store_key but never starts an agent: Errc::not_found when none answers.
+[[nodiscard]] Status put_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
+                             KeyTimes times);
+
+/// What a running agent holds (nothing secret).
+struct AgentStatus {
+    struct Entry {
+        std::string vault;    ///< canonical vault path
+        Seconds expires_in{}; ///< until the absolute timeout
+        Seconds idle_left{};  ///< until the idle timeout
+    };
+    long pid = 0;
+    std::vector<Entry> keys;
+};
+
+/// Asks the agent what it holds. Errc::not_found when none answers.
+[[nodiscard]] Result<AgentStatus> status(const std::filesystem::path& socket);
+
+/// Makes the agent wipe every key, remove its socket and exit; returns how
+/// many keys it held. The socket is gone when this returns. Errc::not_found
+/// when no agent answers.
+[[nodiscard]] Result<std::size_t> stop(const std::filesystem::path& socket);
+
+/// Options of the agent process itself.
+struct ServerOptions {
+    std::filesystem::path socket;
+    /// When >= 0, a byte is written to this fd once the socket listens, then it is closed.
+    int ready_fd = -1;
+    /// Exit if no key has arrived this long after start.
+    Seconds startup_grace{30};
+};
+
+/// Runs the agent in the calling process until it holds no key (after the
+/// first one arrived, or after the startup grace), is told to stop, or gets
+/// SIGTERM/SIGINT; then wipes all keys and removes its socket. Single
+/// threaded. Binds `socket` (its directory is checked with
+/// prepare_socket_dir). Errc::io when it cannot listen.
+/// Does not daemonize or harden the process: the caller does.
+[[nodiscard]] Status serve(const ServerOptions& options);
+
+/// Detaches the calling process into an agent: no core dumps, not dumpable,
+/// SIGPIPE and SIGHUP ignored, cwd /, stdio on /dev/null. For the `__agent`
+/// entry point, before serve().
+void harden_agent_process();
+
+} // namespace pitool::agent

@@ -1,0 +1,255 @@
+#include "agent/protocol.hpp"
+#include "pitool/agent/agent.hpp"
+#include "pitool/util/fs.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <ctime>
+#include <optional>
+
+namespace pitool::agent {
+namespace {
+
+using detail::Fd;
+using detail::Op;
+using detail::Reader;
+using detail::Reply;
+using detail::Writer;
+using Millis = std::chrono::milliseconds;
+
+/// A client gets this long to send its request; the agent serves one at a time.
+constexpr Millis k_client_timeout{1000};
+
+/// Time that keeps running while the machine sleeps, so an "8h" unlock
+/// means eight hours of wall time, not of uptime.
+Millis now()
+{
+    timespec ts{};
+    ::clock_gettime(CLOCK_BOOTTIME, &ts);
+    return Millis(static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000);
+}
+
+struct Held {
+    std::string vault;
+    Secret key; ///< secret: wiped (sodium_free) when erased
+    Millis expires;
+    Millis idle;
+    Millis last_used;
+    [[nodiscard]] Millis deadline() const { return std::min(expires, last_used + idle); }
+};
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+extern "C" void on_stop_signal(int)
+{
+    g_stop_signal = 1;
+}
+
+class Server {
+public:
+    Server(Fd listener, std::filesystem::path socket, dev_t dev, ino_t ino)
+        : m_listener(std::move(listener)), m_socket(std::move(socket)), m_dev(dev), m_ino(ino)
+    {
+    }
+
+    void run(Millis startup_grace, const sigset_t& wait_mask)
+    {
+        const Millis started = now();
+        while (!m_stopped && g_stop_signal == 0) {
+            Millis t = now();
+            expire(t);
+            if (m_keys.empty() && (m_had_key || t >= started + startup_grace)) break;
+            Millis wake = m_had_key ? Millis::max() : started + startup_grace;
+            for (const auto& h : m_keys) wake = std::min(wake, h.deadline());
+            Millis left = std::clamp(wake - t, Millis(0), Millis(3'600'000));
+            timespec ts{static_cast<time_t>(left.count() / 1000), static_cast<long>((left.count() % 1000) * 1'000'000)};
+            pollfd p{m_listener.get(), POLLIN, 0};
+            int n = ::ppoll(&p, 1, &ts, &wait_mask);
+            if (n <= 0) continue; // timeout or a signal: re-check the deadlines and the stop flag
+            Fd conn(::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+            if (conn.get() >= 0) serve_one(conn.get());
+        }
+        shut_down();
+    }
+
+private:
+    void expire(Millis t)
+    {
+        std::erase_if(m_keys, [t](const Held& h) { return t >= h.deadline(); });
+    }
+
+    Held* find(const std::string& vault)
+    {
+        for (auto& h : m_keys)
+            if (h.vault == vault) return &h;
+        return nullptr;
+    }
+
+    void serve_one(int fd)
+    {
+        // Only our own uid: anyone else is hung up on without a word.
+        if (detail::peer_uid(fd) != static_cast<long>(::geteuid())) return;
+        detail::set_timeouts(fd, k_client_timeout);
+        auto body = detail::recv_frame(fd);
+        if (!body) return;
+        Reader r(body.value());
+        Writer reply;
+        switch (static_cast<Op>(r.u8())) {
+        case Op::put: {
+            std::string vault = r.str();
+            Secret key = r.secret();
+            auto ttl = static_cast<long long>(std::min<std::uint64_t>(r.u64(), 10ULL * 366 * 86'400));
+            auto idle = static_cast<long long>(std::min<std::uint64_t>(r.u64(), 10ULL * 366 * 86'400));
+            if (!r.ok() || !r.at_end() || vault.empty() || key.empty() || ttl <= 0 || idle <= 0) {
+                reply.u8(static_cast<std::uint8_t>(Reply::bad_request));
+                break;
+            }
+            Millis t = now();
+            Held h{vault, std::move(key), t + std::chrono::seconds(ttl), std::chrono::seconds(idle), t};
+            if (Held* old = find(vault))
+                *old = std::move(h);
+            else
+                m_keys.push_back(std::move(h));
+            m_had_key = true;
+            reply.u8(static_cast<std::uint8_t>(Reply::ok));
+            break;
+        }
+        case Op::get: {
+            std::string vault = r.str();
+            Millis t = now();
+            expire(t);
+            Held* h = r.ok() && r.at_end() ? find(vault) : nullptr;
+            if (h == nullptr) {
+                reply.u8(static_cast<std::uint8_t>(Reply::not_found));
+                break;
+            }
+            h->last_used = t;
+            reply.u8(static_cast<std::uint8_t>(Reply::ok)).bytes(h->key.view());
+            break;
+        }
+        case Op::status: {
+            Millis t = now();
+            expire(t);
+            reply.u8(static_cast<std::uint8_t>(Reply::ok))
+                .u64(static_cast<std::uint64_t>(::getpid()))
+                .u32(static_cast<std::uint32_t>(m_keys.size()));
+            for (const auto& h : m_keys) {
+                auto secs = [](Millis m) {
+                    return static_cast<std::uint64_t>(std::max<long long>(m.count(), 0) / 1000);
+                };
+                reply.bytes(h.vault).u64(secs(h.expires - t)).u64(secs(h.last_used + h.idle - t));
+            }
+            break;
+        }
+        case Op::stop: {
+            auto n = static_cast<std::uint32_t>(m_keys.size());
+            // Forget and go away before answering, so that when `lock`
+            // returns the keys are wiped and the socket is gone.
+            shut_down();
+            m_stopped = true;
+            reply.u8(static_cast<std::uint8_t>(Reply::ok)).u32(n);
+            break;
+        }
+        default:
+            reply.u8(static_cast<std::uint8_t>(Reply::bad_request));
+        }
+        (void)detail::send_frame(fd, reply.view());
+    }
+
+    void shut_down()
+    {
+        m_keys.clear();
+        if (m_listener.get() < 0) return;
+        // Remove the socket only if it is still ours (a successor may have replaced a socket it judged stale).
+        struct stat st {};
+        if (::lstat(m_socket.c_str(), &st) == 0 && st.st_dev == m_dev && st.st_ino == m_ino) ::unlink(m_socket.c_str());
+        m_listener = Fd();
+    }
+
+    Fd m_listener;
+    std::filesystem::path m_socket;
+    dev_t m_dev;
+    ino_t m_ino;
+    std::vector<Held> m_keys;
+    bool m_had_key = false;
+    bool m_stopped = false;
+};
+
+} // namespace
+
+Status serve(const ServerOptions& o)
+{
+    Fd ready(o.ready_fd);
+    PITOOL_TRY(prepare_socket_dir(o.socket.parent_path()));
+    sockaddr_un addr{};
+    PITOOL_TRY(detail::fill_address(o.socket, &addr));
+    Fd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (listener.get() < 0) return make_error(Errc::io, "cannot make a socket: " + util::errno_text(errno));
+    if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+        return make_error(Errc::io,
+                          "cannot bind the agent socket " + o.socket.string() + ": " + util::errno_text(errno));
+    struct stat st {};
+    if (::chmod(o.socket.c_str(), 0600) != 0 || ::lstat(o.socket.c_str(), &st) != 0 ||
+        ::listen(listener.get(), 64) != 0) {
+        int err = errno;
+        ::unlink(o.socket.c_str());
+        return make_error(Errc::io,
+                          "cannot listen on the agent socket " + o.socket.string() + ": " + util::errno_text(err));
+    }
+
+    // SIGTERM/SIGINT are only delivered inside ppoll, so a stop request is
+    // never lost between checking the flag and going to sleep.
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    ::sigemptyset(&sa.sa_mask);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    ::sigaction(SIGINT, &sa, nullptr);
+    sigset_t blocked, wait_mask;
+    ::sigemptyset(&blocked);
+    ::sigaddset(&blocked, SIGTERM);
+    ::sigaddset(&blocked, SIGINT);
+    ::sigprocmask(SIG_BLOCK, &blocked, &wait_mask);
+    ::sigdelset(&wait_mask, SIGTERM);
+    ::sigdelset(&wait_mask, SIGINT);
+
+    if (ready.get() >= 0) {
+        char one = '1';
+        (void)!::write(ready.get(), &one, 1);
+        ready = Fd();
+    }
+    Server server(std::move(listener), o.socket, st.st_dev, st.st_ino);
+    server.run(o.startup_grace, wait_mask);
+    return {};
+}
+
+void harden_agent_process()
+{
+    rlimit none{0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    std::signal(SIGPIPE, SIG_IGN);
+    std::signal(SIGHUP, SIG_IGN);
+    ::umask(077);
+    if (::chdir("/") != 0) {
+        // Not fatal: the agent opens no relative paths.
+    }
+    int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd >= 0) {
+        ::dup2(null_fd, 0);
+        ::dup2(null_fd, 1);
+        ::dup2(null_fd, 2);
+        if (null_fd > 2) ::close(null_fd);
+    }
+}
+
+} // namespace pitool::agent

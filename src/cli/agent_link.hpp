@@ -1,0 +1,30 @@
+#pragma once
+// How commands reach the agent (pitool/agent/agent.hpp): where its socket
+// is, whether to use it, and opening a vault with the key it holds.
+
+#include "cli/context.hpp"
+#include "pitool/agent/agent.hpp"
+#include "pitool/vault/vault.hpp"
+
+#include <filesystem>
+#include <optional>
+
+namespace pitool::cli {
+
+/// PITOOL_AGENT_SOCKET, else $XDG_RUNTIME_DIR/pitool/agent.sock, else
+/// /tmp/pitool-<uid>/agent.sock.
+[[nodiscard]] std::filesystem::path agent_socket(const Context& ctx);
+
+/// False when PITOOL_NO_AGENT is set to anything but "" or "0".
+[[nodiscard]] bool agent_enabled(const Context& ctx);
+
+/// Opens the vault with the key the agent holds for it. std::nullopt, with at
+/// most one debug line (never the key), when the agent is disabled, absent,
+/// holds no key for this vault or a key that does not open it: the caller
+/// then falls back to the passphrase.
+[[nodiscard]] std::optional<vault::Vault> open_with_agent(const Context& ctx, vault::FileStorage& storage);
+
+/// Starts the agent as this very program (`/proc/self/exe`): `pitool __agent`.
+[[nodiscard]] agent::Launcher agent_launcher();
+
+} // namespace pitool::cli

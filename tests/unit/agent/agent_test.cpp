@@ -1,0 +1,424 @@
+#include "pitool/agent/agent.hpp"
+
+#include "support/process.hpp"
+
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace pitool::agent {
+namespace {
+
+namespace fs = std::filesystem;
+using pitool::test::TempDir;
+using namespace std::chrono_literals;
+
+constexpr uid_t k_nobody = 65534;
+
+Secret random_key()
+{
+    Secret k(32);
+    randombytes_buf(k.data(), k.size());
+    return k;
+}
+
+mode_t mode_of(const fs::path& p)
+{
+    struct stat st {};
+    EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
+    return st.st_mode & 07777;
+}
+
+/// Waits (generously) for a child to exit; true if it did.
+bool wait_exit(pid_t pid, std::chrono::seconds limit, int* status = nullptr)
+{
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    int st = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::waitpid(pid, &st, WNOHANG) == pid) {
+            if (status != nullptr) *status = st;
+            return true;
+        }
+        std::this_thread::sleep_for(50ms);
+    }
+    return false;
+}
+
+/// An agent served by a forked child of the test, stopped (then killed) on destruction.
+class ChildAgent {
+public:
+    explicit ChildAgent(const fs::path& socket, Seconds grace = Seconds(30), std::optional<uid_t> as_uid = {})
+        : m_socket(socket)
+    {
+        int ready[2];
+        EXPECT_EQ(::pipe2(ready, O_CLOEXEC), 0);
+        m_pid = ::fork();
+        if (m_pid == 0) {
+            ::close(ready[0]);
+            if (as_uid && (::setgid(*as_uid) != 0 || ::setuid(*as_uid) != 0)) ::_exit(90);
+            auto st = serve({socket, ready[1], grace});
+            ::_exit(st ? 0 : 91);
+        }
+        ::close(ready[1]);
+        pollfd p{ready[0], POLLIN, 0};
+        char c = 0;
+        m_ready = ::poll(&p, 1, 20'000) == 1 && ::read(ready[0], &c, 1) == 1;
+        ::close(ready[0]);
+    }
+    ~ChildAgent()
+    {
+        if (m_pid <= 0) return;
+        ::kill(m_pid, SIGTERM);
+        if (!wait_exit(m_pid, 10s)) {
+            ::kill(m_pid, SIGKILL);
+            ::waitpid(m_pid, nullptr, 0);
+        }
+    }
+    ChildAgent(const ChildAgent&) = delete;
+    ChildAgent& operator=(const ChildAgent&) = delete;
+
+    [[nodiscard]] bool ready() const { return m_ready; }
+    /// Waits for the agent to exit on its own; true if it did (with status 0).
+    bool exits_within(std::chrono::seconds limit)
+    {
+        int st = 0;
+        if (!wait_exit(m_pid, limit, &st)) return false;
+        m_pid = -1;
+        return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    [[nodiscard]] pid_t pid() const { return m_pid; }
+
+private:
+    fs::path m_socket;
+    pid_t m_pid = -1;
+    bool m_ready = false;
+};
+
+class AgentTest : public ::testing::Test {
+protected:
+    TempDir m_tmp;
+    fs::path m_dir = m_tmp / "agent";
+    fs::path m_socket = m_dir / "agent.sock";
+    fs::path m_vault = m_tmp / "vault";
+    void SetUp() override { ASSERT_TRUE(prepare_socket_dir(m_dir)); }
+};
+
+TEST(AgentPaths, SocketPathPrefersOverrideThenOwnedRuntimeDirThenTmp)
+{
+    EXPECT_EQ(socket_path("/x/y.sock", "/run/user/1"), fs::path("/x/y.sock"));
+    TempDir runtime;
+    EXPECT_EQ(socket_path(nullptr, runtime.path().c_str()), runtime.path() / "pitool" / "agent.sock");
+    EXPECT_EQ(socket_path("", "relative/dir"),
+              fs::path("/tmp") / ("pitool-" + std::to_string(::geteuid())) / "agent.sock");
+    EXPECT_EQ(socket_path(nullptr, (runtime.path() / "missing").c_str()),
+              fs::path("/tmp") / ("pitool-" + std::to_string(::geteuid())) / "agent.sock");
+}
+
+TEST(AgentPaths, VaultIdIsCanonical)
+{
+    TempDir t;
+    fs::create_directory(t / "d");
+    fs::create_directory_symlink(t / "d", t / "link");
+    EXPECT_EQ(vault_id(t / "link" / "vault"), vault_id(t / "d" / ".." / "d" / "vault"));
+    EXPECT_EQ(vault_id(t / "d" / "vault"), (fs::canonical(t.path()) / "d" / "vault").string());
+}
+
+TEST(AgentSocketDir, CreatedPrivate)
+{
+    TempDir t;
+    ASSERT_TRUE(prepare_socket_dir(t / "s"));
+    EXPECT_EQ(mode_of(t / "s"), 0700u);
+    EXPECT_TRUE(prepare_socket_dir(t / "s")); // existing and private: fine
+}
+
+TEST(AgentSocketDir, RefusesGroupOrOtherAccess)
+{
+    TempDir t;
+    fs::create_directory(t / "s");
+    ::chmod((t / "s").c_str(), 0750);
+    auto st = prepare_socket_dir(t / "s");
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Errc::io);
+    EXPECT_NE(st.error().message.find("mode 0750"), std::string::npos) << st.error().message;
+    EXPECT_EQ(st.error().message.find('\n'), std::string::npos);
+}
+
+TEST(AgentSocketDir, RefusesSymlink)
+{
+    TempDir t;
+    fs::create_directory(t / "real");
+    ::chmod((t / "real").c_str(), 0700);
+    fs::create_directory_symlink(t / "real", t / "s");
+    auto st = prepare_socket_dir(t / "s");
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("symlink"), std::string::npos) << st.error().message;
+}
+
+TEST(AgentSocketDir, RefusesNotADirectory)
+{
+    TempDir t;
+    pitool::test::write_file(t / "s", "x");
+    EXPECT_FALSE(prepare_socket_dir(t / "s"));
+}
+
+TEST(AgentSocketDir, RefusesAnotherOwner)
+{
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to give a directory to another uid";
+    TempDir t;
+    fs::create_directory(t / "s");
+    ::chmod((t / "s").c_str(), 0700);
+    ASSERT_EQ(::chown((t / "s").c_str(), k_nobody, k_nobody), 0);
+    auto st = prepare_socket_dir(t / "s");
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message.find("not by us"), std::string::npos) << st.error().message;
+}
+
+TEST_F(AgentTest, NoAgentIsNotFound)
+{
+    auto k = fetch_key(m_socket, m_vault);
+    ASSERT_FALSE(k);
+    EXPECT_EQ(k.error().code, Errc::not_found);
+    EXPECT_EQ(agent::status(m_socket).error().code, Errc::not_found);
+    EXPECT_EQ(stop(m_socket).error().code, Errc::not_found);
+    EXPECT_EQ(put_key(m_socket, m_vault, random_key(), {}).error().code, Errc::not_found);
+}
+
+TEST_F(AgentTest, StaleSocketIsNotFound)
+{
+    {
+        ChildAgent a(m_socket);
+        ASSERT_TRUE(a.ready());
+        ::kill(a.pid(), SIGKILL); // leaves its socket behind
+    }
+    ASSERT_TRUE(fs::exists(m_socket));
+    EXPECT_EQ(fetch_key(m_socket, m_vault).error().code, Errc::not_found);
+}
+
+TEST_F(AgentTest, PutGetStatusStopRoundTrip)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    EXPECT_EQ(mode_of(m_socket) & 077, 0u);
+    Secret key = random_key();
+    ASSERT_TRUE(put_key(m_socket, m_vault, key, {Seconds(3600), Seconds(600)}));
+
+    auto got = fetch_key(m_socket, m_vault);
+    ASSERT_TRUE(got) << got.error().message;
+    EXPECT_TRUE(got->equals(key));
+    // Another spelling of the same path is the same vault; another vault is not.
+    EXPECT_TRUE(fetch_key(m_socket, m_tmp / "." / "vault"));
+    EXPECT_EQ(fetch_key(m_socket, m_tmp / "other").error().code, Errc::not_found);
+
+    // Replacing the key for a vault.
+    Secret key2 = random_key();
+    ASSERT_TRUE(put_key(m_socket, m_vault, key2, {Seconds(3600), Seconds(600)}));
+    EXPECT_TRUE(fetch_key(m_socket, m_vault)->equals(key2));
+
+    auto s = agent::status(m_socket);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->pid, a.pid());
+    ASSERT_EQ(s->keys.size(), 1u);
+    EXPECT_EQ(s->keys[0].vault, vault_id(m_vault));
+    EXPECT_GT(s->keys[0].expires_in.count(), 3000);
+    EXPECT_LE(s->keys[0].expires_in.count(), 3600);
+    EXPECT_LE(s->keys[0].idle_left.count(), 600);
+
+    auto n = stop(m_socket);
+    ASSERT_TRUE(n) << n.error().message;
+    EXPECT_EQ(n.value(), 1u);
+    EXPECT_FALSE(fs::exists(m_socket)); // gone by the time stop() returns
+    EXPECT_TRUE(a.exits_within(30s));
+    EXPECT_EQ(fetch_key(m_socket, m_vault).error().code, Errc::not_found);
+}
+
+TEST_F(AgentTest, MalformedRequestsAreRefusedAndTheAgentCarriesOn)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    auto raw = [&](std::string_view bytes) {
+        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, m_socket.c_str(), sizeof addr.sun_path - 1);
+        EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        EXPECT_EQ(::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+        ::shutdown(fd, SHUT_WR);
+        char buf[64];
+        while (::recv(fd, buf, sizeof buf, 0) > 0) {
+        }
+        ::close(fd);
+    };
+    raw(std::string("\xff\xff\xff\x7f", 4));             // absurd length
+    raw(std::string("\x03\x00\x00\x00\x01\x05\x00", 7)); // PUT with truncated fields
+    raw(std::string("\x01\x00\x00\x00\x63", 5));         // unknown op
+    raw("");                                             // nothing at all
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {}));
+    EXPECT_TRUE(fetch_key(m_socket, m_vault));
+}
+
+TEST_F(AgentTest, ExitsWithoutAKeyAfterTheStartupGrace)
+{
+    ChildAgent a(m_socket, Seconds(1));
+    ASSERT_TRUE(a.ready());
+    EXPECT_TRUE(a.exits_within(30s));
+    EXPECT_FALSE(fs::exists(m_socket));
+}
+
+TEST_F(AgentTest, IdleTimeoutWipesTheKeyAndTheAgentExits)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    auto put_at = std::chrono::steady_clock::now();
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {Seconds(3600), Seconds(2)}));
+    // Nobody fetches it: after 2 s idle the key is wiped and the agent, holding none, exits.
+    EXPECT_TRUE(a.exits_within(60s));
+    EXPECT_GE(std::chrono::steady_clock::now() - put_at, 1500ms);
+    EXPECT_FALSE(fs::exists(m_socket));
+    EXPECT_EQ(fetch_key(m_socket, m_vault).error().code, Errc::not_found);
+}
+
+TEST_F(AgentTest, UseResetsTheIdleTimerButNotTheAbsoluteOne)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    auto put_at = std::chrono::steady_clock::now();
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {Seconds(3), Seconds(2)}));
+    // Fetching every 300 ms keeps the idle timer from firing; the 3 s ttl still ends it.
+    auto deadline = put_at + 60s;
+    bool gone = false;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto k = fetch_key(m_socket, m_vault);
+        if (!k) {
+            EXPECT_EQ(k.error().code, Errc::not_found);
+            gone = true;
+            break;
+        }
+        std::this_thread::sleep_for(300ms);
+    }
+    EXPECT_TRUE(gone);
+    EXPECT_GE(std::chrono::steady_clock::now() - put_at, 2500ms);
+    EXPECT_TRUE(a.exits_within(30s));
+}
+
+TEST_F(AgentTest, KeepsOtherVaultsWhenOneExpires)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    ASSERT_TRUE(put_key(m_socket, m_tmp / "short", random_key(), {Seconds(1), Seconds(600)}));
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {Seconds(3600), Seconds(600)}));
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline && agent::status(m_socket)->keys.size() != 1)
+        std::this_thread::sleep_for(200ms);
+    auto s = agent::status(m_socket);
+    ASSERT_TRUE(s);
+    ASSERT_EQ(s->keys.size(), 1u);
+    EXPECT_EQ(s->keys[0].vault, vault_id(m_vault));
+    EXPECT_TRUE(fetch_key(m_socket, m_vault));
+}
+
+TEST_F(AgentTest, SigtermWipesAndRemovesTheSocket)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {}));
+    ::kill(a.pid(), SIGTERM);
+    EXPECT_TRUE(a.exits_within(30s));
+    EXPECT_FALSE(fs::exists(m_socket));
+}
+
+TEST_F(AgentTest, ServerIgnoresOtherUids)
+{
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a client as another uid";
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {}));
+    // Let the other uid reach the socket at all (the directory is private), so
+    // that only the agent's SO_PEERCRED check stands in its way.
+    ::chmod(m_tmp.path().c_str(), 0711);
+    ::chmod(m_dir.c_str(), 0711);
+    ::chmod(m_socket.c_str(), 0666);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        if (::setgid(k_nobody) != 0 || ::setuid(k_nobody) != 0) ::_exit(90);
+        int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, m_socket.c_str(), sizeof addr.sun_path - 1);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) ::_exit(91);
+        // A well-formed GET, sent without the client's own peer check.
+        std::string id = vault_id(m_vault);
+        std::string body(1, '\x02');
+        for (int i = 0; i < 4; ++i) body.push_back(static_cast<char>(id.size() >> (8 * i)));
+        body += id;
+        std::string frame;
+        for (int i = 0; i < 4; ++i) frame.push_back(static_cast<char>(body.size() >> (8 * i)));
+        frame += body;
+        // The agent may hang up before we even finish sending (EPIPE): that is the refusal too.
+        if (::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) ::_exit(0);
+        char buf[128];
+        ssize_t got = ::recv(fd, buf, sizeof buf, 0);
+        ::_exit(got <= 0 ? 0 : 93); // hung up on without an answer
+    }
+    int st = 0;
+    ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+    ASSERT_TRUE(WIFEXITED(st));
+    EXPECT_EQ(WEXITSTATUS(st), 0) << "90 setuid, 91 connect, 93 the agent answered another uid";
+    EXPECT_TRUE(fetch_key(m_socket, m_vault)); // still serving us
+}
+
+TEST_F(AgentTest, ClientRefusesAnAgentOfAnotherUid)
+{
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run an agent as another uid";
+    ::chmod(m_tmp.path().c_str(), 0711);
+    ASSERT_EQ(::chown(m_dir.c_str(), k_nobody, k_nobody), 0);
+    ChildAgent a(m_socket, Seconds(30), k_nobody);
+    ASSERT_TRUE(a.ready());
+    auto k = fetch_key(m_socket, m_vault);
+    ASSERT_FALSE(k);
+    EXPECT_EQ(k.error().code, Errc::io);
+    EXPECT_NE(k.error().message.find("uid 65534"), std::string::npos) << k.error().message;
+    EXPECT_FALSE(put_key(m_socket, m_vault, random_key(), {}));
+}
+
+TEST_F(AgentTest, StoreKeyRefusesAnUnsafeDirectoryBeforeStartingAnything)
+{
+    ::chmod(m_dir.c_str(), 0755);
+    auto st = store_key(m_socket, m_vault, random_key(), {}, Launcher{"/bin/false", {"false"}});
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Errc::io);
+    EXPECT_NE(st.error().message.find("refusing"), std::string::npos) << st.error().message;
+}
+
+TEST_F(AgentTest, StoreKeyReportsAnAgentThatDoesNotStart)
+{
+    auto st = store_key(m_socket, m_vault, random_key(), {}, Launcher{"/bin/false", {"false"}});
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Errc::io);
+}
+
+TEST_F(AgentTest, StoreKeyUsesARunningAgent)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    Secret key = random_key();
+    ASSERT_TRUE(store_key(m_socket, m_vault, key, {}, Launcher{"/bin/false", {"false"}}));
+    EXPECT_TRUE(fetch_key(m_socket, m_vault)->equals(key));
+}
+
+} // namespace
+} // namespace pitool::agent
