@@ -9,6 +9,7 @@ packages=(
   hyperfine                   # whole-process timing
   pass gnupg age keepassxc    # the peers (keepassxc-cli is in keepassxc)
   python3-matplotlib          # scripts/plot-bench.py (run with /usr/bin/python3)
+  python3-pykeepass           # an Argon2 .kdbx (keepassxc-cli 2.7 cannot choose the KDF)
 )
 
 missing=()
