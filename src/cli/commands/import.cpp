@@ -86,7 +86,7 @@ core::Token token_of(Secret value, Timestamp issued, const std::string& claimed,
     return t;
 }
 
-core::Integration integration_of(const SecureJson& j, Timestamp now)
+core::Integration integration_of(const Context& ctx, const SecureJson& j, Timestamp now)
 {
     if (!j.is_object()) throw LineError{Errc::usage, "not a JSON object"};
     core::Integration in;
@@ -111,7 +111,7 @@ core::Integration integration_of(const SecureJson& j, Timestamp now)
             const auto& v = s.get_ref<const SecureString&>();
             raw.emplace_back(v.begin(), v.end());
         }
-        in.scopes = value_of(normalize_scopes(in.provider, raw, false));
+        in.scopes = value_of(normalize_scopes(ctx, in.provider, raw, false));
     }
     in.base_url = value_of(resolve_base_url(in.provider, text(j, "base_url")));
     in.client_id = text(j, "client_id");
@@ -212,7 +212,7 @@ Status run_import(Context& ctx, const ImportOptions& o)
             SecureJson j = SecureJson::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
             if (j.is_discarded()) return make_error(Errc::usage, where + "not valid JSON");
             try {
-                core::Integration in = integration_of(j, now);
+                core::Integration in = integration_of(ctx, j, now);
                 if (v.contains(in.name)) {
                     if (!o.skip_existing)
                         return make_error(Errc::conflict, where + "an integration named '" + in.name +
