@@ -256,10 +256,20 @@ struct VaultFixture {
                 return;
             }
             pitool::Secret pass = pitool::Secret::from("bench passphrase");
-            auto created = vault::Vault::create(*storage, pass, crypto::params_for(crypto::KdfLevel::interactive),
-                                                pb::make_payload(n));
+            auto created = vault::Vault::create(*storage, pass, crypto::params_for(crypto::KdfLevel::interactive));
             if (!created) {
                 error = "create: " + created.error().message;
+                return;
+            }
+            // Staged one by one, as `pitool import` does: never n tokens in memory.
+            for (std::size_t i = 0; i < n; ++i) {
+                if (auto st = created->stage(pb::make_integration(i)); !st) {
+                    error = "stage: " + st.error().message;
+                    return;
+                }
+            }
+            if (auto st = created->save(); !st) {
+                error = "save: " + st.error().message;
                 return;
             }
             v.emplace(std::move(created).value());
@@ -299,6 +309,53 @@ void BM_VaultOpen(benchmark::State& state)
 }
 BENCHMARK(BM_VaultOpen)->Apply(size_args)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+/// What `get` does after start-up: open (header + index), then one record
+/// with its secrets.
+void BM_VaultGetOne(benchmark::State& state)
+{
+    const auto n = static_cast<std::size_t>(state.range(0));
+    VaultFixture f(n);
+    if (!f.v) {
+        state.SkipWithError(f.error.c_str());
+        return;
+    }
+    pitool::Secret key = f.v->data_key().clone();
+    f.v.reset();
+    const std::string name = pb::integration_name(n / 2);
+    for (auto _ : state) {
+        auto opened = vault::Vault::open_with_key(*f.storage, key);
+        if (!opened || !opened->load(name, /*secrets=*/true) || opened->payload().find(name) == nullptr) {
+            state.SkipWithError("get failed");
+            break;
+        }
+        benchmark::DoNotOptimize(opened->payload().integrations.data());
+    }
+}
+BENCHMARK(BM_VaultGetOne)->Apply(size_args)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// What `list` and `audit` read: every record's metadata, no token.
+void BM_VaultLoadAllMetadata(benchmark::State& state)
+{
+    const auto n = static_cast<std::size_t>(state.range(0));
+    VaultFixture f(n);
+    if (!f.v) {
+        state.SkipWithError(f.error.c_str());
+        return;
+    }
+    pitool::Secret key = f.v->data_key().clone();
+    f.v.reset();
+    for (auto _ : state) {
+        auto opened = vault::Vault::open_with_key(*f.storage, key);
+        if (!opened || !opened->load_all(/*secrets=*/false)) {
+            state.SkipWithError("load_all failed");
+            break;
+        }
+        benchmark::DoNotOptimize(opened->payload().integrations.data());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+}
+BENCHMARK(BM_VaultLoadAllMetadata)->Apply(size_args)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 /// Seal + write temp + fsync + backup link + rename + fsync dir.
 void BM_VaultSave(benchmark::State& state)
 {
@@ -314,7 +371,15 @@ void BM_VaultSave(benchmark::State& state)
         return;
     }
     const auto file_bytes = fs::file_size(f.storage->path());
+    // One record changed per save, as a rotate: it is re-sealed, every other
+    // box is copied.
+    const std::string name = pb::integration_name(n / 2);
     for (auto _ : state) {
+        if (auto st = f.v->load(name, /*secrets=*/true); !st || f.v->payload().find(name) == nullptr) {
+            state.SkipWithError("load failed");
+            break;
+        }
+        f.v->payload().find(name)->description += "x";
         if (auto st = f.v->save(); !st) {
             state.SkipWithError(("save: " + st.error().message).c_str());
             break;

@@ -210,7 +210,7 @@ Status run_import(Context& ctx, const ImportOptions& o)
             if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
             auto where = "line " + std::to_string(line_no) + ": ";
             SecureJson j = SecureJson::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-            if (j.is_discarded()) return make_error(Errc::usage, where + "not valid JSON");
+            if (j.is_discarded()) return make_error(Errc::usage, where + "not valid JSON (nothing imported)");
             try {
                 core::Integration in = integration_of(ctx, j, now);
                 if (v.contains(in.name)) {
