@@ -6,6 +6,7 @@
 set -euo pipefail
 
 packages=(
+  time
   hyperfine                   # whole-process timing
   pass gnupg age keepassxc    # the peers (keepassxc-cli is in keepassxc)
   python3-matplotlib          # scripts/plot-bench.py (run with /usr/bin/python3)

@@ -23,7 +23,7 @@ command -v hyperfine >/dev/null || { echo "bench-scale: needs hyperfine (apt-get
 
 work=$(mktemp -d)
 export PITOOL_AGENT_SOCKET="$work/agent.sock"
-cleanup() { "$pitool" lock -q >/dev/null 2>&1 || true; rm -rf "$work"; }
+cleanup() { "$pitool" -q lock >/dev/null 2>&1 || true; rm -rf "$work"; }
 trap cleanup EXIT
 
 printf 'int main(){return 0;}\n' > "$work/floor.c"
@@ -48,22 +48,21 @@ for i in range(n):
 PY
 }
 
-peak_rss() { # peak RSS (KiB) of one run of "$@"
-  python3 -c 'import resource,subprocess,sys
-subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+peak_rss() { # peak RSS (KiB) of one run of "$@", by GNU time (package time)
+  /usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null 2>&1
+  cat "$work/rss"
 }
 
 echo "size,command,median_ms,mean_ms,min_ms,max_ms,peak_rss_kb" > "$out"
 for n in "${sizes[@]}"; do
   export PITOOL_VAULT="$work/v$n/vault" PITOOL_PASSPHRASE_FILE="$work/pass"
-  "$pitool" init --kdf interactive -q
+  "$pitool" -q init --kdf interactive
   start=$(date +%s.%N)
-  gen "$n" | "$pitool" import -q
+  gen "$n" | "$pitool" -q import
   end=$(date +%s.%N)
   size_kb=$(( $(stat -c %s "$PITOOL_VAULT") / 1024 ))
   echo "n=$n: import $(python3 -c "print(f'{($end-$start)*1000:.0f}')") ms, vault $size_kb KiB" >&2
-  "$pitool" unlock -q
+  "$pitool" -q unlock
   unset PITOOL_PASSPHRASE_FILE # from here on only the agent can open the vault
   mid=$(printf 'acme-location-%06d' $((n / 2)))
   declare -A cmds=(
@@ -77,7 +76,11 @@ for n in "${sizes[@]}"; do
   for name in floor get show list audit rotate; do
     r=$runs
     [ "$n" -ge 10000 ] && [ "$name" != floor ] && r=$(( runs < 10 ? runs : 10 ))
-    hyperfine -N --warmup 2 --runs "$r" --export-json "$work/h.json" "${cmds[$name]}" >/dev/null 2>&1
+    # A rotation needs a token it has not seen: a fresh one before every run.
+    prepare=(true)
+    [ "$name" = rotate ] && prepare=(sh -c "od -An -N6 -tx1 /dev/urandom | tr -d ' \n' | sed 's/^/pit-4f1c2a9e-0000-4000-8000-/' > $work/newtoken")
+    hyperfine -N --warmup 2 --runs "$r" --prepare "${prepare[*]@Q}" --export-json "$work/h.json" "${cmds[$name]}" >/dev/null
+    "${prepare[@]}"
     rss=$(peak_rss ${cmds[$name]})
     python3 - "$work/h.json" "$n" "$name" "$rss" >> "$out" <<'PY'
 import json, statistics, sys
@@ -86,7 +89,7 @@ t = [x * 1000 for x in r["times"]]
 print(f"{sys.argv[2]},{sys.argv[3]},{statistics.median(t):.2f},{statistics.mean(t):.2f},{min(t):.2f},{max(t):.2f},{sys.argv[4]}")
 PY
   done
-  "$pitool" lock -q
+  "$pitool" -q lock
   rm -rf "$work/v$n"
 done
 

@@ -66,9 +66,10 @@ Result<vault::Vault*> Session::open_all(bool secrets, bool history)
     vault::Vault& v = *opened.value();
     PITOOL_TRY(v.load_all(secrets));
     if (history) PITOOL_TRY(v.load_history());
+    // Loaded in index (name) order unless some were loaded before.
     auto& ints = v.payload().integrations;
-    std::sort(ints.begin(), ints.end(),
-              [](const core::Integration& a, const core::Integration& b) { return a.name < b.name; });
+    auto by_name = [](const core::Integration& a, const core::Integration& b) { return a.name < b.name; };
+    if (!std::is_sorted(ints.begin(), ints.end(), by_name)) std::sort(ints.begin(), ints.end(), by_name);
     return opened;
 }
 

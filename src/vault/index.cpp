@@ -54,10 +54,14 @@ std::vector<std::uint8_t> encode_index(const Index& index)
     return out;
 }
 
-Result<Index> decode_index(std::span<const std::uint8_t> bytes)
+namespace {
+
+/// Walks an index: the header fields into `ix`, then each entry to
+/// `visit(name, entry-without-name)`, which returns false to stop early.
+/// The name is a view into `bytes`. Checks everything it walks.
+template <typename Visit> Status walk(std::span<const std::uint8_t> bytes, Index& ix, Visit visit)
 {
     WireReader r(bytes);
-    Index ix;
     std::uint8_t version = 0;
     if (!r.u8(version) || version != k_index_version) return make_error(Errc::damaged, "vault index: unknown version");
     r.u64(ix.data_len);
@@ -76,19 +80,53 @@ Result<Index> decode_index(std::span<const std::uint8_t> bytes)
     }
     if (r.ok() && events != ix.event_count) r.fail();
     if (r.varint(n) && n > bytes.size()) r.fail();
-    if (r.ok()) ix.entries.reserve(static_cast<std::size_t>(n));
+    std::string_view prev;
+    IndexEntry e;
     for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
-        auto& e = ix.entries.emplace_back();
-        r.str(e.name, k_max_name);
+        std::string_view name;
+        r.view(name, k_max_name);
         get_box(r, e.meta, ix.data_len);
         get_box(r, e.secrets, ix.data_len);
         r.i64(e.window_end);
         r.u8(e.flags);
         if (e.flags > (entry_rotation | entry_refresh)) r.fail();
-        if (i > 0 && r.ok() && !(ix.entries[i - 1].name < e.name)) r.fail();
+        if (i > 0 && r.ok() && !(prev < name)) r.fail();
+        prev = name;
+        if (r.ok() && !visit(name, e)) return {};
     }
     if (!r.at_end()) return make_error(Errc::damaged, "vault index is malformed");
+    return {};
+}
+
+} // namespace
+
+Result<Index> decode_index(std::span<const std::uint8_t> bytes, bool entries)
+{
+    Index ix;
+    auto st = walk(bytes, ix, [&](std::string_view name, const IndexEntry& e) {
+        if (!entries) return false; // the head only
+        if (ix.entries.empty()) ix.entries.reserve(bytes.size() / 96);
+        ix.entries.push_back(e);
+        ix.entries.back().name.assign(name);
+        return true;
+    });
+    if (!st) return std::move(st).error();
     return ix;
+}
+
+std::optional<IndexEntry> scan_entry(std::span<const std::uint8_t> bytes, std::string_view name)
+{
+    Index ix;
+    std::optional<IndexEntry> found;
+    (void)walk(bytes, ix, [&](std::string_view n, const IndexEntry& e) {
+        if (n < name) return true;
+        if (n == name) {
+            found = e;
+            found->name.assign(n);
+        }
+        return false; // sorted: past it
+    });
+    return found;
 }
 
 const IndexEntry* find_entry(const Index& index, std::string_view name) noexcept

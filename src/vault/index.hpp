@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -47,8 +48,14 @@ struct Index {
 };
 
 [[nodiscard]] std::vector<std::uint8_t> encode_index(const Index& index);
-/// Errc::damaged when malformed, unsorted, or a box lies outside the data region.
-[[nodiscard]] Result<Index> decode_index(std::span<const std::uint8_t> bytes);
+/// Errc::damaged when malformed, unsorted, or a box lies outside the data
+/// region. With `entries` false only the head (sizes, counts, history
+/// chunks) is read: what a command that reads one record needs; its entry is
+/// then found by scan_entry, and the rest is checked when all are decoded.
+[[nodiscard]] Result<Index> decode_index(std::span<const std::uint8_t> bytes, bool entries = true);
+/// The entry named `name` in index bytes that decode_index accepted, found
+/// by a scan that allocates nothing but the result.
+[[nodiscard]] std::optional<IndexEntry> scan_entry(std::span<const std::uint8_t> bytes, std::string_view name);
 
 /// Binary search by name; nullptr if absent.
 [[nodiscard]] const IndexEntry* find_entry(const Index& index, std::string_view name) noexcept;

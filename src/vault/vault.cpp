@@ -226,19 +226,50 @@ Result<Vault> Vault::open_parsed(Storage& storage, Secret key, Header header, st
         return v;
     }
     // The index holds no secret: a plain buffer, not guarded memory.
-    std::vector<std::uint8_t> plain(sealed.size() - crypto::k_tag_bytes);
-    if (!crypto::open_into(sealed, v.m_header.payload_nonce, header_bytes, v.m_key, plain))
+    // It is decrypted in place (libsodium's stream XOR allows out == in), so
+    // a large index costs one buffer, not two.
+    const std::size_t sealed_len = sealed.size();
+    std::vector<std::uint8_t> plain = std::move(sealed);
+    if (!crypto::open_into(std::span<const std::uint8_t>(plain), v.m_header.payload_nonce, header_bytes, v.m_key,
+                           std::span<std::uint8_t>(plain.data(), sealed_len - crypto::k_tag_bytes)))
         return make_error(Errc::wrong_passphrase, "the key does not open this vault");
-    auto index = detail::decode_index(plain);
+    plain.resize(sealed_len - crypto::k_tag_bytes);
+    // The head now; entries are scanned for one name, or decoded (and
+    // checked) when a command needs them all.
+    auto index = detail::decode_index(plain, /*entries=*/false);
     if (!index) return std::move(index).error();
-    v.m_data_at = header_bytes.size() + sealed.size();
+    v.m_data_at = header_bytes.size() + sealed_len;
     if (snap->size() - v.m_data_at != index->data_len)
         return make_error(Errc::damaged, "vault is truncated or has trailing bytes (size does not match its index)");
     v.m_index = std::make_unique<Index>(std::move(index).value());
+    v.m_index_plain = std::move(plain);
     v.m_payload.chain_tip = v.m_index->chain_tip;
     v.m_history_loaded = v.m_index->event_count == 0;
     v.m_snapshot = std::move(snap);
     return v;
+}
+
+const std::vector<IndexEntry>& Vault::entries() const
+{
+    if (!m_entries_built && m_index) {
+        // Authenticated bytes that we wrote: malformed only through a bug.
+        // Then no entry is trusted, and verify reports the vault empty.
+        auto full = detail::decode_index(m_index_plain);
+        if (full) m_index->entries = std::move(full->entries);
+        m_entries_built = true;
+    }
+    static const std::vector<IndexEntry> k_none;
+    return m_index ? m_index->entries : k_none;
+}
+
+std::optional<IndexEntry> Vault::lookup(std::string_view name) const
+{
+    if (!m_index) return std::nullopt;
+    if (m_entries_built) {
+        const IndexEntry* e = detail::find_entry(*m_index, name);
+        return e ? std::optional<IndexEntry>(*e) : std::nullopt;
+    }
+    return detail::scan_entry(m_index_plain, name);
 }
 
 Status Vault::read_box(std::uint64_t off, std::uint32_t len, std::vector<std::uint8_t>& out) const
@@ -268,15 +299,15 @@ std::size_t Vault::size() const
 bool Vault::contains(std::string_view name) const
 {
     if (m_staged_names.contains(name) || m_payload.find(name) != nullptr) return true;
-    if (m_loaded.contains(name)) return false; // loaded, then erased
-    return m_index && detail::find_entry(*m_index, name) != nullptr;
+    if (is_loaded(name)) return false; // loaded, then erased
+    return lookup(name).has_value();
 }
 
 std::vector<std::string> Vault::names() const
 {
     std::vector<std::string> out;
-    if (m_index)
-        for (const auto& e : m_index->entries)
+    if (m_index && !m_all_loaded)
+        for (const auto& e : entries())
             if (!m_loaded.contains(e.name)) out.push_back(e.name);
     for (const auto& in : m_payload.integrations) out.push_back(in.name);
     out.insert(out.end(), m_staged_names.begin(), m_staged_names.end());
@@ -289,7 +320,7 @@ std::vector<std::string> Vault::windows_ended(Timestamp now) const
 {
     std::vector<std::string> out;
     if (!m_index) return out;
-    for (const auto& e : m_index->entries)
+    for (const auto& e : entries())
         if (e.window_end != 0 && e.window_end <= epoch(now)) out.push_back(e.name);
     return out;
 }
@@ -299,11 +330,12 @@ Status Vault::load(std::string_view name_view, bool secrets)
     if (!m_index) return {};
     // The name may live inside a loaded record, which loading can move.
     const std::string name(name_view);
-    const IndexEntry* e = detail::find_entry(*m_index, name);
-    if (e == nullptr) return {};
+    const auto found = lookup(name);
+    if (!found) return {};
+    const IndexEntry* e = &*found;
     core::Integration* in = nullptr;
     std::vector<std::uint8_t> box;
-    if (m_loaded.contains(name)) {
+    if (is_loaded(name)) {
         in = m_payload.find(name);
         if (in == nullptr || !in->sealed || !secrets) return {};
     } else {
@@ -323,10 +355,26 @@ Status Vault::load_all(bool secrets)
 {
     if (!m_index) return {};
     PITOOL_TRY(ensure_image());
-    std::size_t fresh = 0;
-    for (const auto& e : m_index->entries) fresh += m_loaded.contains(e.name) ? 0 : 1;
-    m_payload.integrations.reserve(m_payload.integrations.size() + fresh);
-    for (const auto& e : m_index->entries) PITOOL_TRY(load(e.name, secrets));
+    if (m_all_loaded && !secrets) return {};
+    m_payload.integrations.reserve(m_payload.integrations.size() + entries().size());
+    std::vector<std::uint8_t> box;
+    for (const auto& e : entries()) {
+        core::Integration* in = nullptr;
+        if (is_loaded(e.name)) {
+            in = m_payload.find(e.name);
+            if (in == nullptr || !in->sealed || !secrets) continue;
+        } else {
+            PITOOL_TRY(read_box(e.meta.off, e.meta.len, box));
+            core::Integration fresh;
+            PITOOL_TRY(decode_meta_into(box, e, m_key, fresh));
+            in = &m_payload.integrations.emplace_back(std::move(fresh));
+            if (!secrets) continue;
+        }
+        PITOOL_TRY(read_box(e.secrets.off, e.secrets.len, box));
+        PITOOL_TRY(decode_secrets_into(box, e, m_key, *in));
+    }
+    m_all_loaded = true;
+    m_loaded.clear();
     return {};
 }
 
@@ -355,9 +403,10 @@ Status Vault::load_history()
 
 Result<core::Integration> Vault::read_record(std::string_view name, bool secrets) const
 {
-    const IndexEntry* e = m_index ? detail::find_entry(*m_index, name) : nullptr;
+    const auto found = m_index ? lookup(name) : std::nullopt;
+    const IndexEntry* e = found ? &*found : nullptr;
     if (e == nullptr) {
-        const auto* in = m_loaded.contains(name) ? nullptr : m_payload.find(name);
+        const auto* in = m_payload.find(name);
         if (in == nullptr) return make_error(Errc::not_found, "no integration named '" + std::string(name) + "'");
         // Not saved as version 2 yet (a v1 vault): copy it through the codec.
         auto copy = core::decode_meta(core::encode_meta(*in));
@@ -451,7 +500,7 @@ Status Vault::save()
     for (const auto& in : m_payload.integrations)
         if (!loaded.emplace(in.name, &in).second)
             return make_error(Errc::conflict, "two integrations are named '" + in.name + "'");
-    next.entries.reserve((m_index ? m_index->entries.size() : 0) + loaded.size());
+    next.entries.reserve((m_index ? entries().size() : 0) + loaded.size());
     auto emit = [&](const core::Integration& in, const IndexEntry* old) -> Status {
         IndexEntry e;
         e.name = in.name;
@@ -473,8 +522,8 @@ Status Vault::save()
         return {};
     };
     if (m_index) {
-        for (const auto& old : m_index->entries) {
-            if (!m_loaded.contains(old.name)) {
+        for (const auto& old : entries()) {
+            if (!is_loaded(old.name)) {
                 IndexEntry e = old;
                 e.meta = copy_box(old.meta);
                 e.secrets = copy_box(old.secrets);
@@ -524,12 +573,18 @@ Status Vault::save()
     // The vault now describes what it wrote.
     m_header = std::move(h);
     m_file_version = k_format_version;
+    const bool staged_any = m_staged != nullptr;
     m_index = std::make_unique<Index>(std::move(next));
+    m_entries_built = true;
+    m_index_plain.clear();
     m_image = std::move(file);
     m_data_at = data_at;
     m_snapshot.reset();
+    // Staged records are stored but not in the payload: not "all loaded".
+    m_all_loaded = m_all_loaded && !staged_any;
     m_loaded.clear();
-    for (const auto& in : m_payload.integrations) m_loaded.emplace(in.name);
+    if (!m_all_loaded)
+        for (const auto& in : m_payload.integrations) m_loaded.emplace(in.name);
     m_staged.reset();
     m_staged_names.clear();
     m_staged_data.clear();

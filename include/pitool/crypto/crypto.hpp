@@ -65,7 +65,8 @@ void random_bytes(std::span<std::uint8_t> out) noexcept;
                                          std::span<const std::uint8_t> ad, const Secret& key);
 
 /// Like open(), into `out` (exactly sealed.size() - k_tag_bytes bytes), for
-/// plaintext that is not secret or lives in a caller's guarded buffer.
+/// plaintext that is not secret or lives in a caller's guarded buffer. `out`
+/// may start at sealed.data() (in place); no other overlap.
 [[nodiscard]] bool open_into(std::span<const std::uint8_t> sealed, std::span<const std::uint8_t, k_nonce_bytes> nonce,
                              std::span<const std::uint8_t> ad, const Secret& key,
                              std::span<std::uint8_t> out) noexcept;

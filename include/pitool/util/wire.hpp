@@ -6,6 +6,7 @@
 /// the input is exhausted or malformed, and the reader stays failed, so a
 /// decoder can read a whole record and check `ok()` once at the end.
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -139,8 +140,11 @@ private:
             m_ok = false;
             return false;
         }
+        // Little-endian hosts only (x86-64, arm64): one load, no byte loop.
+        static_assert(std::endian::native == std::endian::little);
         v = 0;
-        for (int i = 0; i < n; ++i) v |= static_cast<std::uint64_t>(m_in[m_pos++]) << (8 * i);
+        std::memcpy(&v, m_in.data() + m_pos, static_cast<std::size_t>(n));
+        m_pos += static_cast<std::size_t>(n);
         return true;
     }
     std::span<const std::uint8_t> m_in;

@@ -16,13 +16,15 @@
 #include "pitool/vault/storage.hpp"
 
 #include <memory>
+#include <optional>
 #include <set>
 
 namespace pitool::vault {
 
 namespace detail {
 struct Index;
-}
+struct IndexEntry;
+} // namespace detail
 
 class Vault {
 public:
@@ -103,6 +105,11 @@ private:
     Vault(Storage& storage, Secret key, Header header);
     [[nodiscard]] Status read_box(std::uint64_t off, std::uint32_t len, std::vector<std::uint8_t>& out) const;
     [[nodiscard]] Status ensure_image();
+    /// The index entries (built from the index bytes on first use).
+    [[nodiscard]] const std::vector<detail::IndexEntry>& entries() const;
+    /// The stored entry called `name`, without building all entries.
+    [[nodiscard]] std::optional<detail::IndexEntry> lookup(std::string_view name) const;
+    [[nodiscard]] bool is_loaded(std::string_view name) const { return m_all_loaded || m_loaded.contains(name); }
     [[nodiscard]] static Result<Vault> open_parsed(Storage& storage, Secret key, Header header,
                                                    std::vector<std::uint8_t> header_bytes,
                                                    std::unique_ptr<Snapshot> snap);
@@ -112,11 +119,17 @@ private:
     Header m_header;
     std::uint16_t m_file_version = k_format_version;
     core::Payload m_payload;
-    std::unique_ptr<detail::Index> m_index; ///< as read; empty for v1 and new vaults
+    /// As read; null for v1 and new vaults. Its entries are built on first
+    /// need (entries()): a command that reads one record scans the index
+    /// bytes instead.
+    mutable std::unique_ptr<detail::Index> m_index;
+    mutable bool m_entries_built = false;
+    std::vector<std::uint8_t> m_index_plain; ///< the index bytes, until entries are built
     std::unique_ptr<Snapshot> m_snapshot;   ///< the generation the index describes
     std::uint64_t m_data_at = 0;            ///< file offset of the data region
     std::vector<std::uint8_t> m_image;      ///< whole file, once needed (saves, load_all)
     std::set<std::string, std::less<>> m_loaded; ///< stored records decoded into the payload
+    bool m_all_loaded = false;                   ///< every stored record is (m_loaded unused)
     std::set<std::string, std::less<>> m_staged_names;
     std::vector<std::uint8_t> m_staged_data;     ///< boxes of staged records
     std::unique_ptr<detail::Index> m_staged;     ///< their entries, offsets into m_staged_data
