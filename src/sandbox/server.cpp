@@ -153,7 +153,7 @@ int run_server(Sandbox& sandbox, const ServerOptions& opts, const sigset_t& stop
     svr->Delete(".*", handler);
     svr->Options(".*", handler);
     svr->set_payload_max_length(1 << 20);
-    svr->new_task_queue = [] { return new httplib::ThreadPool(16); };
+    svr->new_task_queue = [] { return new httplib::ThreadPool(64); };
 
     const std::string bind_host = opts.host == "localhost" ? "127.0.0.1" : opts.host;
     int port = opts.port;

@@ -44,7 +44,7 @@ constexpr int k_max_parallel = 64;
 // location, and --all sends one request per credential, so the cap on
 // requests in flight is what keeps us a polite client. Hint documents 20 (or
 // 100) requests per second: its starts are also held to 20 per second.
-constexpr int k_leadconnector_in_flight = 16;
+constexpr int k_leadconnector_in_flight = k_max_parallel; // only --parallel bounds it
 constexpr int k_hint_in_flight = 10;
 constexpr int k_hint_starts_per_second = 20;
 
