@@ -30,7 +30,8 @@ int main(int argc, char** argv)
     }
     if (!pitool::crypto::init()) return 1; // make_token hashes with libsodium
     std::ios::sync_with_stdio(false);
-    for (unsigned long long i = 0; i < n; ++i) std::cout << pitool::bench::import_line(pitool::bench::make_integration(i, o)) << '\n';
+    for (unsigned long long i = 0; i < n; ++i)
+        std::cout << pitool::bench::import_line(pitool::bench::make_integration(i, o)) << '\n';
     std::cout.flush();
     return std::cout ? 0 : 1;
 }

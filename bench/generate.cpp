@@ -26,12 +26,12 @@ struct Rng {
     std::size_t below(std::size_t n) noexcept { return static_cast<std::size_t>(next() % n); }
 };
 
-constexpr std::array<const char*, 12> k_companies = {"acme",   "globex", "initech", "umbrella", "hooli",  "vandelay",
+constexpr std::array<const char*, 12> k_companies = {"acme",    "globex", "initech", "umbrella", "hooli", "vandelay",
                                                      "soylent", "tyrell", "wonka",   "stark",    "wayne", "cyberdyne"};
 constexpr std::array<const char*, 8> k_what = {"Dental clinic", "Roofing leads", "Med spa",  "Law office",
                                                "Gym franchise", "Real estate",   "Car wash", "HVAC service"};
-constexpr std::array<const char*, 8> k_where = {"Austin TX", "Denver CO", "Tampa FL",    "Boise ID",
-                                                "Salem OR",  "Provo UT",  "Reno NV", "Mobile AL"};
+constexpr std::array<const char*, 8> k_where = {"Austin TX", "Denver CO", "Tampa FL", "Boise ID",
+                                                "Salem OR",  "Provo UT",  "Reno NV",  "Mobile AL"};
 
 std::string hex(Rng& r, std::size_t n)
 {

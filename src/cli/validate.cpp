@@ -49,8 +49,8 @@ Result<std::pair<core::Level, std::string>> resolve_account(core::Provider provi
     return std::pair{core::Level::none, std::string()};
 }
 
-Result<std::vector<std::string>> normalize_scopes(const Context& ctx, core::Provider provider, const std::vector<std::string>& raw,
-                                                  bool strict)
+Result<std::vector<std::string>> normalize_scopes(const Context& ctx, core::Provider provider,
+                                                  const std::vector<std::string>& raw, bool strict)
 {
     std::vector<std::string> out;
     for (const auto& item : raw) {

@@ -55,8 +55,7 @@ std::vector<std::uint8_t> encode_meta(const Integration& in)
     out.reserve(256);
     WireWriter w(out);
     std::uint8_t flags = (in.rotation ? has_rotation : 0) | (in.oauth ? has_oauth : 0) |
-                         (in.last_check ? has_check : 0) |
-                         (in.oauth && in.oauth->refresh_token ? has_refresh : 0) |
+                         (in.last_check ? has_check : 0) | (in.oauth && in.oauth->refresh_token ? has_refresh : 0) |
                          (in.oauth && in.oauth->access_expires_at ? has_access_exp : 0);
     w.u8(k_record_version);
     w.u8(flags);

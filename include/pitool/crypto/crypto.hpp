@@ -68,8 +68,7 @@ void random_bytes(std::span<std::uint8_t> out) noexcept;
 /// plaintext that is not secret or lives in a caller's guarded buffer. `out`
 /// may start at sealed.data() (in place); no other overlap.
 [[nodiscard]] bool open_into(std::span<const std::uint8_t> sealed, std::span<const std::uint8_t, k_nonce_bytes> nonce,
-                             std::span<const std::uint8_t> ad, const Secret& key,
-                             std::span<std::uint8_t> out) noexcept;
+                             std::span<const std::uint8_t> ad, const Secret& key, std::span<std::uint8_t> out) noexcept;
 
 /// A self-contained box: nonce || ciphertext || tag.
 inline constexpr std::size_t k_box_overhead = k_nonce_bytes + k_tag_bytes;

@@ -31,8 +31,8 @@ struct NetAbi {
 /// The NetAbi of the code including this header.
 [[nodiscard]] constexpr NetAbi this_net_abi() noexcept
 {
-    return NetAbi{k_net_abi_version,   sizeof(ClientOptions), sizeof(Request),
-                  sizeof(Response),    sizeof(BatchOptions),  PITOOL_VERSION};
+    return NetAbi{k_net_abi_version, sizeof(ClientOptions), sizeof(Request),
+                  sizeof(Response),  sizeof(BatchOptions),  PITOOL_VERSION};
 }
 
 /// File name of the module, looked for next to the program first.

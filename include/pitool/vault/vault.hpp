@@ -124,15 +124,15 @@ private:
     /// bytes instead.
     mutable std::unique_ptr<detail::Index> m_index;
     mutable bool m_entries_built = false;
-    std::vector<std::uint8_t> m_index_plain; ///< the index bytes, until entries are built
-    std::unique_ptr<Snapshot> m_snapshot;   ///< the generation the index describes
-    std::uint64_t m_data_at = 0;            ///< file offset of the data region
-    std::vector<std::uint8_t> m_image;      ///< whole file, once needed (saves, load_all)
+    std::vector<std::uint8_t> m_index_plain;     ///< the index bytes, until entries are built
+    std::unique_ptr<Snapshot> m_snapshot;        ///< the generation the index describes
+    std::uint64_t m_data_at = 0;                 ///< file offset of the data region
+    std::vector<std::uint8_t> m_image;           ///< whole file, once needed (saves, load_all)
     std::set<std::string, std::less<>> m_loaded; ///< stored records decoded into the payload
     bool m_all_loaded = false;                   ///< every stored record is (m_loaded unused)
     std::set<std::string, std::less<>> m_staged_names;
-    std::vector<std::uint8_t> m_staged_data;     ///< boxes of staged records
-    std::unique_ptr<detail::Index> m_staged;     ///< their entries, offsets into m_staged_data
+    std::vector<std::uint8_t> m_staged_data; ///< boxes of staged records
+    std::unique_ptr<detail::Index> m_staged; ///< their entries, offsets into m_staged_data
     bool m_history_loaded = false;
 };
 

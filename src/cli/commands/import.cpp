@@ -145,8 +145,8 @@ core::Integration integration_of(const Context& ctx, const SecureJson& j, Timest
         core::RotationWindow w;
         w.started_at = time_of(*r, "started_at", now);
         w.old_expires_at = w.started_at + core::k_rotation_window;
-        w.old = token_of(secret(*secrets, "old_token", "secrets.old_token"), w.started_at,
-                         text(*r, "old_fingerprint"), "secrets.old_token");
+        w.old = token_of(secret(*secrets, "old_token", "secrets.old_token"), w.started_at, text(*r, "old_fingerprint"),
+                         "secrets.old_token");
         // A window that has ended is purged at this write.
         in.rotation = std::move(w);
     }
@@ -215,8 +215,9 @@ Status run_import(Context& ctx, const ImportOptions& o)
                 core::Integration in = integration_of(ctx, j, now);
                 if (v.contains(in.name)) {
                     if (!o.skip_existing)
-                        return make_error(Errc::conflict, where + "an integration named '" + in.name +
-                                                              "' already exists (nothing imported; see --skip-existing)");
+                        return make_error(Errc::conflict,
+                                          where + "an integration named '" + in.name +
+                                              "' already exists (nothing imported; see --skip-existing)");
                     ++skipped;
                     continue;
                 }

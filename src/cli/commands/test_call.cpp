@@ -162,7 +162,6 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
     return {};
 }
 
-
 /// One credential of a --all run.
 struct Item {
     std::string name;
@@ -393,9 +392,7 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
     if (first_failed == nullptr) return {};
     // The exit code a single test-call would give; a rejected credential
     // outranks an unreachable provider, which outranks anything else.
-    const Errc code = any_rejected      ? Errc::rejected
-                      : any_unavailable ? Errc::unavailable
-                                        : first_failed->errc();
+    const Errc code = any_rejected ? Errc::rejected : any_unavailable ? Errc::unavailable : first_failed->errc();
     return make_error(code, std::to_string(failed) + " of " + std::to_string(items.size()) + " test calls failed");
 }
 
@@ -407,8 +404,8 @@ Handler setup_test_call(CLI::App& sub)
     sub.add_option("name", o->name, "Integration name (or --all)");
     sub.add_flag("--all", o->all, "Test every stored token (oauth apps excepted) concurrently");
     CLI::Option* parallel = sub.add_option("--parallel", o->parallel,
-                   "With --all: requests in flight at once, 1-64 (default " + std::to_string(k_default_parallel) +
-                       ")");
+                                           "With --all: requests in flight at once, 1-64 (default " +
+                                               std::to_string(k_default_parallel) + ")");
     sub.add_option("--provider", o->provider, "With --all: only this provider");
     sub.add_option("--kind", o->kind, "With --all: only this kind");
     sub.add_flag("--old", o->old, "Test the previous token, while its rotation window is open");

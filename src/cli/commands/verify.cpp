@@ -100,7 +100,8 @@ void check_secrets(const vault::Vault& v, std::vector<Check>& out)
             problems.push_back(name + ": token does not match its fingerprint");
         ++opened;
     }
-    if (problems.empty()) out.push_back({"tokens", Level::ok, "tokens of " + plural(opened, "integration") + " authenticated"});
+    if (problems.empty())
+        out.push_back({"tokens", Level::ok, "tokens of " + plural(opened, "integration") + " authenticated"});
     for (const auto& pr : problems) out.push_back({"tokens", Level::fail, pr});
 }
 
