@@ -11,6 +11,22 @@ Result<core::Integration*> find_integration(vault::Vault& v, const std::string& 
     return in;
 }
 
+Result<IntegrationFilter> parse_filter(const std::string& provider, const std::string& kind)
+{
+    IntegrationFilter f;
+    if (!provider.empty()) {
+        auto p = core::parse_provider(provider);
+        if (!p) return std::move(p).error();
+        f.provider = p.value();
+    }
+    if (!kind.empty()) {
+        auto k = core::parse_kind(kind);
+        if (!k) return std::move(k).error();
+        f.kind = k.value();
+    }
+    return f;
+}
+
 void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name, std::string fingerprint,
                   std::string detail)
 {

@@ -5,6 +5,7 @@
 #include "pitool/core/model.hpp"
 #include "pitool/vault/vault.hpp"
 
+#include <optional>
 #include <string>
 
 namespace pitool::cli {
@@ -15,6 +16,18 @@ namespace pitool::cli {
 /// it: load first, then take pointers.
 [[nodiscard]] Result<core::Integration*> find_integration(vault::Vault& v, const std::string& name,
                                                           bool secrets = true);
+
+/// `--provider` / `--kind` as given to list and test-call --all.
+struct IntegrationFilter {
+    std::optional<core::Provider> provider;
+    std::optional<core::Kind> kind;
+    [[nodiscard]] bool matches(const core::Integration& in) const noexcept
+    {
+        return (!provider || in.provider == *provider) && (!kind || in.kind == *kind);
+    }
+};
+/// Parses the two options ("" = any). Errc::usage for an unknown value.
+[[nodiscard]] Result<IntegrationFilter> parse_filter(const std::string& provider, const std::string& kind);
 
 /// Appends a history event stamped with the context's clock and actor.
 void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name, std::string fingerprint,

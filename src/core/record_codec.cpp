@@ -1,6 +1,5 @@
 #include "pitool/core/record_codec.hpp"
 
-#include "pitool/core/lifecycle.hpp"
 #include "pitool/util/wire.hpp"
 
 namespace pitool::core {

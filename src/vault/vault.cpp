@@ -78,6 +78,27 @@ detail::Tag tag_of(std::span<const std::uint8_t> box)
     return t;
 }
 
+/// Seals `plain` as a box appended to `data`; its reference.
+BoxRef append_sealed(std::vector<std::uint8_t>& data, std::span<const std::uint8_t> plain,
+                     std::span<const std::uint8_t> ad, const Secret& key)
+{
+    BoxRef b;
+    b.off = data.size();
+    crypto::seal_box(plain, ad, key, data);
+    b.len = static_cast<std::uint32_t>(data.size() - b.off);
+    b.tag = tag_of({data.data() + b.off, b.len});
+    return b;
+}
+
+/// Copies the box `ref` (offset into `from`) to the end of `data`, unchanged.
+BoxRef append_copy(std::vector<std::uint8_t>& data, const std::uint8_t* from, const BoxRef& ref)
+{
+    BoxRef b = ref;
+    b.off = data.size();
+    data.insert(data.end(), from + ref.off, from + ref.off + ref.len);
+    return b;
+}
+
 Error damaged_record(std::string_view name)
 {
     return make_error(Errc::damaged, "vault record '" + std::string(name) + "' is corrupted (authentication failed)");
@@ -191,8 +212,7 @@ Result<Vault> Vault::open(Storage& storage, const Secret& passphrase, const Vaul
         if (!k) return std::move(k).error();
         key = std::move(k).value();
     }
-    auto v = open_parsed(storage, std::move(key), std::move(o->header), std::move(o->header_bytes),
-                         std::move(o->snap));
+    auto v = open_parsed(storage, std::move(key), std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
     if (!v && v.error().code == Errc::wrong_passphrase)
         return make_error(Errc::damaged, "vault payload is corrupted (authentication failed)");
     return v;
@@ -438,16 +458,8 @@ Status Vault::stage(const core::Integration& in)
     e.flags = static_cast<std::uint8_t>((in.rotation ? detail::entry_rotation : 0) |
                                         (in.oauth && in.oauth->refresh_token ? detail::entry_refresh : 0));
     e.window_end = in.rotation ? in.rotation->old_expires_at.time_since_epoch().count() : 0;
-    auto seal_into = [&](std::span<const std::uint8_t> plain, std::span<const std::uint8_t> ad) {
-        BoxRef b;
-        b.off = m_staged_data.size();
-        crypto::seal_box(plain, ad, m_key, m_staged_data);
-        b.len = static_cast<std::uint32_t>(m_staged_data.size() - b.off);
-        b.tag = tag_of({m_staged_data.data() + b.off, b.len});
-        return b;
-    };
-    e.meta = seal_into(core::encode_meta(in), box_ad(BoxKind::meta, in.name));
-    e.secrets = seal_into(core::encode_secrets(in), box_ad(BoxKind::secrets, in.name));
+    e.meta = append_sealed(m_staged_data, core::encode_meta(in), box_ad(BoxKind::meta, in.name), m_key);
+    e.secrets = append_sealed(m_staged_data, core::encode_secrets(in), box_ad(BoxKind::secrets, in.name), m_key);
     m_staged->entries.push_back(std::move(e));
     m_staged_names.insert(in.name);
     return {};
@@ -462,20 +474,9 @@ Status Vault::save()
     std::vector<std::uint8_t> data;
     data.reserve(m_image.size() + 4096);
     Index next;
-    auto copy_box = [&](const BoxRef& old) {
-        BoxRef b = old;
-        b.off = data.size();
-        auto from = m_image.begin() + static_cast<std::ptrdiff_t>(m_data_at + old.off);
-        data.insert(data.end(), from, from + old.len);
-        return b;
-    };
+    auto copy_box = [&](const BoxRef& old) { return append_copy(data, m_image.data() + m_data_at, old); };
     auto seal = [&](std::span<const std::uint8_t> plain, std::span<const std::uint8_t> ad) {
-        BoxRef b;
-        b.off = data.size();
-        crypto::seal_box(plain, ad, m_key, data);
-        b.len = static_cast<std::uint32_t>(data.size() - b.off);
-        b.tag = tag_of({data.data() + b.off, b.len});
-        return b;
+        return append_sealed(data, plain, ad, m_key);
     };
 
     // History: the stored chunks as they are plus one chunk of new events,
@@ -538,15 +539,8 @@ Status Vault::save()
     if (m_staged) {
         for (const auto& st : m_staged->entries) {
             IndexEntry e = st;
-            auto copy_staged = [&](const BoxRef& from) {
-                BoxRef b = from;
-                b.off = data.size();
-                auto at = m_staged_data.begin() + static_cast<std::ptrdiff_t>(from.off);
-                data.insert(data.end(), at, at + from.len);
-                return b;
-            };
-            e.meta = copy_staged(st.meta);
-            e.secrets = copy_staged(st.secrets);
+            e.meta = append_copy(data, m_staged_data.data(), st.meta);
+            e.secrets = append_copy(data, m_staged_data.data(), st.secrets);
             next.entries.push_back(std::move(e));
         }
     }

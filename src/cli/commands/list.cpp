@@ -1,4 +1,5 @@
 #include "cli/commands/commands.hpp"
+#include "cli/common.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 #include "pitool/core/lifecycle.hpp"
@@ -17,26 +18,14 @@ struct ListOptions {
 
 Status run_list(Context& ctx, const ListOptions& o)
 {
-    std::optional<core::Provider> provider;
-    std::optional<core::Kind> kind;
-    if (!o.provider.empty()) {
-        auto p = core::parse_provider(o.provider);
-        if (!p) return std::move(p).error();
-        provider = p.value();
-    }
-    if (!o.kind.empty()) {
-        auto k = core::parse_kind(o.kind);
-        if (!k) return std::move(k).error();
-        kind = k.value();
-    }
+    auto filter = parse_filter(o.provider, o.kind);
+    if (!filter) return std::move(filter).error();
     Session s(ctx);
     auto opened = s.open_all();
     if (!opened) return std::move(opened).error();
     vault::Vault& v = *opened.value();
     auto now = ctx.clock.now();
-    auto keep = [&](const core::Integration& in) {
-        return (!provider || in.provider == *provider) && (!kind || in.kind == *kind);
-    };
+    auto keep = [&](const core::Integration& in) { return filter->matches(in); };
     if (ctx.opts.json) {
         // Streamed: 100,000 integrations never sit in one JSON document.
         ctx.out << '[';

@@ -241,20 +241,10 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
     const int parallel = o.parallel_given ? o.parallel : k_default_parallel;
     if (parallel < 1 || parallel > k_max_parallel)
         return make_error(Errc::usage, "--parallel must be between 1 and " + std::to_string(k_max_parallel));
-    std::optional<core::Provider> provider;
-    std::optional<core::Kind> kind;
-    if (!o.provider.empty()) {
-        auto p = core::parse_provider(o.provider);
-        if (!p) return std::move(p).error();
-        provider = p.value();
-    }
-    if (!o.kind.empty()) {
-        auto k = core::parse_kind(o.kind);
-        if (!k) return std::move(k).error();
-        if (k.value() == core::Kind::oauth_app)
-            return make_error(Errc::usage, "an OAuth app's client secret is not a bearer token: it cannot be tested");
-        kind = k.value();
-    }
+    auto filter = parse_filter(o.provider, o.kind);
+    if (!filter) return std::move(filter).error();
+    if (filter->kind == core::Kind::oauth_app)
+        return make_error(Errc::usage, "an OAuth app's client secret is not a bearer token: it cannot be tested");
 
     Session s(ctx);
     auto opened = s.open_all();
@@ -264,7 +254,7 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
     const auto now = ctx.clock.now();
     for (const auto& in : opened.value()->payload().integrations) {
         if (in.kind == core::Kind::oauth_app) continue;
-        if ((provider && in.provider != *provider) || (kind && in.kind != *kind)) continue;
+        if (!filter->matches(in)) continue;
         names.push_back(in.name);
         if (needs_refresh(in, now)) to_refresh.push_back(in.name);
     }
