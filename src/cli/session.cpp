@@ -101,7 +101,9 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
     }
     if (!v) return std::move(v).error();
     // Windows that have ended are purged at every write: bring those records in.
-    for (const auto& name : v->windows_ended(m_ctx.clock.now())) PITOOL_TRY(v->load(name));
+    auto ended = v->windows_ended(m_ctx.clock.now());
+    if (!ended) return std::move(ended).error();
+    for (const auto& name : ended.value()) PITOOL_TRY(v->load(name));
     bool purged = !core::purge_expired(v->payload(), m_ctx.clock.now(), m_ctx.actor).empty();
     auto changed = change(v.value());
     if (!changed) return std::move(changed).error();

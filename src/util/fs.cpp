@@ -48,7 +48,9 @@ Status write_all(int fd, std::span<const std::uint8_t> data)
     return {};
 }
 
-Status fsync_dir(const std::filesystem::path& dir)
+} // namespace
+
+Status sync_dir(const std::filesystem::path& dir)
 {
     Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (fd.get() < 0 || ::fsync(fd.get()) != 0)
@@ -56,19 +58,20 @@ Status fsync_dir(const std::filesystem::path& dir)
     return {};
 }
 
-} // namespace
-
 std::string errno_text(int err)
 {
     return std::strerror(err);
 }
 
-Result<PrivateFile> PrivateFile::open(const std::filesystem::path& path, std::uintmax_t max_size)
+Result<PrivateFile> PrivateFile::open(const std::filesystem::path& path, std::uintmax_t max_size, Mode mode)
 {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    int flags = O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+    flags |= mode == Mode::read ? O_RDONLY : mode == Mode::append ? O_RDWR : O_RDWR | O_CREAT | O_EXCL;
+    Fd fd(::open(path.c_str(), flags, 0600));
     if (fd.get() < 0) {
         int err = errno;
         if (err == ELOOP) return make_error(Errc::io, path.string() + " is a symbolic link; refusing to follow it");
+        if (err == EEXIST) return make_error(Errc::conflict, path.string() + " already exists");
         return make_error(errc_for(err), "cannot open " + path.string() + ": " + errno_text(err));
     }
     struct stat st {};
@@ -122,6 +125,35 @@ Status PrivateFile::read_at(std::uint64_t offset, std::span<std::uint8_t> out) c
     return {};
 }
 
+Status PrivateFile::append(std::span<const std::uint8_t> bytes)
+{
+    std::size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::pwrite(m_fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(m_size + done));
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return make_error(Errc::io, "cannot write " + m_path + ": " + errno_text(errno));
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    m_size += done;
+    return {};
+}
+
+Status PrivateFile::sync()
+{
+    if (::fdatasync(m_fd) != 0) return make_error(Errc::io, "cannot sync " + m_path + ": " + errno_text(errno));
+    return {};
+}
+
+Status PrivateFile::truncate(std::uint64_t size)
+{
+    if (::ftruncate(m_fd, static_cast<off_t>(size)) != 0)
+        return make_error(Errc::io, "cannot truncate " + m_path + ": " + errno_text(errno));
+    m_size = size;
+    return {};
+}
+
 Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path, std::uintmax_t max_size)
 {
     auto f = PrivateFile::open(path, max_size);
@@ -164,7 +196,7 @@ Status atomic_replace(const std::filesystem::path& path, std::span<const std::ui
         }
     }
     if (::rename(tmpl.c_str(), path.c_str()) != 0) return fail("cannot replace " + path.string(), errno);
-    return fsync_dir(dir);
+    return sync_dir(dir);
 }
 
 Status ensure_private_dir(const std::filesystem::path& dir)

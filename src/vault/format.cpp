@@ -76,13 +76,14 @@ Error damaged(const std::string& why)
 std::vector<std::uint8_t> encode_header(const Header& h)
 {
     std::vector<std::uint8_t> out;
-    out.reserve(header_size(h.recipients.size()));
+    out.reserve(header_size(h.recipients.size(), h.version));
     Writer w(out);
     write_prefix(w, h.version, h.recipients.size());
     for (const auto& r : h.recipients) {
         write_recipient_head(w, r);
         w.bytes(r.wrapped_key);
     }
+    if (h.version >= 3) w.u64(h.data_id);
     w.bytes(h.payload_nonce);
     w.u64(h.payload_len);
     std::array<std::uint8_t, k_checksum_bytes> sum{};
@@ -109,14 +110,14 @@ Result<std::size_t> header_size_of(std::span<const std::uint8_t> prefix)
     Reader r(prefix);
     r.skip(k_magic.size());
     auto version = r.le(2);
-    if (version != k_format_v1 && version != k_format_version)
+    if (version < k_format_v1 || version > k_format_version)
         return damaged("vault format version " + std::to_string(version) +
-                       " is not supported by this pitool (it reads versions 1 and " +
-                       std::to_string(k_format_version) + ")");
+                       " is not supported by this pitool (it reads versions 1 to " + std::to_string(k_format_version) +
+                       ")");
     r.skip(2);
     auto count = static_cast<std::size_t>(r.le(1));
     if (count == 0 || count > k_max_recipients) return damaged("vault header has an invalid recipient count");
-    return header_size(count);
+    return header_size(count, static_cast<std::uint16_t>(version));
 }
 
 Result<Header> parse_header(std::span<const std::uint8_t> file, std::uint64_t file_size)
@@ -166,6 +167,10 @@ Result<Header> parse_header(std::span<const std::uint8_t> file, std::uint64_t fi
         if (total_cost > max_cost) return damaged("vault recipients ask for more key derivation work than accepted");
         h.recipients.push_back(rc);
     }
+    if (h.version >= 3) {
+        h.data_id = r.le(8);
+        if (h.data_id == 0) return damaged("vault header names no data file");
+    }
     r.copy(h.payload_nonce);
     h.payload_len = r.le(8);
     if (h.payload_len < crypto::k_tag_bytes || h.payload_len > k_max_payload_bytes)
@@ -173,7 +178,7 @@ Result<Header> parse_header(std::span<const std::uint8_t> file, std::uint64_t fi
     std::uint64_t rest = file_size - hsize;
     if (rest < h.payload_len) return damaged("vault is truncated (payload shorter than its header says)");
     // Version 2 keeps its boxes after the index; the index says how many bytes.
-    if (h.version == k_format_v1 && rest > h.payload_len) return damaged("vault has trailing bytes after the payload");
+    if (h.version != k_format_v2 && rest > h.payload_len) return damaged("vault has trailing bytes after the payload");
     return h;
 }
 
@@ -181,7 +186,7 @@ Result<Parsed> parse(std::span<const std::uint8_t> file)
 {
     auto h = parse_header(file, file.size());
     if (!h) return std::move(h).error();
-    std::size_t hsize = header_size(h->recipients.size());
+    std::size_t hsize = header_size(h->recipients.size(), h->version);
     Parsed p;
     p.header = std::move(h).value();
     p.header_bytes = file.first(hsize);

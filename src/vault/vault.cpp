@@ -5,6 +5,7 @@
 #include "vault/index.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <map>
 
@@ -18,6 +19,23 @@ namespace {
 
 /// Chunks of history kept before save() merges them into one.
 constexpr std::size_t k_max_history_chunks = 64;
+/// A data file is rewritten with only its live boxes once it holds more
+/// than twice their length plus this.
+constexpr std::uint64_t k_compact_slack = 1ULL << 20;
+
+/// The first bytes of a data file: magic, version (u16 = 1), reserved
+/// (u16, u32), its id (u64).
+constexpr std::array<std::uint8_t, 8> k_data_magic{'P', 'I', 'T', 'D', 'A', 'T', 'A', 0};
+constexpr std::size_t k_data_header_bytes = 24;
+
+std::vector<std::uint8_t> data_header(std::uint64_t id)
+{
+    std::vector<std::uint8_t> out(k_data_magic.begin(), k_data_magic.end());
+    out.push_back(1);
+    out.resize(k_data_header_bytes - 8, 0);
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::uint8_t>(id >> (8 * i)));
+    return out;
+}
 
 Result<Recipient> wrap_key(const Secret& data_key, const Secret& passphrase, const crypto::KdfParams& params)
 {
@@ -53,7 +71,7 @@ bool same_recipients(const Header& a, const Header& b)
     return ea == eb;
 }
 
-enum class BoxKind : std::uint8_t { meta = 1, secrets = 2, history = 3 };
+enum class BoxKind : std::uint8_t { meta = 1, secrets = 2, history = 3, index = 4 };
 
 /// A box's associated data: what it is and whose. A box moved to another
 /// record or another role does not open.
@@ -141,6 +159,24 @@ Status decode_secrets_into(std::span<const std::uint8_t> box, const IndexEntry& 
 std::int64_t epoch(Timestamp t)
 {
     return t.time_since_epoch().count();
+}
+
+/// Reads `len` bytes at `off` of whatever holds the boxes.
+using BoxReader = std::function<Status(std::uint64_t off, std::span<std::uint8_t> out)>;
+
+/// The live bytes an index describes: what a compacted data file would hold.
+std::uint64_t live_bytes(const Index& ix)
+{
+    std::uint64_t n = k_data_header_bytes;
+    for (const auto& c : ix.chunks) n += c.box.len;
+    for (const auto& p : ix.parts) n += p.box.len + p.bytes;
+    return n;
+}
+
+std::uint8_t entry_flags(const core::Integration& in)
+{
+    return static_cast<std::uint8_t>((in.rotation ? detail::entry_rotation : 0) |
+                                     (in.oauth && in.oauth->refresh_token ? detail::entry_refresh : 0));
 }
 
 } // namespace
@@ -254,81 +290,125 @@ Result<Vault> Vault::open_parsed(Storage& storage, Secret key, Header header, st
                            std::span<std::uint8_t>(plain.data(), sealed_len - crypto::k_tag_bytes)))
         return make_error(Errc::wrong_passphrase, "the key does not open this vault");
     plain.resize(sealed_len - crypto::k_tag_bytes);
-    // The head now; entries are scanned for one name, or decoded (and
-    // checked) when a command needs them all.
-    auto index = detail::decode_index(plain, /*entries=*/false);
-    if (!index) return std::move(index).error();
-    v.m_data_at = header_bytes.size() + sealed_len;
-    if (snap->size() - v.m_data_at != index->data_len)
-        return make_error(Errc::damaged, "vault is truncated or has trailing bytes (size does not match its index)");
-    v.m_index = std::make_unique<Index>(std::move(index).value());
-    v.m_index_plain = std::move(plain);
+    if (v.m_file_version == k_format_v2) {
+        // The head now; entries are scanned for one name, or decoded (and
+        // checked) when a command needs them all.
+        auto index = detail::decode_index(plain, /*entries=*/false);
+        if (!index) return std::move(index).error();
+        v.m_data_at = header_bytes.size() + sealed_len;
+        if (snap->size() - v.m_data_at != index->data_len)
+            return make_error(Errc::damaged,
+                              "vault is truncated or has trailing bytes (size does not match its index)");
+        v.m_index = std::make_unique<Index>(std::move(index).value());
+        v.m_index_plain = std::move(plain);
+        v.m_snapshot = std::move(snap);
+        v.m_part_cache.resize(1);
+    } else {
+        auto index = detail::decode_top(plain);
+        if (!index) return std::move(index).error();
+        auto log = storage.data(v.m_header.data_id, DataMode::read);
+        if (!log) return std::move(log).error();
+        std::vector<std::uint8_t> head(k_data_header_bytes);
+        if ((*log)->size() < std::max<std::uint64_t>(index->data_len, k_data_header_bytes))
+            return make_error(Errc::damaged, "vault data file is truncated (shorter than its index says)");
+        PITOOL_TRY((*log)->read(0, head));
+        if (head != data_header(v.m_header.data_id))
+            return make_error(Errc::damaged, "vault data file does not belong to this vault");
+        v.m_index = std::make_unique<Index>(std::move(index).value());
+        v.m_data = std::move(log).value();
+        v.m_part_cache.resize(v.m_index->parts.size());
+    }
     v.m_payload.chain_tip = v.m_index->chain_tip;
     v.m_history_loaded = v.m_index->event_count == 0;
-    v.m_snapshot = std::move(snap);
     return v;
 }
 
-const std::vector<IndexEntry>& Vault::entries() const
+std::size_t Vault::part_count() const noexcept
 {
-    if (!m_entries_built && m_index) {
-        // Authenticated bytes that we wrote: malformed only through a bug.
-        // Then no entry is trusted, and verify reports the vault empty.
-        auto full = detail::decode_index(m_index_plain);
-        if (full) m_index->entries = std::move(full->entries);
-        m_entries_built = true;
-    }
-    static const std::vector<IndexEntry> k_none;
-    return m_index ? m_index->entries : k_none;
+    return m_index == nullptr ? 0 : m_file_version == k_format_v2 ? 1 : m_index->parts.size();
 }
 
-std::optional<IndexEntry> Vault::lookup(std::string_view name) const
+std::size_t Vault::part_of(std::string_view name) const noexcept
 {
-    if (!m_index) return std::nullopt;
-    if (m_entries_built) {
-        const IndexEntry* e = detail::find_entry(*m_index, name);
-        return e ? std::optional<IndexEntry>(*e) : std::nullopt;
+    return m_file_version == k_format_v2 || m_index == nullptr ? 0 : detail::route(m_index->parts, name);
+}
+
+Result<std::vector<IndexEntry>> Vault::decode_part_at(std::size_t i) const
+{
+    if (m_file_version == k_format_v2) {
+        // Authenticated bytes that we wrote: malformed only through a bug.
+        auto full = detail::decode_index(m_index_plain);
+        if (!full) return std::move(full).error();
+        return std::move(full->entries);
     }
-    return detail::scan_entry(m_index_plain, name);
+    const auto& parts = m_index->parts;
+    const auto& p = parts[i];
+    std::vector<std::uint8_t> box;
+    PITOOL_TRY(read_box(p.box.off, p.box.len, box));
+    auto plain = open_plain(box, p.box.tag, box_ad(BoxKind::index, ""), m_key);
+    if (!plain) return make_error(Errc::damaged, "vault index is corrupted (authentication failed)");
+    auto entries = detail::decode_part(plain.value(), m_index->data_len);
+    if (!entries) return std::move(entries).error();
+    std::uint64_t bytes = 0;
+    std::int64_t window = 0;
+    for (const auto& e : *entries) {
+        bytes += std::uint64_t{e.meta.len} + e.secrets.len;
+        if (e.window_end != 0 && (window == 0 || e.window_end < window)) window = e.window_end;
+    }
+    if (entries->size() != p.count || entries->front().name != p.first || bytes != p.bytes || window != p.window_end ||
+        (i + 1 < parts.size() && !(entries->back().name < parts[i + 1].first)))
+        return make_error(Errc::damaged, "vault index part does not match the index");
+    return entries;
+}
+
+Result<const std::vector<IndexEntry>*> Vault::part(std::size_t i) const
+{
+    if (!m_part_cache[i]) {
+        auto entries = decode_part_at(i);
+        if (!entries) return std::move(entries).error();
+        m_part_cache[i] = std::move(entries).value();
+    }
+    return &*m_part_cache[i];
+}
+
+Result<std::optional<IndexEntry>> Vault::lookup(std::string_view name) const
+{
+    if (part_count() == 0) return std::optional<IndexEntry>();
+    // Version 2: one name is found by a scan of the index bytes.
+    if (m_file_version == k_format_v2 && !m_part_cache[0]) return detail::scan_entry(m_index_plain, name);
+    auto p = part(part_of(name));
+    if (!p) return std::move(p).error();
+    const IndexEntry* e = detail::find_entry(*p.value(), name);
+    return e ? std::optional<IndexEntry>(*e) : std::nullopt;
 }
 
 Status Vault::read_box(std::uint64_t off, std::uint32_t len, std::vector<std::uint8_t>& out) const
 {
     out.resize(len);
-    if (!m_image.empty()) {
-        std::memcpy(out.data(), m_image.data() + m_data_at + off, len);
-        return {};
-    }
+    if (m_data) return m_data->read(off, out);
     return m_snapshot->read(m_data_at + off, out);
 }
 
-Status Vault::ensure_image()
-{
-    if (!m_image.empty() || !m_snapshot) return {};
-    std::vector<std::uint8_t> image(static_cast<std::size_t>(m_snapshot->size()));
-    PITOOL_TRY(m_snapshot->read(0, image));
-    m_image = std::move(image);
-    return {};
-}
-
-std::size_t Vault::size() const
-{
-    return names().size();
-}
-
-bool Vault::contains(std::string_view name) const
+Result<bool> Vault::contains(std::string_view name) const
 {
     if (m_staged_names.contains(name) || m_payload.find(name) != nullptr) return true;
     if (is_loaded(name)) return false; // loaded, then erased
-    return lookup(name).has_value();
+    auto e = lookup(name);
+    if (!e) return std::move(e).error();
+    return e->has_value();
 }
 
-std::vector<std::string> Vault::names() const
+Result<std::vector<std::string>> Vault::names() const
 {
     std::vector<std::string> out;
-    if (m_index && !m_all_loaded)
-        for (const auto& e : entries())
-            if (!m_loaded.contains(e.name)) out.push_back(e.name);
+    if (m_index && !m_all_loaded) {
+        for (std::size_t i = 0; i < part_count(); ++i) {
+            auto p = part(i);
+            if (!p) return std::move(p).error();
+            for (const auto& e : *p.value())
+                if (!m_loaded.contains(e.name)) out.push_back(e.name);
+        }
+    }
     for (const auto& in : m_payload.integrations) out.push_back(in.name);
     out.insert(out.end(), m_staged_names.begin(), m_staged_names.end());
     std::sort(out.begin(), out.end());
@@ -336,12 +416,20 @@ std::vector<std::string> Vault::names() const
     return out;
 }
 
-std::vector<std::string> Vault::windows_ended(Timestamp now) const
+Result<std::vector<std::string>> Vault::windows_ended(Timestamp now) const
 {
     std::vector<std::string> out;
-    if (!m_index) return out;
-    for (const auto& e : entries())
-        if (e.window_end != 0 && e.window_end <= epoch(now)) out.push_back(e.name);
+    for (std::size_t i = 0; i < part_count(); ++i) {
+        // A version 3 part says when its earliest window ends.
+        if (m_file_version != k_format_v2) {
+            const auto end = m_index->parts[i].window_end;
+            if (end == 0 || end > epoch(now)) continue;
+        }
+        auto p = part(i);
+        if (!p) return std::move(p).error();
+        for (const auto& e : *p.value())
+            if (e.window_end != 0 && e.window_end <= epoch(now)) out.push_back(e.name);
+    }
     return out;
 }
 
@@ -350,51 +438,116 @@ Status Vault::load(std::string_view name_view, bool secrets)
     if (!m_index) return {};
     // The name may live inside a loaded record, which loading can move.
     const std::string name(name_view);
-    const auto found = lookup(name);
-    if (!found) return {};
-    const IndexEntry* e = &*found;
+    auto found = lookup(name);
+    if (!found) return std::move(found).error();
+    if (!found->has_value()) return {};
+    const IndexEntry& e = **found;
     core::Integration* in = nullptr;
     std::vector<std::uint8_t> box;
     if (is_loaded(name)) {
         in = m_payload.find(name);
         if (in == nullptr || !in->sealed || !secrets) return {};
     } else {
-        PITOOL_TRY(read_box(e->meta.off, e->meta.len, box));
+        PITOOL_TRY(read_box(e.meta.off, e.meta.len, box));
         core::Integration fresh;
-        PITOOL_TRY(decode_meta_into(box, *e, m_key, fresh));
+        PITOOL_TRY(decode_meta_into(box, e, m_key, fresh));
         m_payload.integrations.push_back(std::move(fresh));
         m_loaded.emplace(name);
         in = &m_payload.integrations.back();
         if (!secrets) return {};
     }
-    PITOOL_TRY(read_box(e->secrets.off, e->secrets.len, box));
-    return decode_secrets_into(box, *e, m_key, *in);
+    PITOOL_TRY(read_box(e.secrets.off, e.secrets.len, box));
+    return decode_secrets_into(box, e, m_key, *in);
 }
 
 Status Vault::load_all(bool secrets)
 {
     if (!m_index) return {};
-    PITOOL_TRY(ensure_image());
     if (m_all_loaded && !secrets) return {};
-    m_payload.integrations.reserve(m_payload.integrations.size() + entries().size());
     std::vector<std::uint8_t> box;
-    for (const auto& e : entries()) {
-        core::Integration* in = nullptr;
-        if (is_loaded(e.name)) {
-            in = m_payload.find(e.name);
-            if (in == nullptr || !in->sealed || !secrets) continue;
-        } else {
-            PITOOL_TRY(read_box(e.meta.off, e.meta.len, box));
-            core::Integration fresh;
-            PITOOL_TRY(decode_meta_into(box, e, m_key, fresh));
-            in = &m_payload.integrations.emplace_back(std::move(fresh));
-            if (!secrets) continue;
+    for (std::size_t i = 0; i < part_count(); ++i) {
+        auto p = part(i);
+        if (!p) return std::move(p).error();
+        for (const auto& e : *p.value()) {
+            core::Integration* in = nullptr;
+            if (is_loaded(e.name)) {
+                in = m_payload.find(e.name);
+                if (in == nullptr || !in->sealed || !secrets) continue;
+            } else {
+                PITOOL_TRY(read_box(e.meta.off, e.meta.len, box));
+                core::Integration fresh;
+                PITOOL_TRY(decode_meta_into(box, e, m_key, fresh));
+                in = &m_payload.integrations.emplace_back(std::move(fresh));
+                if (!secrets) continue;
+            }
+            PITOOL_TRY(read_box(e.secrets.off, e.secrets.len, box));
+            PITOOL_TRY(decode_secrets_into(box, e, m_key, *in));
         }
-        PITOOL_TRY(read_box(e.secrets.off, e.secrets.len, box));
-        PITOOL_TRY(decode_secrets_into(box, e, m_key, *in));
     }
     m_all_loaded = true;
     m_loaded.clear();
+    return {};
+}
+
+Status Vault::for_each_record(bool secrets, const std::function<Status(const core::Integration&)>& visit) const
+{
+    if (!m_index) {
+        // Not saved as version 3 yet (a v1 vault, or a new one): the payload.
+        std::vector<const core::Integration*> all;
+        for (const auto& in : m_payload.integrations) all.push_back(&in);
+        std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->name < b->name; });
+        for (const auto* in : all) {
+            auto copy = read_record(in->name, secrets);
+            if (!copy) return std::move(copy).error();
+            PITOOL_TRY(visit(copy.value()));
+        }
+        return {};
+    }
+    std::vector<std::uint8_t> span;
+    std::vector<std::uint8_t> box;
+    for (std::size_t i = 0; i < part_count(); ++i) {
+        // Decoded here, not cached: a pass over every record holds one part.
+        auto entries = m_part_cache[i] ? Result<std::vector<IndexEntry>>(*m_part_cache[i]) : decode_part_at(i);
+        if (!entries) return std::move(entries).error();
+        // One read for a part's boxes when they lie close together (as
+        // written by an import or a compaction), else one read per box.
+        std::uint64_t lo = UINT64_MAX;
+        std::uint64_t hi = 0;
+        std::uint64_t want = 0;
+        for (const auto& e : *entries) {
+            for (const BoxRef* b : {&e.meta, &e.secrets}) {
+                if (b == &e.secrets && !secrets) continue;
+                lo = std::min(lo, b->off);
+                hi = std::max(hi, b->off + b->len);
+                want += b->len;
+            }
+        }
+        const bool one_read = !entries->empty() && hi - lo <= 2 * want + (64U << 10);
+        if (one_read) {
+            span.resize(static_cast<std::size_t>(hi - lo));
+            if (m_data)
+                PITOOL_TRY(m_data->read(lo, span));
+            else
+                PITOOL_TRY(m_snapshot->read(m_data_at + lo, span));
+        }
+        auto box_of = [&](const BoxRef& b) -> Result<std::span<const std::uint8_t>> {
+            if (one_read) return std::span<const std::uint8_t>(span.data() + (b.off - lo), b.len);
+            PITOOL_TRY(read_box(b.off, b.len, box));
+            return std::span<const std::uint8_t>(box);
+        };
+        for (const auto& e : *entries) {
+            core::Integration in;
+            auto meta = box_of(e.meta);
+            if (!meta) return std::move(meta).error();
+            PITOOL_TRY(decode_meta_into(meta.value(), e, m_key, in));
+            if (secrets) {
+                auto sec = box_of(e.secrets);
+                if (!sec) return std::move(sec).error();
+                PITOOL_TRY(decode_secrets_into(sec.value(), e, m_key, in));
+            }
+            PITOOL_TRY(visit(in));
+        }
+    }
     return {};
 }
 
@@ -423,12 +576,12 @@ Status Vault::load_history()
 
 Result<core::Integration> Vault::read_record(std::string_view name, bool secrets) const
 {
-    const auto found = m_index ? lookup(name) : std::nullopt;
-    const IndexEntry* e = found ? &*found : nullptr;
-    if (e == nullptr) {
+    auto found = lookup(name);
+    if (!found) return std::move(found).error();
+    if (!found->has_value()) {
         const auto* in = m_payload.find(name);
         if (in == nullptr) return make_error(Errc::not_found, "no integration named '" + std::string(name) + "'");
-        // Not saved as version 2 yet (a v1 vault): copy it through the codec.
+        // Not saved as version 3 yet (a v1 vault): copy it through the codec.
         auto copy = core::decode_meta(core::encode_meta(*in));
         if (!copy) return std::move(copy).error();
         if (secrets && !in->sealed) {
@@ -437,13 +590,14 @@ Result<core::Integration> Vault::read_record(std::string_view name, bool secrets
         }
         return copy;
     }
+    const IndexEntry& e = **found;
     std::vector<std::uint8_t> box;
-    PITOOL_TRY(read_box(e->meta.off, e->meta.len, box));
+    PITOOL_TRY(read_box(e.meta.off, e.meta.len, box));
     core::Integration in;
-    PITOOL_TRY(decode_meta_into(box, *e, m_key, in));
+    PITOOL_TRY(decode_meta_into(box, e, m_key, in));
     if (secrets) {
-        PITOOL_TRY(read_box(e->secrets.off, e->secrets.len, box));
-        PITOOL_TRY(decode_secrets_into(box, *e, m_key, in));
+        PITOOL_TRY(read_box(e.secrets.off, e.secrets.len, box));
+        PITOOL_TRY(decode_secrets_into(box, e, m_key, in));
     }
     return in;
 }
@@ -451,137 +605,248 @@ Result<core::Integration> Vault::read_record(std::string_view name, bool secrets
 Status Vault::stage(const core::Integration& in)
 {
     if (in.sealed) return make_error(Errc::internal, "cannot stage a record without its secrets");
-    if (contains(in.name)) return make_error(Errc::conflict, "an integration named '" + in.name + "' already exists");
-    if (!m_staged) m_staged = std::make_unique<Index>();
+    auto exists = contains(in.name);
+    if (!exists) return std::move(exists).error();
+    if (exists.value()) return make_error(Errc::conflict, "an integration named '" + in.name + "' already exists");
     IndexEntry e;
     e.name = in.name;
-    e.flags = static_cast<std::uint8_t>((in.rotation ? detail::entry_rotation : 0) |
-                                        (in.oauth && in.oauth->refresh_token ? detail::entry_refresh : 0));
-    e.window_end = in.rotation ? in.rotation->old_expires_at.time_since_epoch().count() : 0;
+    e.flags = entry_flags(in);
+    e.window_end = in.rotation ? epoch(in.rotation->old_expires_at) : 0;
     e.meta = append_sealed(m_staged_data, core::encode_meta(in), box_ad(BoxKind::meta, in.name), m_key);
     e.secrets = append_sealed(m_staged_data, core::encode_secrets(in), box_ad(BoxKind::secrets, in.name), m_key);
-    m_staged->entries.push_back(std::move(e));
+    m_staged.push_back(std::move(e));
     m_staged_names.insert(in.name);
     return {};
 }
 
 Status Vault::save()
 {
-    // Old boxes are copied from the generation the index describes.
-    PITOOL_TRY(ensure_image());
     if (m_index && m_index->chunks.size() >= k_max_history_chunks) PITOOL_TRY(load_history());
 
-    std::vector<std::uint8_t> data;
-    data.reserve(m_image.size() + 4096);
-    Index next;
-    auto copy_box = [&](const BoxRef& old) { return append_copy(data, m_image.data() + m_data_at, old); };
+    // Append to the data file this generation uses, unless there is none yet
+    // (a new vault, or a v1/v2 file) or it is mostly dead boxes: then start
+    // a new one holding only the live boxes.
+    const bool append = m_data != nullptr && m_data->size() <= 2 * live_bytes(*m_index) + k_compact_slack;
+    std::uint64_t id = m_header.data_id;
+    std::unique_ptr<DataLog> log;
+    std::vector<std::uint8_t> out; // appended at `base`
+    std::uint64_t base = 0;
+    if (append) {
+        auto l = m_storage->data(id, DataMode::append);
+        if (!l) return std::move(l).error();
+        log = std::move(l).value();
+        base = log->size();
+    } else {
+        for (;;) {
+            std::array<std::uint8_t, 8> r{};
+            crypto::random_bytes(r);
+            id = 0;
+            for (auto b : r) id = (id << 8) | b;
+            if (id == 0 || id == m_header.data_id) continue;
+            auto l = m_storage->data(id, DataMode::create);
+            if (!l && l.error().code == Errc::conflict) continue;
+            if (!l) return std::move(l).error();
+            log = std::move(l).value();
+            break;
+        }
+        out = data_header(id);
+    }
     auto seal = [&](std::span<const std::uint8_t> plain, std::span<const std::uint8_t> ad) {
-        return append_sealed(data, plain, ad, m_key);
+        BoxRef b = append_sealed(out, plain, ad, m_key);
+        b.off += base;
+        return b;
+    };
+    // A stored box: kept where it is when appending, else copied over.
+    std::vector<std::uint8_t> scratch;
+    auto keep = [&](const BoxRef& old) -> Result<BoxRef> {
+        if (append) return old;
+        PITOOL_TRY(read_box(old.off, old.len, scratch));
+        BoxRef b = old;
+        b.off = base + out.size();
+        out.insert(out.end(), scratch.begin(), scratch.end());
+        return b;
     };
 
+    Index next;
     // History: the stored chunks as they are plus one chunk of new events,
     // or everything as one chunk once it has been loaded whole.
-    auto add_chunk = [&](std::span<const core::Event> events) {
-        if (events.empty()) return;
-        auto bytes = core::encode_events(events);
-        next.chunks.push_back({seal(bytes, chunk_ad(next.chunks.size())), static_cast<std::uint32_t>(events.size())});
-        next.event_count += events.size();
-    };
     if (!m_history_loaded && m_index) {
         for (const auto& c : m_index->chunks) {
-            next.chunks.push_back({copy_box(c.box), c.events});
+            auto b = keep(c.box);
+            if (!b) return std::move(b).error();
+            next.chunks.push_back({b.value(), c.events});
             next.event_count += c.events;
         }
     }
-    add_chunk(m_payload.history);
+    if (!m_payload.history.empty()) {
+        auto bytes = core::encode_events(m_payload.history);
+        next.chunks.push_back(
+            {seal(bytes, chunk_ad(next.chunks.size())), static_cast<std::uint32_t>(m_payload.history.size())});
+        next.event_count += m_payload.history.size();
+    }
     next.chain_tip = m_payload.history.empty() ? m_payload.chain_tip : m_payload.history.back().hash;
 
-    // Records: the loaded ones re-sealed, the others copied.
+    // Records. A part none of whose names was loaded, added or staged is
+    // kept as it is; the others are merged with the changes and cut again.
     std::map<std::string_view, const core::Integration*> loaded;
     for (const auto& in : m_payload.integrations)
         if (!loaded.emplace(in.name, &in).second)
             return make_error(Errc::conflict, "two integrations are named '" + in.name + "'");
-    next.entries.reserve((m_index ? entries().size() : 0) + loaded.size());
-    auto emit = [&](const core::Integration& in, const IndexEntry* old) -> Status {
+    const std::size_t parts = std::max<std::size_t>(part_count(), 1);
+    std::vector<bool> touched(parts, !append || m_all_loaded);
+    std::vector<std::vector<const core::Integration*>> fresh(parts); // loaded, maybe not stored
+    std::vector<std::vector<const IndexEntry*>> staged(parts);
+    for (const auto& [name, in] : loaded) fresh[part_of(name)].push_back(in);
+    for (const auto& name : m_loaded) touched[part_of(name)] = true;
+    for (const auto& e : m_staged) staged[part_of(e.name)].push_back(&e);
+    for (std::size_t i = 0; i < parts; ++i) touched[i] = touched[i] || !fresh[i].empty() || !staged[i].empty();
+
+    auto emit = [&](const core::Integration& in, const IndexEntry* old) -> Result<IndexEntry> {
         IndexEntry e;
         e.name = in.name;
-        e.flags = static_cast<std::uint8_t>((in.rotation ? detail::entry_rotation : 0) |
-                                            (in.oauth && in.oauth->refresh_token ? detail::entry_refresh : 0));
+        e.flags = entry_flags(in);
         e.window_end = in.rotation ? epoch(in.rotation->old_expires_at) : 0;
-        auto meta = core::encode_meta(in);
-        e.meta = seal(meta, box_ad(BoxKind::meta, in.name));
+        e.meta = seal(core::encode_meta(in), box_ad(BoxKind::meta, in.name));
         if (in.sealed) {
             // Secrets never read: keep their box, which must still fit.
             if (old == nullptr || old->flags != e.flags)
                 return make_error(Errc::internal, "integration '" + in.name + "' changed without its secrets loaded");
-            e.secrets = copy_box(old->secrets);
+            auto b = keep(old->secrets);
+            if (!b) return std::move(b).error();
+            e.secrets = b.value();
         } else {
-            auto secrets = core::encode_secrets(in);
-            e.secrets = seal(secrets, box_ad(BoxKind::secrets, in.name));
+            e.secrets = seal(core::encode_secrets(in), box_ad(BoxKind::secrets, in.name));
         }
-        next.entries.push_back(std::move(e));
-        return {};
+        return e;
     };
-    if (m_index) {
-        for (const auto& old : entries()) {
-            if (!is_loaded(old.name)) {
-                IndexEntry e = old;
-                e.meta = copy_box(old.meta);
-                e.secrets = copy_box(old.secrets);
-                next.entries.push_back(std::move(e));
-            } else if (auto it = loaded.find(old.name); it != loaded.end()) {
-                PITOOL_TRY(emit(*it->second, &old));
+    std::vector<IndexEntry> pending; // merged entries of consecutive touched parts
+    auto cut = [&]() {
+        // Parts of about k_part_entries; a run up to twice that stays whole.
+        const std::size_t n = pending.size();
+        const std::size_t pieces =
+            n <= 2 * detail::k_part_entries ? 1 : (n + detail::k_part_entries - 1) / detail::k_part_entries;
+        for (std::size_t k = 0, at = 0; k < pieces && n > 0; ++k) {
+            const std::size_t len = n / pieces + (k < n % pieces ? 1 : 0);
+            std::span<const IndexEntry> piece(pending.data() + at, len);
+            detail::Part p;
+            p.first = piece.front().name;
+            p.count = static_cast<std::uint32_t>(len);
+            for (const auto& e : piece) {
+                p.bytes += std::uint64_t{e.meta.len} + e.secrets.len;
+                if (e.window_end != 0 && (p.window_end == 0 || e.window_end < p.window_end))
+                    p.window_end = e.window_end;
             }
+            p.box = seal(detail::encode_part(piece), box_ad(BoxKind::index, ""));
+            next.parts.push_back(std::move(p));
+            at += len;
         }
-    }
-    for (const auto& [name, in] : loaded)
-        if (!m_index || detail::find_entry(*m_index, name) == nullptr) PITOOL_TRY(emit(*in, nullptr));
-    if (m_staged) {
-        for (const auto& st : m_staged->entries) {
-            IndexEntry e = st;
-            e.meta = append_copy(data, m_staged_data.data(), st.meta);
-            e.secrets = append_copy(data, m_staged_data.data(), st.secrets);
-            next.entries.push_back(std::move(e));
+        pending.clear();
+    };
+    for (std::size_t i = 0; i < parts; ++i) {
+        if (!touched[i]) {
+            cut();
+            if (i < part_count()) next.parts.push_back(m_index->parts[i]);
+            continue;
         }
+        const std::size_t run_start = pending.size();
+        static const std::vector<IndexEntry> k_none;
+        const std::vector<IndexEntry>* old = &k_none;
+        if (i < part_count()) {
+            auto p = part(i);
+            if (!p) return std::move(p).error();
+            old = p.value();
+        }
+        for (const auto& e : *old) {
+            if (!is_loaded(e.name)) {
+                IndexEntry kept = e;
+                auto m = keep(e.meta);
+                if (!m) return std::move(m).error();
+                auto s = keep(e.secrets);
+                if (!s) return std::move(s).error();
+                kept.meta = m.value();
+                kept.secrets = s.value();
+                pending.push_back(std::move(kept));
+            } else if (auto it = loaded.find(e.name); it != loaded.end()) {
+                auto emitted = emit(*it->second, &e);
+                if (!emitted) return std::move(emitted).error();
+                pending.push_back(std::move(emitted).value());
+            } // else erased
+        }
+        for (const auto* in : fresh[i]) {
+            if (detail::find_entry(*old, in->name) != nullptr) continue; // done above
+            auto emitted = emit(*in, nullptr);
+            if (!emitted) return std::move(emitted).error();
+            pending.push_back(std::move(emitted).value());
+        }
+        for (const auto* st : staged[i]) {
+            IndexEntry e = *st;
+            e.meta = append_copy(out, m_staged_data.data(), st->meta);
+            e.secrets = append_copy(out, m_staged_data.data(), st->secrets);
+            e.meta.off += base;
+            e.secrets.off += base;
+            pending.push_back(std::move(e));
+        }
+        auto run = pending.begin() + static_cast<std::ptrdiff_t>(run_start);
+        std::sort(run, pending.end(), [](const IndexEntry& a, const IndexEntry& b) { return a.name < b.name; });
+        auto dup = std::adjacent_find(run, pending.end(),
+                                      [](const IndexEntry& a, const IndexEntry& b) { return a.name == b.name; });
+        if (dup != pending.end()) return make_error(Errc::conflict, "two integrations are named '" + dup->name + "'");
     }
-    std::sort(next.entries.begin(), next.entries.end(),
-              [](const IndexEntry& a, const IndexEntry& b) { return a.name < b.name; });
-    auto dup = std::adjacent_find(next.entries.begin(), next.entries.end(),
-                                  [](const IndexEntry& a, const IndexEntry& b) { return a.name == b.name; });
-    if (dup != next.entries.end()) return make_error(Errc::conflict, "two integrations are named '" + dup->name + "'");
-    next.data_len = data.size();
+    cut();
+    next.data_len = base + out.size();
 
-    auto index = detail::encode_index(next);
+    // The boxes first, durable; then the header and index name them.
+    auto undo = [&]() {
+        // Nothing names the appended bytes; a failed write leaves the data
+        // file as it was (a new one empty, removed by a later compaction).
+        (void)log->truncate(base);
+    };
+    if (auto st = log->append(out); !st) {
+        undo();
+        return st;
+    }
+    if (auto st = log->sync(); !st) {
+        undo();
+        return st;
+    }
     Header h = m_header;
     h.version = k_format_version;
+    h.data_id = id;
     crypto::random_bytes(h.payload_nonce);
+    auto index = detail::encode_top(next);
     h.payload_len = index.size() + crypto::k_tag_bytes;
     auto file = encode_header(h);
     auto sealed_index = crypto::seal(index, h.payload_nonce, file, m_key);
-    std::size_t data_at = file.size() + sealed_index.size();
-    file.reserve(data_at + data.size());
     file.insert(file.end(), sealed_index.begin(), sealed_index.end());
-    file.insert(file.end(), data.begin(), data.end());
-    PITOOL_TRY(m_storage->write(file));
+    if (auto st = m_storage->write(file); !st) {
+        undo();
+        return st;
+    }
+    if (!append) {
+        // The new file and the one vault.bak now names (if version 3) stay.
+        std::vector<std::uint64_t> keep_ids{id};
+        if (m_file_version == k_format_version && m_index) keep_ids.push_back(m_header.data_id);
+        m_storage->remove_data_except(keep_ids);
+    }
 
     // The vault now describes what it wrote.
     m_header = std::move(h);
     m_file_version = k_format_version;
-    const bool staged_any = m_staged != nullptr;
     m_index = std::make_unique<Index>(std::move(next));
-    m_entries_built = true;
-    m_index_plain.clear();
-    m_image = std::move(file);
-    m_data_at = data_at;
+    m_part_cache.assign(m_index->parts.size(), std::nullopt);
+    m_data = std::move(log);
     m_snapshot.reset();
+    m_index_plain.clear();
     // Staged records are stored but not in the payload: not "all loaded".
+    const bool staged_any = !m_staged.empty();
     m_all_loaded = m_all_loaded && !staged_any;
     m_loaded.clear();
     if (!m_all_loaded)
         for (const auto& in : m_payload.integrations) m_loaded.emplace(in.name);
-    m_staged.reset();
+    m_staged.clear();
     m_staged_names.clear();
     m_staged_data.clear();
+    m_history_loaded = m_history_loaded || m_index->event_count == 0;
     return {};
 }
 
@@ -597,20 +862,25 @@ Status Vault::change_passphrase(const Secret& passphrase, const crypto::KdfParam
     return st;
 }
 
-Result<core::Payload> decrypt_image(std::span<const std::uint8_t> file, const Secret& passphrase)
+Result<core::Payload> decrypt_storage(Storage& storage, const Secret& passphrase)
 {
-    auto parsed = parse(file);
-    if (!parsed) return std::move(parsed).error();
-    auto key = unwrap_key(parsed->header, passphrase);
-    if (!key) return std::move(key).error();
-    MemoryStorage storage(std::vector<std::uint8_t>(file.begin(), file.end()));
-    auto v = Vault::open_with_key(storage, key.value());
-    if (!v && v.error().code == Errc::wrong_passphrase)
-        return make_error(Errc::damaged, "vault payload is corrupted (authentication failed)");
+    auto v = Vault::open(storage, passphrase);
     if (!v) return std::move(v).error();
     PITOOL_TRY(v->load_all(/*secrets=*/true));
     PITOOL_TRY(v->load_history());
     return std::move(v->payload());
+}
+
+Result<core::Payload> decrypt_image(std::span<const std::uint8_t> file, const Secret& passphrase,
+                                    std::span<const std::uint8_t> data)
+{
+    auto parsed = parse(file);
+    if (!parsed) return std::move(parsed).error();
+    MemoryStorage storage(std::vector<std::uint8_t>(file.begin(), file.end()));
+    if (parsed->header.version >= 3)
+        storage.data_files()[parsed->header.data_id] =
+            std::make_shared<std::vector<std::uint8_t>>(data.begin(), data.end());
+    return decrypt_storage(storage, passphrase);
 }
 
 } // namespace pitool::vault

@@ -111,6 +111,15 @@ std::string CliTest::vault_bytes() const
     return read_file(m_vault);
 }
 
+std::filesystem::path CliTest::data_file() const
+{
+    std::vector<std::filesystem::path> found;
+    for (const auto& e : std::filesystem::directory_iterator(m_dir))
+        if (e.path().filename().string().rfind("vault.data-", 0) == 0) found.push_back(e.path());
+    EXPECT_EQ(found.size(), 1u) << "data files beside the vault";
+    return found.empty() ? m_dir / "vault.data-missing" : found.front();
+}
+
 nlohmann::json CliTest::events(const std::string& name, const std::string& at) const
 {
     std::vector<std::string> args{"history", "--json"};

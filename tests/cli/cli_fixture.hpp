@@ -81,6 +81,8 @@ protected:
     void rotate(const std::string& name, std::string_view token, const std::string& at = {}) const;
 
     [[nodiscard]] std::string vault_bytes() const;
+    /// The vault's data file (vault.data-<id>): exactly one must exist.
+    [[nodiscard]] std::filesystem::path data_file() const;
     [[nodiscard]] nlohmann::json events(const std::string& name = {}, const std::string& at = {}) const;
 
     /// Every argv this process passed to pitool (for the argv secrecy check).

@@ -16,8 +16,8 @@ using ::testing::HasSubstr;
 std::string line(const std::string& name, std::string_view token, const std::string& extra = "")
 {
     return R"({"name":")" + name + R"(","provider":"leadconnector","kind":"pit","level":"location",)" +
-           R"("account_id":"LOC1","scopes":["contacts.readonly"],"secrets":{"token":")" + std::string(token) +
-           "\"}" + extra + "}\n";
+           R"("account_id":"LOC1","scopes":["contacts.readonly"],"secrets":{"token":")" + std::string(token) + "\"}" +
+           extra + "}\n";
 }
 
 std::vector<json> lines_of(const std::string& out)
@@ -90,11 +90,13 @@ TEST_F(ImportExport, ABadLineWritesNothing)
         {good + line("short", "abc"), 2, "not a valid token"},
         {good + line("fp", "pit-00000000-0000-4000-8000-000000000007", R"(,"token":{"fingerprint":"0000:00000000"})"),
          2, "does not match its fingerprint"},
-        {good + R"({"name":"nokind","provider":"leadconnector","secrets":{"token":"pit-1234567890"}})" "\n", 2,
-         "missing field 'kind'"},
+        {good + R"({"name":"nokind","provider":"leadconnector","secrets":{"token":"pit-1234567890"}})"
+                "\n",
+         2, "missing field 'kind'"},
         {good + line("exists", "pit-00000000-0000-4000-8000-000000000006"), 4, "already exists"},
         {good + good, 4, "already exists"},
-        {good + line("rot", "pit-00000000-0000-4000-8000-000000000005", R"(,"rotation":{"started_at":"2026-01-01T00:00:00Z"})"),
+        {good + line("rot", "pit-00000000-0000-4000-8000-000000000005",
+                     R"(,"rotation":{"started_at":"2026-01-01T00:00:00Z"})"),
          2, "old_token"},
     };
     for (const auto& c : cases) {
@@ -112,9 +114,9 @@ TEST_F(ImportExport, SkipExistingAndShortTokenForm)
 {
     init_vault(k_t0);
     create_pit("exists", k_token, k_t0);
-    std::string input =
-        line("exists", "pit-00000000-0000-4000-8000-000000000006") +
-        R"({"name":"plain","provider":"hint","kind":"partner-key","token":"hint_partner_key_plain_1"})" "\n";
+    std::string input = line("exists", "pit-00000000-0000-4000-8000-000000000006") +
+                        R"({"name":"plain","provider":"hint","kind":"partner-key","token":"hint_partner_key_plain_1"})"
+                        "\n";
     auto r = ok_json({"--json", "import", "--skip-existing"}, {.stdin_data = input, .at = k_t0});
     EXPECT_EQ(r, (json{{"imported", 1}, {"skipped", 1}}));
     EXPECT_EQ(ok({"get", "exists"}, {.at = k_t0}).out, std::string(k_token) + "\n") << "left alone";

@@ -125,12 +125,17 @@ TEST_F(VaultDamage, FlippedBitInTheIndexIsSix)
 
 TEST_F(VaultDamage, FlippedBitInARecordFailsWhatReadsIt)
 {
-    // Records are sealed one by one: the last bytes are the tag of a's
-    // secrets. What reads them refuses; what does not (list prints metadata)
-    // works; verify reads everything.
-    auto bytes = m_good;
-    bytes.back() = static_cast<char>(bytes.back() ^ 0x01);
-    write_vault(bytes);
+    // Records are sealed one by one. The last write (the rotation) appended
+    // to the data file: a history chunk, a's metadata, a's secrets, then
+    // the index part listing a (a 108-byte box for one entry named "a"), so
+    // the byte before that part is the tag of a's secrets. What reads them
+    // refuses; what does not (list prints metadata) works; verify reads
+    // everything.
+    const auto data = data_file();
+    auto bytes = read_file(data);
+    constexpr std::size_t k_part_box = 24 + 1 + 1 + 2 + 2 * (8 + 4 + 16) + 8 + 1 + 16;
+    bytes[bytes.size() - k_part_box - 1] = static_cast<char>(bytes[bytes.size() - k_part_box - 1] ^ 0x01);
+    write_file(data, bytes);
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"get", "a"}, {"export", "--yes-secrets"}, {"verify"}}) {
         auto r = pitool(args, {.stdin_data = "hint_partner_key_new_1"});
@@ -142,7 +147,8 @@ TEST_F(VaultDamage, FlippedBitInARecordFailsWhatReadsIt)
     auto rotate = pitool({"rotate", "a", "--now", "--token-stdin"}, {.stdin_data = "hint_partner_key_new_1"});
     EXPECT_EQ(rotate.exit_code, 6) << describe(rotate);
     EXPECT_EQ(pitool({"list"}).exit_code, 0);
-    EXPECT_EQ(vault_bytes(), bytes) << "nothing wrote";
+    EXPECT_EQ(read_file(data), bytes) << "nothing wrote";
+    EXPECT_EQ(vault_bytes(), m_good) << "nothing wrote";
 }
 
 TEST_F(VaultDamage, FlippedBitAnywhereIsNeverAccepted)
@@ -162,6 +168,23 @@ TEST_F(VaultDamage, FlippedBitAnywhereIsNeverAccepted)
         auto v = pitool({"verify"});
         EXPECT_TRUE(v.exit_code == 5 || v.exit_code == 6) << "byte " << i << " " << describe(v);
     }
+    // And in the data file (every box: records, index parts, history).
+    write_vault(m_good);
+    const auto data = data_file();
+    const auto good_data = read_file(data);
+    for (std::size_t i = 0; i < good_data.size(); i += 37) {
+        auto bytes = good_data;
+        bytes[i] = static_cast<char>(bytes[i] ^ 0x01);
+        write_file(data, bytes);
+        auto r = pitool({"get", "a", "--old"});
+        if (r.exit_code == 0)
+            EXPECT_EQ(r.out, std::string(k_token) + "\n") << "data byte " << i;
+        else
+            EXPECT_EQ(r.exit_code, 6) << "data byte " << i << " " << describe(r);
+        auto v = pitool({"verify"});
+        EXPECT_EQ(v.exit_code, 6) << "data byte " << i << " " << describe(v);
+    }
+    write_file(data, good_data);
 }
 
 TEST_F(VaultDamage, BadMagicIsSix)
@@ -179,7 +202,7 @@ TEST_F(VaultDamage, BadMagicIsSix)
 TEST_F(VaultDamage, UnknownVersionIsSix)
 {
     auto bytes = m_good;
-    bytes[8] = 3; // little-endian format version at bytes 8-9
+    bytes[8] = 4; // little-endian format version at bytes 8-9
     bytes[9] = 0;
     write_vault(bytes);
     expect_every_command_fails(6);

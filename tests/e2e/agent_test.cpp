@@ -208,7 +208,13 @@ TEST_F(AgentE2E, WrongKeyFallsBackToThePassphrase)
     How other;
     other.env["PITOOL_VAULT"] = (dir() / "other").string();
     ap_expect(0, {"init", "--kdf", "interactive"}, true, other);
+    // A vault is its file and its data file (vault.data-<id>): move both.
     std::filesystem::rename(dir() / "other", vault());
+    for (const auto& e : std::filesystem::directory_iterator(dir().path())) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("other.data-", 0) == 0)
+            std::filesystem::rename(e.path(), vault().string() + name.substr(std::string("other").size()));
+    }
 
     // The agent's key no longer fits: with a passphrase it still works...
     ap_expect(3, {"show", "acme"});

@@ -29,7 +29,7 @@ protected:
         pt.ok({"init", "--kdf", "interactive"});
         pitool::test::write_file(pt.vault, cheapen_vault(*slurp(pt.vault), pt.passphrase));
     }
-    json payload() const { return *decrypt_vault(*slurp(pt.vault), pt.passphrase); }
+    json payload() const { return *decrypt_vault(*slurp(pt.vault), pt.passphrase, pt.vault); }
     static const json& integration(const json& p, const std::string& name)
     {
         for (const auto& i : p["integrations"])
@@ -271,13 +271,20 @@ TEST_F(Robust, FullTmpfsIsAnIoErrorAndChangesNothing)
                std::string(900, 'x'), "--token-stdin"},
               random_pit(rng));
     const auto before = *slurp(pt.vault);
+    std::string data_before;
+    for (const auto& e : std::filesystem::directory_iterator(pt.vault.parent_path()))
+        if (e.path().filename().string().rfind("vault.data-", 0) == 0) data_before += *slurp(e.path());
+    ASSERT_FALSE(data_before.empty());
     const auto out = tmp.path() / "after";
-    // Copy the vault into a 64 KiB tmpfs, fill the rest, run a write, copy the result out.
+    // Copy the vault (and its data file) into a 64 KiB tmpfs, fill the rest,
+    // run a write, copy the result out.
     const std::string script =
         "set -e; d=\"$DIR\"; mount -t tmpfs -o size=64k,mode=0700 tmpfs \"$d\"; cp -p \"$SRC\" \"$d/vault\"; "
+        "for f in \"$SRC\".data-*; do cp -p \"$f\" \"$d/vault.${f##*.}\"; done; "
         ": > \"$d/vault.lock\"; dd if=/dev/zero of=\"$d/fill\" bs=1024 2>/dev/null || true; "
         "set +e; printf %s \"$TOK\" | \"$PITOOL\" --vault \"$d/vault\" create full --provider leadconnector "
         "--location L --token-stdin 2>\"$OUT.err\"; rc=$?; cp -p \"$d/vault\" \"$OUT\"; "
+        "cat \"$d\"/vault.data-* > \"$OUT.data\"; "
         "ls -a \"$d\" > \"$OUT.ls\"; exit $rc";
     std::filesystem::create_directory(tmp.path() / "mnt");
     const auto p = in_namespace(script, {{"DIR", (tmp.path() / "mnt").string()},
@@ -290,6 +297,7 @@ TEST_F(Robust, FullTmpfsIsAnIoErrorAndChangesNothing)
     EXPECT_EQ(p.exit_code, k_io) << describe(p) << err;
     EXPECT_TRUE(one_line(err)) << err;
     EXPECT_EQ(slurp(out), before) << "the vault in the full tmpfs changed";
+    EXPECT_EQ(slurp(out.string() + ".data"), data_before) << "the data file kept what a failed write appended";
     EXPECT_THAT(slurp(out.string() + ".ls").value_or(""), ::testing::Not(HasSubstr(".vault.tmp.")))
         << "temp file left in the full filesystem";
 }

@@ -133,7 +133,7 @@ TEST(CrashSafety, KilledMutationsLeaveBeforeOrAfterState)
         auto bytes = slurp(pt.vault);
         if (!bytes) return std::nullopt;
         for (const auto* p : {&pass_a, &pass_b}) {
-            if (auto j = decrypt_vault(*bytes, *p)) {
+            if (auto j = decrypt_vault(*bytes, *p, pt.vault)) {
                 if (pass_used) *pass_used = *p;
                 return j;
             }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -179,7 +180,8 @@ std::optional<std::string> slurp(const std::filesystem::path& p)
     return ss.str();
 }
 
-std::optional<json> decrypt_vault(const std::string& b, const std::string& pass, std::string* why)
+std::optional<json> decrypt_vault(const std::string& b, const std::string& pass, const std::filesystem::path& vault,
+                                  std::string* why)
 {
     auto fail = [&](const std::string& w) -> std::optional<json> {
         if (why) *why = w;
@@ -188,16 +190,18 @@ std::optional<json> decrypt_vault(const std::string& b, const std::string& pass,
     constexpr std::size_t k_rec = 112;
     if (b.size() < 16 || b.compare(0, 8, "PITVAULT") != 0) return fail("bad magic or short");
     const auto version = le(b, 8, 2);
-    if ((version != 1 && version != 2) || le(b, 10, 2) != 0) return fail("version/flags");
+    if (version < 1 || version > 3 || le(b, 10, 2) != 0) return fail("version/flags");
     std::size_t n = static_cast<std::size_t>(static_cast<unsigned char>(b[12]));
     if (n < 1 || n > 16) return fail("recipient count");
-    std::size_t hsize = 16 + k_rec * n + 24 + 8 + 16;
+    // Version 3 names its data file (8 bytes) between recipients and nonce.
+    const std::size_t id_bytes = version == 3 ? 8 : 0;
+    std::size_t hsize = 16 + k_rec * n + id_bytes + 24 + 8 + 16;
     if (b.size() < hsize) return fail("truncated header");
     unsigned char sum[16];
     crypto_generichash(sum, sizeof sum, u8(b, 0), hsize - 16, nullptr, 0);
     if (std::memcmp(sum, u8(b, hsize - 16), 16) != 0) return fail("header checksum");
-    std::uint64_t len = le(b, 16 + k_rec * n + 24, 8);
-    if (version == 1 ? len != b.size() - hsize : len > b.size() - hsize) return fail("payload length mismatch");
+    std::uint64_t len = le(b, 16 + k_rec * n + id_bytes + 24, 8);
+    if (version == 2 ? len > b.size() - hsize : len != b.size() - hsize) return fail("payload length mismatch");
 
     static std::mutex mu;
     static std::map<std::string, std::array<unsigned char, 32>> kek_cache;
@@ -233,6 +237,15 @@ std::optional<json> decrypt_vault(const std::string& b, const std::string& pass,
     // the vault library (its own format tests pin the layout) and shown in
     // the version 1 payload shape the checks below were written against.
     pitool::vault::MemoryStorage storage(std::vector<std::uint8_t>(b.begin(), b.end()));
+    if (version == 3) {
+        // The boxes are in the data file the header names, beside the vault.
+        const std::uint64_t id = le(b, 16 + k_rec * n, 8);
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(id));
+        auto data = slurp(vault.string() + ".data-" + hex);
+        if (!data) return fail("data file missing");
+        storage.data_files()[id] = std::make_shared<std::vector<std::uint8_t>>(data->begin(), data->end());
+    }
     auto key = pitool::Secret::from(std::string_view(reinterpret_cast<const char*>(data_key.data()), data_key.size()));
     sodium_memzero(data_key.data(), data_key.size());
     auto v = pitool::vault::Vault::open_with_key(storage, key);
@@ -252,7 +265,9 @@ std::string cheapen_vault(const std::string& b, const std::string& pass)
     constexpr std::size_t k_rec = 112;
     if (b.size() < 16 || static_cast<unsigned char>(b[12]) != 1)
         throw std::runtime_error("cheapen: one recipient only");
-    const std::size_t hsize = 16 + k_rec + 24 + 8 + 16;
+    const std::size_t id_bytes = le(b, 8, 2) == 3 ? 8 : 0; // v3: the data file's id
+    const std::size_t nonce_at = 16 + k_rec + id_bytes;
+    const std::size_t hsize = nonce_at + 24 + 8 + 16;
     std::uint64_t ops = le(b, 24, 8), mem = le(b, 32, 8);
     std::array<unsigned char, 32> kek{}, data_key{};
     if (crypto_pwhash(kek.data(), kek.size(), pass.data(), pass.size(), u8(b, 40), ops, static_cast<std::size_t>(mem),
@@ -265,16 +280,16 @@ std::string cheapen_vault(const std::string& b, const std::string& pass)
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(data_key.data(), &dlen, nullptr, u8(b, 80), 48, u8(ad, 0), ad.size(),
                                                    u8(b, 56), kek.data()) != 0)
         throw std::runtime_error("cheapen: wrong passphrase");
-    const std::uint64_t len = le(b, 16 + k_rec + 24, 8);
+    const std::uint64_t len = le(b, nonce_at + 24, 8);
     std::string plain(static_cast<std::size_t>(len), '\0');
     unsigned long long plen = 0;
     if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(plain.data()), &plen, nullptr,
-                                                   u8(b, hsize), len, u8(b, 0), hsize, u8(b, 16 + k_rec),
+                                                   u8(b, hsize), len, u8(b, 0), hsize, u8(b, nonce_at),
                                                    data_key.data()) != 0)
         throw std::runtime_error("cheapen: payload");
     plain.resize(static_cast<std::size_t>(plen));
 
-    std::string h = b.substr(0, 16 + k_rec + 24 + 8); // prefix, recipient, nonce, length
+    std::string h = b.substr(0, nonce_at + 24 + 8); // prefix, recipient, (data id,) nonce, length
     auto put64 = [&](std::size_t at, std::uint64_t v) {
         for (int i = 0; i < 8; ++i) h[at + static_cast<std::size_t>(i)] = static_cast<char>((v >> (8 * i)) & 0xff);
     };
@@ -288,17 +303,17 @@ std::string cheapen_vault(const std::string& b, const std::string& pass)
     unsigned long long wlen = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(h.data() + 80), &wlen, data_key.data(),
                                                32, u8(ad2, 0), ad2.size(), nullptr, u8(h, 56), kek.data());
-    randombytes_buf(h.data() + 16 + k_rec, 24); // payload nonce
+    randombytes_buf(h.data() + nonce_at, 24); // index nonce
     unsigned char sum[16];
     crypto_generichash(sum, sizeof sum, u8(h, 0), h.size(), nullptr, 0);
     h.append(reinterpret_cast<const char*>(sum), sizeof sum);
     std::string ct(plain.size() + 16, '\0');
     unsigned long long clen = 0;
     crypto_aead_xchacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(ct.data()), &clen, u8(plain, 0),
-                                               plain.size(), u8(h, 0), h.size(), nullptr, u8(h, 16 + k_rec),
+                                               plain.size(), u8(h, 0), h.size(), nullptr, u8(h, nonce_at),
                                                data_key.data());
-    // Version 2 keeps its record boxes after the index: they are sealed under
-    // the data key, which has not changed.
+    // Version 2 keeps its record boxes after the index, version 3 in its data
+    // file: they are sealed under the data key, which has not changed.
     return h + ct + b.substr(hsize + static_cast<std::size_t>(len));
 }
 

@@ -79,8 +79,10 @@ bool one_line(const std::string& s);
 std::optional<std::string> slurp(const std::filesystem::path& p);
 
 /// Decrypts a vault image with a passphrase; nullopt (and `why`) on failure.
+/// A version 3 image's boxes are read from its data file beside `vault`.
 /// Caches derived keys per (passphrase, salt, limits).
-std::optional<json> decrypt_vault(const std::string& bytes, const std::string& passphrase, std::string* why = nullptr);
+std::optional<json> decrypt_vault(const std::string& bytes, const std::string& passphrase,
+                                  const std::filesystem::path& vault, std::string* why = nullptr);
 
 /// Re-keys a vault image for speed: same data key and payload, the one
 /// recipient re-wrapped under Argon2id at libsodium's minimum cost (ops 1,

@@ -23,7 +23,13 @@ namespace pitool::util {
 /// happen afterwards. Same checks as read_private_file.
 class PrivateFile {
 public:
-    [[nodiscard]] static Result<PrivateFile> open(const std::filesystem::path& path, std::uintmax_t max_size);
+    enum class Mode : std::uint8_t {
+        read,   ///< read only
+        append, ///< read and append to an existing file
+        create, ///< a new empty file, mode 0600 (Errc::conflict if one exists)
+    };
+    [[nodiscard]] static Result<PrivateFile> open(const std::filesystem::path& path, std::uintmax_t max_size,
+                                                  Mode mode = Mode::read);
     PrivateFile(PrivateFile&& o) noexcept;
     PrivateFile& operator=(PrivateFile&& o) noexcept;
     PrivateFile(const PrivateFile&) = delete;
@@ -34,6 +40,12 @@ public:
     /// Reads exactly out.size() bytes at `offset`; Errc::damaged if the file
     /// is shorter (it shrank: not a file we wrote), Errc::io on errors.
     [[nodiscard]] Status read_at(std::uint64_t offset, std::span<std::uint8_t> out) const;
+    /// Appends at size() (append and create modes). Errc::io.
+    [[nodiscard]] Status append(std::span<const std::uint8_t> bytes);
+    /// Makes the appended bytes durable (fdatasync). Errc::io.
+    [[nodiscard]] Status sync();
+    /// Cuts the file back to `size` bytes (undoing appends). Errc::io.
+    [[nodiscard]] Status truncate(std::uint64_t size);
 
 private:
     PrivateFile(int fd, std::uint64_t size, std::string path) : m_fd(fd), m_size(size), m_path(std::move(path)) {}
@@ -49,6 +61,9 @@ private:
 /// Errc::io on any failure (full disk, read-only directory...).
 [[nodiscard]] Status atomic_replace(const std::filesystem::path& path, std::span<const std::uint8_t> data,
                                     const std::filesystem::path* backup = nullptr);
+
+/// fsyncs a directory, so that entries created or renamed in it are durable.
+[[nodiscard]] Status sync_dir(const std::filesystem::path& dir);
 
 /// Creates `dir` and missing parents; a directory it creates gets mode 0700.
 [[nodiscard]] Status ensure_private_dir(const std::filesystem::path& dir);

@@ -1,11 +1,11 @@
 #pragma once
-/// The vault file format, version 1 (docs/vault-format.md).
+/// The vault file format (docs/vault-format.md).
 ///
 /// A binary header (magic, version, recipients with their KDF parameters,
-/// salt and wrapped data key, payload nonce and length, header checksum)
-/// followed by the XChaCha20-Poly1305 ciphertext of the payload, with the
-/// header as associated data. Parsing is pure and bounded, so fuzzers and
-/// tests can feed it anything.
+/// salt and wrapped data key, v3: the data file's id, index nonce and
+/// length, header checksum) followed by the XChaCha20-Poly1305 ciphertext of
+/// the index (v1: the payload), with the header as associated data. Parsing
+/// is pure and bounded, so fuzzers and tests can feed it anything.
 
 #include "pitool/crypto/crypto.hpp"
 #include "pitool/util/result.hpp"
@@ -18,9 +18,12 @@
 namespace pitool::vault {
 
 inline constexpr std::array<std::uint8_t, 8> k_magic{'P', 'I', 'T', 'V', 'A', 'U', 'L', 'T'};
-/// Version written. Version 1 (one payload of JSON) is still read, and is
-/// rewritten as version 2 at the first write.
-inline constexpr std::uint16_t k_format_version = 2;
+/// Version written: header and index in the vault file, boxes in an
+/// append-only data file beside it. Versions 1 (one payload of JSON) and 2
+/// (boxes after the index in the one file) are still read, and rewritten as
+/// version 3 at the first write.
+inline constexpr std::uint16_t k_format_version = 3;
+inline constexpr std::uint16_t k_format_v2 = 2;
 inline constexpr std::uint16_t k_format_v1 = 1;
 /// The version bound into every recipient's associated data. It stays 1 so
 /// that migrating a vault keeps its wrapped keys.
@@ -47,8 +50,10 @@ struct Recipient {
 struct Header {
     std::uint16_t version = k_format_version;
     std::vector<Recipient> recipients;
+    /// v3: the random id of the data file holding this generation's boxes.
+    std::uint64_t data_id = 0;
     std::array<std::uint8_t, crypto::k_nonce_bytes> payload_nonce{};
-    /// v1: the payload; v2: the index. Ciphertext bytes including the tag.
+    /// v1: the payload; v2, v3: the index. Ciphertext bytes including the tag.
     std::uint64_t payload_len = 0;
 };
 
@@ -56,10 +61,11 @@ inline constexpr std::size_t k_prefix_bytes = 16;
 inline constexpr std::size_t k_recipient_bytes = 112;
 inline constexpr std::size_t k_checksum_bytes = 16;
 
-/// Serialised header size for `n` recipients.
-[[nodiscard]] constexpr std::size_t header_size(std::size_t n) noexcept
+/// Serialised header size for `n` recipients (v3 adds the 8-byte data id).
+[[nodiscard]] constexpr std::size_t header_size(std::size_t n, std::uint16_t version = k_format_version) noexcept
 {
-    return k_prefix_bytes + n * k_recipient_bytes + crypto::k_nonce_bytes + 8 + k_checksum_bytes;
+    return k_prefix_bytes + n * k_recipient_bytes + (version >= 3 ? 8 : 0) + crypto::k_nonce_bytes + 8 +
+           k_checksum_bytes;
 }
 
 /// Serialises a header, checksum included.
@@ -73,8 +79,8 @@ inline constexpr std::size_t k_checksum_bytes = 16;
 struct Parsed {
     Header header;
     std::span<const std::uint8_t> header_bytes; ///< associated data of the payload/index
-    std::span<const std::uint8_t> ciphertext;   ///< v1 payload or v2 index
-    std::span<const std::uint8_t> data;         ///< v2: the boxes after the index (empty in v1)
+    std::span<const std::uint8_t> ciphertext;   ///< v1 payload, or the index
+    std::span<const std::uint8_t> data;         ///< v2: the boxes after the index (else empty)
 };
 
 /// Header size announced by a file's first k_prefix_bytes, or Errc::damaged

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -43,6 +44,24 @@ private:
     std::vector<std::uint8_t> m_bytes;
 };
 
+/// A version 3 data file: sealed boxes, only ever appended to, so every
+/// offset an index names keeps its bytes for the life of the file.
+class DataLog {
+public:
+    virtual ~DataLog() = default;
+    [[nodiscard]] virtual std::uint64_t size() const = 0;
+    /// Reads exactly out.size() bytes at `offset`; Errc::damaged past the end.
+    [[nodiscard]] virtual Status read(std::uint64_t offset, std::span<std::uint8_t> out) const = 0;
+    /// Appends at size() (a log opened for writing only).
+    [[nodiscard]] virtual Status append(std::span<const std::uint8_t> bytes) = 0;
+    /// Makes everything appended durable, the file's name included.
+    [[nodiscard]] virtual Status sync() = 0;
+    /// Undoes the appends of a write that failed.
+    [[nodiscard]] virtual Status truncate(std::uint64_t size) = 0;
+};
+
+enum class DataMode : std::uint8_t { read, append, create };
+
 class Storage {
 public:
     virtual ~Storage() = default;
@@ -60,6 +79,13 @@ public:
     [[nodiscard]] virtual Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) = 0;
     /// For messages: where the vault is.
     [[nodiscard]] virtual std::string describe() const = 0;
+
+    /// The data file `id`: for reading, for appending (under lock()), or
+    /// created empty (Errc::conflict if it exists). Errc::not_found, Errc::io.
+    [[nodiscard]] virtual Result<std::unique_ptr<DataLog>> data(std::uint64_t id, DataMode mode) = 0;
+    /// Removes every data file but `keep` (under lock(), after a write that
+    /// started a new one). Best effort: a file left behind costs only space.
+    virtual void remove_data_except(std::span<const std::uint64_t> keep) = 0;
 };
 
 /// A vault held in memory (tests, fuzzers, decrypt_image). The lock is a no-op.
@@ -71,30 +97,42 @@ public:
     [[nodiscard]] Status write(std::span<const std::uint8_t> bytes) override;
     [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) override;
     [[nodiscard]] std::string describe() const override { return "(memory)"; }
+    [[nodiscard]] Result<std::unique_ptr<DataLog>> data(std::uint64_t id, DataMode mode) override;
+    void remove_data_except(std::span<const std::uint64_t> keep) override;
     [[nodiscard]] const std::vector<std::uint8_t>& bytes() const { return m_bytes; }
+    /// The data files, by id (shared with the logs handed out).
+    [[nodiscard]] std::map<std::uint64_t, std::shared_ptr<std::vector<std::uint8_t>>>& data_files() { return m_data; }
 
 private:
     std::vector<std::uint8_t> m_bytes;
     bool m_exists = false;
+    std::map<std::uint64_t, std::shared_ptr<std::vector<std::uint8_t>>> m_data;
 };
 
-/// A vault file `path`, with `path.lock` (flock) and `path.bak` beside it.
+/// A vault file `path`, with `path.lock` (flock), `path.bak` and the data
+/// files `path.data-<16 hex digits>` beside it.
 class FileStorage final : public Storage {
 public:
-    explicit FileStorage(std::filesystem::path path);
+    /// `data_base`, if given, names the data files instead of `path`: to
+    /// open `vault.bak`, whose data files are the vault's.
+    explicit FileStorage(std::filesystem::path path, std::filesystem::path data_base = {});
     [[nodiscard]] Result<std::vector<std::uint8_t>> read() override;
     [[nodiscard]] Result<std::unique_ptr<Snapshot>> snapshot() override;
     [[nodiscard]] Status write(std::span<const std::uint8_t> bytes) override;
     [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) override;
     [[nodiscard]] std::string describe() const override { return m_path.string(); }
+    [[nodiscard]] Result<std::unique_ptr<DataLog>> data(std::uint64_t id, DataMode mode) override;
+    void remove_data_except(std::span<const std::uint64_t> keep) override;
 
     [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+    [[nodiscard]] std::filesystem::path data_path(std::uint64_t id) const;
     [[nodiscard]] std::filesystem::path backup_path() const;
     [[nodiscard]] std::filesystem::path lock_path() const;
 
 private:
     void remove_stale_temp_files() const;
     std::filesystem::path m_path;
+    std::filesystem::path m_data_base;
 };
 
 } // namespace pitool::vault

@@ -2,19 +2,22 @@
 /// An unlocked vault: its index, the records decoded so far, and the data
 /// key that seals them.
 ///
-/// A version 2 vault seals every integration as two boxes (metadata and
-/// secrets) listed in an index, so a command decodes only what it touches:
-/// `get` reads the index and one record, `list` every record's metadata but
-/// no token, and a save re-seals only the records that were loaded and copies
-/// every other box unchanged. `payload()` holds the loaded records; load()
-/// and load_all() bring more in. Version 1 vaults are decoded whole and
-/// written back as version 2 at the first save.
+/// A version 3 vault seals every integration as two boxes (metadata and
+/// secrets) in an append-only data file, listed by index parts that a small
+/// top index in the vault file names. A command decodes only what it
+/// touches: `get` reads the top index, one part and one record; `list` every
+/// record's metadata but no token; a save appends the records it re-sealed
+/// and the parts they changed, and rewrites only the vault file.
+/// `payload()` holds the loaded records; load() and load_all() bring more
+/// in. Version 1 and 2 vaults are read and written back as version 3 at the
+/// first save.
 
 #include "pitool/core/model.hpp"
 #include "pitool/crypto/crypto.hpp"
 #include "pitool/vault/format.hpp"
 #include "pitool/vault/storage.hpp"
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -54,17 +57,19 @@ public:
     /// The data key (secret): for handing to the agent only.
     [[nodiscard]] const Secret& data_key() const noexcept { return m_key; }
     [[nodiscard]] const Header& header() const noexcept { return m_header; }
-    /// The format version of the file as it was read (1 or 2).
+    /// The format version of the file as it was read (1, 2 or 3).
     [[nodiscard]] std::uint16_t file_version() const noexcept { return m_file_version; }
 
-    /// Number of integrations, loaded or not (counting changes not yet saved).
-    [[nodiscard]] std::size_t size() const;
-    /// Whether an integration of that name exists, loaded or not.
-    [[nodiscard]] bool contains(std::string_view name) const;
+    /// The next four read index parts as needed: Errc::damaged if one does
+    /// not authenticate.
+    /// Whether an integration of that name exists, loaded or not (counting
+    /// changes not yet saved).
+    [[nodiscard]] Result<bool> contains(std::string_view name) const;
     /// Every integration's name, sorted.
-    [[nodiscard]] std::vector<std::string> names() const;
-    /// Integrations whose rotation window ends at or before `now`.
-    [[nodiscard]] std::vector<std::string> windows_ended(Timestamp now) const;
+    [[nodiscard]] Result<std::vector<std::string>> names() const;
+    /// Integrations whose rotation window ends at or before `now` (reads
+    /// only the parts that hold one).
+    [[nodiscard]] Result<std::vector<std::string>> windows_ended(Timestamp now) const;
 
     /// Brings `name` into payload() if it is stored and not there yet; with
     /// `secrets`, its tokens too (also for a record loaded without them). A
@@ -78,8 +83,14 @@ public:
     /// since opening.
     [[nodiscard]] Status load_history();
     /// Decodes one stored record (as saved, ignoring unsaved changes)
-    /// without keeping it: for streaming every record once. Errc::not_found.
+    /// without keeping it. Errc::not_found.
     [[nodiscard]] Result<core::Integration> read_record(std::string_view name, bool secrets) const;
+    /// Calls `visit` with every stored record (as saved, ignoring unsaved
+    /// changes) in name order, decoded one at a time and then dropped, with
+    /// its tokens if `secrets`: for passes over every record in bounded
+    /// memory. Stops at the first error, `visit`'s included.
+    [[nodiscard]] Status for_each_record(bool secrets,
+                                         const std::function<Status(const core::Integration&)>& visit) const;
 
     /// Adds a new integration sealed at once, so its secrets do not stay in
     /// memory: for bulk imports. Errc::conflict if the name exists, loaded,
@@ -92,9 +103,14 @@ public:
     [[nodiscard]] core::Payload& payload() noexcept { return m_payload; }
     [[nodiscard]] const core::Payload& payload() const noexcept { return m_payload; }
 
-    /// Writes the vault atomically: the loaded records re-sealed under fresh
-    /// nonces, the others copied as they are, a new index. The caller holds
-    /// storage.lock(). Errc::conflict if two loaded records share a name.
+    /// Writes the vault atomically: appends the loaded records re-sealed under
+    /// fresh nonces and the index parts they changed to the data file (or,
+    /// when that is mostly dead boxes or the file is not version 3 yet,
+    /// writes a new data file with every live box), makes them durable, then
+    /// replaces the vault file (header and top index). Until that rename the
+    /// old generation is whole; a failure truncates what was appended. The
+    /// caller holds storage.lock(). Errc::conflict if two loaded records
+    /// share a name.
     [[nodiscard]] Status save();
 
     /// Re-wraps the data key under a new passphrase (and KDF parameters) and
@@ -104,11 +120,16 @@ public:
 private:
     Vault(Storage& storage, Secret key, Header header);
     [[nodiscard]] Status read_box(std::uint64_t off, std::uint32_t len, std::vector<std::uint8_t>& out) const;
-    [[nodiscard]] Status ensure_image();
-    /// The index entries (built from the index bytes on first use).
-    [[nodiscard]] const std::vector<detail::IndexEntry>& entries() const;
-    /// The stored entry called `name`, without building all entries.
-    [[nodiscard]] std::optional<detail::IndexEntry> lookup(std::string_view name) const;
+    /// Index parts: v3 has its own; a v2 index is one part (decoded whole).
+    [[nodiscard]] std::size_t part_count() const noexcept;
+    /// The part that holds `name`, or would.
+    [[nodiscard]] std::size_t part_of(std::string_view name) const noexcept;
+    /// Part i's entries, authenticated and checked against the top index.
+    [[nodiscard]] Result<std::vector<detail::IndexEntry>> decode_part_at(std::size_t i) const;
+    /// decode_part_at, kept for later use.
+    [[nodiscard]] Result<const std::vector<detail::IndexEntry>*> part(std::size_t i) const;
+    /// The stored entry called `name`, if any.
+    [[nodiscard]] Result<std::optional<detail::IndexEntry>> lookup(std::string_view name) const;
     [[nodiscard]] bool is_loaded(std::string_view name) const { return m_all_loaded || m_loaded.contains(name); }
     [[nodiscard]] static Result<Vault> open_parsed(Storage& storage, Secret key, Header header,
                                                    std::vector<std::uint8_t> header_bytes,
@@ -119,26 +140,31 @@ private:
     Header m_header;
     std::uint16_t m_file_version = k_format_version;
     core::Payload m_payload;
-    /// As read; null for v1 and new vaults. Its entries are built on first
-    /// need (entries()): a command that reads one record scans the index
-    /// bytes instead.
-    mutable std::unique_ptr<detail::Index> m_index;
-    mutable bool m_entries_built = false;
-    std::vector<std::uint8_t> m_index_plain;     ///< the index bytes, until entries are built
-    std::unique_ptr<Snapshot> m_snapshot;        ///< the generation the index describes
-    std::uint64_t m_data_at = 0;                 ///< file offset of the data region
-    std::vector<std::uint8_t> m_image;           ///< whole file, once needed (saves, load_all)
+    /// As read; null for v1 and new vaults. v3: the top index (its parts
+    /// are decoded on demand into m_part_cache); v2: the head, its entries
+    /// decoded from m_index_plain on demand.
+    std::unique_ptr<detail::Index> m_index;
+    mutable std::vector<std::optional<std::vector<detail::IndexEntry>>> m_part_cache;
+    std::vector<std::uint8_t> m_index_plain; ///< v2: the index bytes
+    std::unique_ptr<DataLog> m_data;         ///< v3: the data file this generation names
+    std::unique_ptr<Snapshot> m_snapshot;    ///< v2: the file, boxes at m_data_at
+    std::uint64_t m_data_at = 0;
     std::set<std::string, std::less<>> m_loaded; ///< stored records decoded into the payload
     bool m_all_loaded = false;                   ///< every stored record is (m_loaded unused)
     std::set<std::string, std::less<>> m_staged_names;
-    std::vector<std::uint8_t> m_staged_data; ///< boxes of staged records
-    std::unique_ptr<detail::Index> m_staged; ///< their entries, offsets into m_staged_data
+    std::vector<std::uint8_t> m_staged_data;  ///< boxes of staged records
+    std::vector<detail::IndexEntry> m_staged; ///< their entries, offsets into m_staged_data
     bool m_history_loaded = false;
 };
 
-/// Decrypts a whole image with a passphrase without any storage (tests,
-/// fuzzers, verify): every record with its secrets, and the history. Same
-/// errors as Vault::open.
-[[nodiscard]] Result<core::Payload> decrypt_image(std::span<const std::uint8_t> file, const Secret& passphrase);
+/// Opens `storage` with a passphrase and decodes everything: every record
+/// with its secrets, and the history (verify, tests). Same errors as
+/// Vault::open.
+[[nodiscard]] Result<core::Payload> decrypt_storage(Storage& storage, const Secret& passphrase);
+
+/// decrypt_storage of a vault file's bytes held in memory (tests, fuzzers);
+/// a version 3 file's boxes are `data`, its data file.
+[[nodiscard]] Result<core::Payload> decrypt_image(std::span<const std::uint8_t> file, const Secret& passphrase,
+                                                  std::span<const std::uint8_t> data = {});
 
 } // namespace pitool::vault

@@ -14,27 +14,32 @@ Status run_audit(Context& ctx, const core::Policy& policy)
 {
     PITOOL_TRY(core::validate_policy(policy));
     Session s(ctx);
-    auto opened = s.open_all();
+    auto opened = s.open();
     if (!opened) return std::move(opened).error();
-    vault::Vault& v = *opened.value();
+    const vault::Vault& v = *opened.value();
     auto now = ctx.clock.now();
-    std::vector<core::Finding> findings;
     int failing = 0;
-    for (const auto& in : v.payload().integrations) {
-        findings.push_back(core::assess(in, now, policy));
-        auto verdict = findings.back().verdict;
-        if (verdict == core::Verdict::due || verdict == core::Verdict::expired) ++failing;
-    }
-    if (ctx.opts.json) {
-        auto arr = nlohmann::json::array();
-        for (const auto& f : findings) arr.push_back(finding_json(f));
-        print_json(ctx, {{"findings", arr},
-                         {"policy", {{"max_age_days", policy.max_age_days}, {"warn_days", policy.warn_days}}},
-                         {"checked_at", format_rfc3339(now)}});
-    } else {
-        std::vector<std::vector<std::string>> rows{{"NAME", "VERDICT", "AGE", "REASON"}};
-        for (const auto& f : findings)
+    // Records are assessed one at a time, in name order; JSON is streamed
+    // (the keys in the order nlohmann::json sorts them), a table keeps rows.
+    std::vector<std::vector<std::string>> rows{{"NAME", "VERDICT", "AGE", "REASON"}};
+    const char* sep = "";
+    if (ctx.opts.json) ctx.out << "{\"checked_at\":" << nlohmann::json(format_rfc3339(now)).dump() << ",\"findings\":[";
+    PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
+        auto f = core::assess(in, now, policy);
+        if (f.verdict == core::Verdict::due || f.verdict == core::Verdict::expired) ++failing;
+        if (ctx.opts.json) {
+            ctx.out << sep << finding_json(f).dump();
+            sep = ",";
+        } else {
             rows.push_back({f.name, std::string(core::to_string(f.verdict)), days_text(f.age_days), f.reason});
+        }
+        return {};
+    }));
+    if (ctx.opts.json) {
+        nlohmann::json p = {{"max_age_days", policy.max_age_days}, {"warn_days", policy.warn_days}};
+        ctx.out << "],\"policy\":" << p.dump() << "}\n";
+        ctx.json_written = true;
+    } else {
         print_table(ctx.out, rows);
     }
     if (failing > 0)

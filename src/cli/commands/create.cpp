@@ -93,8 +93,9 @@ Status run_create(Context& ctx, const CreateOptions& o)
     std::string fp;
     auto saved = s.mutate([&](vault::Vault& vault) -> Status {
         auto& p = vault.payload();
-        if (vault.contains(o.name))
-            return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
+        auto exists = vault.contains(o.name);
+        if (!exists) return std::move(exists).error();
+        if (exists.value()) return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
         fp = built->token.fingerprint;
         record_event(ctx, p, "create", o.name, fp,
                      std::string(core::to_string(built->provider)) + " " + std::string(core::to_string(built->kind)));

@@ -136,7 +136,9 @@ Status run_exchange(Context& ctx, const ExchangeOptions& o)
     auto saved = s.mutate_if(
         [&](vault::Vault& v) -> Result<bool> {
             auto& p = v.payload();
-            if (v.contains(o.name))
+            auto exists = v.contains(o.name);
+            if (!exists) return std::move(exists).error();
+            if (exists.value())
                 return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
             auto src = find_integration(v, source);
             if (!src) return std::move(src).error();

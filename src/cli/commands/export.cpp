@@ -38,23 +38,22 @@ Status run_export(Context& ctx, const ExportOptions& o)
     if (!opened) return std::move(opened).error();
     const vault::Vault& v = *opened.value();
     auto now = ctx.clock.now();
-    for (const auto& name : v.names()) {
-        auto in = v.read_record(name, o.yes_secrets);
-        if (!in) return std::move(in).error();
-        std::string meta = integration_json(in.value(), now).dump();
+    PITOOL_TRY(v.for_each_record(o.yes_secrets, [&](const core::Integration& in) -> Status {
+        std::string meta = integration_json(in, now).dump();
         if (!o.yes_secrets) {
             ctx.out << meta << '\n';
-            continue;
+            return {};
         }
         SecureString line(meta.begin(), meta.end() - 1); // without the closing brace
         line += ",\"secrets\":{";
-        put_secret(line, "token", in->token.value.view());
-        if (in->rotation) put_secret(line, "old_token", in->rotation->old.value.view());
-        if (in->oauth && in->oauth->refresh_token) put_secret(line, "refresh_token", in->oauth->refresh_token->view());
+        put_secret(line, "token", in.token.value.view());
+        if (in.rotation) put_secret(line, "old_token", in.rotation->old.value.view());
+        if (in.oauth && in.oauth->refresh_token) put_secret(line, "refresh_token", in.oauth->refresh_token->view());
         line += "}}\n";
         ctx.out.write(line.data(), static_cast<std::streamsize>(line.size()));
         secure_clear(line);
-    }
+        return {};
+    }));
     ctx.out.flush();
     return {};
 }

@@ -22,7 +22,9 @@ Status run_history(Context& ctx, const HistoryOptions& o)
     vault::Vault& v = *opened.value();
     PITOOL_TRY(v.load_history());
     const auto& p = v.payload();
-    if (!o.name.empty() && !v.contains(o.name)) {
+    auto exists = o.name.empty() ? Result<bool>(true) : v.contains(o.name);
+    if (!exists) return std::move(exists).error();
+    if (!exists.value()) {
         bool ever = false;
         for (const auto& e : p.history) ever = ever || e.name == o.name;
         if (!ever) return make_error(Errc::not_found, "no integration named '" + o.name + "' in the history");

@@ -213,7 +213,9 @@ Status run_import(Context& ctx, const ImportOptions& o)
             if (j.is_discarded()) return make_error(Errc::usage, where + "not valid JSON (nothing imported)");
             try {
                 core::Integration in = integration_of(ctx, j, now);
-                if (v.contains(in.name)) {
+                auto exists = v.contains(in.name);
+                if (!exists) return std::move(exists).error();
+                if (exists.value()) {
                     if (!o.skip_existing)
                         return make_error(Errc::conflict,
                                           where + "an integration named '" + in.name +

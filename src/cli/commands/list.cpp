@@ -21,33 +21,35 @@ Status run_list(Context& ctx, const ListOptions& o)
     auto filter = parse_filter(o.provider, o.kind);
     if (!filter) return std::move(filter).error();
     Session s(ctx);
-    auto opened = s.open_all();
+    auto opened = s.open();
     if (!opened) return std::move(opened).error();
-    vault::Vault& v = *opened.value();
+    const vault::Vault& v = *opened.value();
     auto now = ctx.clock.now();
-    auto keep = [&](const core::Integration& in) { return filter->matches(in); };
+    // Records are decoded one at a time, in name order, and only their rows
+    // are kept: 100,000 integrations never sit in memory as objects.
     if (ctx.opts.json) {
-        // Streamed: 100,000 integrations never sit in one JSON document.
         ctx.out << '[';
         const char* sep = "";
-        for (const auto& in : v.payload().integrations) {
-            if (!keep(in)) continue;
+        PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
+            if (!filter->matches(in)) return {};
             ctx.out << sep << integration_json(in, now).dump();
             sep = ",";
-        }
+            return {};
+        }));
         ctx.out << "]\n";
         ctx.json_written = true;
         return {};
     }
     std::vector<std::vector<std::string>> rows{{"NAME", "PROVIDER", "KIND", "ACCOUNT", "TOKEN", "AGE", "ROTATION"}};
-    for (const auto& in : v.payload().integrations) {
-        if (!keep(in)) continue;
+    PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
+        if (!filter->matches(in)) return {};
         std::string rotation =
             core::window_open(in, now) ? "old expires " + format_rfc3339(in.rotation->old_expires_at) : "-";
         rows.push_back({in.name, std::string(core::to_string(in.provider)), std::string(core::to_string(in.kind)),
                         in.account_id.empty() ? "-" : in.account_id, in.token.fingerprint,
                         days_text(whole_days(in.token.issued_at, now)), rotation});
-    }
+        return {};
+    }));
     if (rows.size() == 1) {
         if (!ctx.opts.quiet) ctx.err << "pitool: no integrations stored yet (see pitool create --help)\n";
         return {};

@@ -90,7 +90,9 @@ void check_secrets(const vault::Vault& v, std::vector<Check>& out)
 {
     std::size_t opened = 0;
     std::vector<std::string> problems;
-    for (const auto& name : v.names()) {
+    auto names = v.names();
+    if (!names) problems.push_back(names.error().message);
+    for (const auto& name : names ? names.value() : std::vector<std::string>{}) {
         auto in = v.read_record(name, /*secrets=*/true);
         if (!in) {
             problems.push_back(in.error().message);
@@ -143,11 +145,9 @@ Status run_verify(Context& ctx)
         if (c.level == Level::ok) {
             auto pass = s.passphrase();
             if (!pass) return std::move(pass).error();
-            auto bytes =
-                util::read_private_file(bak, vault::header_size(vault::k_max_recipients) + vault::k_max_payload_bytes);
-            if (!bytes) {
-                checks.push_back({"backup contents", Level::fail, bytes.error().message});
-            } else if (auto img = vault::decrypt_image(bytes.value(), *pass.value()); img) {
+            // vault.bak names its data file by the vault's name.
+            vault::FileStorage previous(bak, path);
+            if (auto img = vault::decrypt_storage(previous, *pass.value()); img) {
                 checks.push_back({"backup contents", Level::ok,
                                   "previous generation opens (" + plural(img->integrations.size(), "integration") +
                                       ", " + plural(img->history.size(), "event") + ")"});

@@ -27,6 +27,7 @@ Header header(std::size_t recipients = 1, std::uint64_t payload_len = 40)
         h.recipients.push_back(recipient(static_cast<std::uint8_t>(10 * i + 1)));
     for (std::size_t i = 0; i < h.payload_nonce.size(); ++i) h.payload_nonce[i] = static_cast<std::uint8_t>(200 - i);
     h.payload_len = payload_len;
+    h.data_id = 42;
     return h;
 }
 
@@ -63,11 +64,13 @@ void reseal_checksum(std::vector<std::uint8_t>& file, std::size_t recipients)
 
 TEST(Format, HeaderLayoutIsStable)
 {
-    EXPECT_EQ(header_size(1), 16u + 112u + 24u + 8u + 16u);
+    EXPECT_EQ(header_size(1, 2), 16u + 112u + 24u + 8u + 16u);
+    EXPECT_EQ(header_size(1), 16u + 112u + 8u + 24u + 8u + 16u); // v3: the data file id
     auto bytes = encode_header(header());
     ASSERT_EQ(bytes.size(), header_size(1));
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), "PITVAULT");
-    EXPECT_EQ(bytes[8], 2); // version, little endian
+    EXPECT_EQ(bytes[8], 3);    // version, little endian
+    EXPECT_EQ(bytes[128], 42); // data id, little endian, after the recipient
     EXPECT_EQ(bytes[9], 0);
     EXPECT_EQ(bytes[12], 1); // recipient count
     EXPECT_EQ(bytes[16], 1); // recipient type: passphrase
@@ -121,7 +124,7 @@ TEST(Format, BadMagicIsNotAVault)
 
 TEST(Format, UnsupportedVersion)
 {
-    for (std::uint16_t v : {std::uint16_t{0}, std::uint16_t{3}, std::uint16_t{0x0100}, std::uint16_t{0xffff}}) {
+    for (std::uint16_t v : {std::uint16_t{0}, std::uint16_t{4}, std::uint16_t{0x0100}, std::uint16_t{0xffff}}) {
         Header h = header();
         h.version = v;
         auto file = file_of(h); // a valid checksum: the version itself is the problem
@@ -157,9 +160,28 @@ TEST(Format, TrailingBytes)
     expect_damaged(file, "trailing bytes", "one extra byte");
 }
 
+TEST(Format, VersionThreeIsHeaderAndIndexOnly)
+{
+    Header h = header(1, 40);
+    ASSERT_EQ(h.version, 3);
+    h.data_id = 0x0123456789abcdefULL;
+    auto file = file_of(h);
+    auto r = parse(file);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->header.data_id, 0x0123456789abcdefULL);
+    EXPECT_EQ(r->header_bytes.size(), header_size(1, 3));
+    EXPECT_EQ(header_size(1, 3), header_size(1, 2) + 8);
+    file.push_back(0);
+    expect_damaged(file, "trailing bytes", "boxes live in the data file");
+    h.data_id = 0;
+    expect_damaged(file_of(h), "names no data file", "data id 0");
+}
+
 TEST(Format, VersionTwoKeepsItsBoxesAfterTheIndex)
 {
-    auto file = file_of(header(1, 40));
+    Header h = header(1, 40);
+    h.version = k_format_v2;
+    auto file = file_of(h);
     const std::vector<std::uint8_t> boxes{1, 2, 3, 4, 5};
     file.insert(file.end(), boxes.begin(), boxes.end());
     auto r = parse(file);

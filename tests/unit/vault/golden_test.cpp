@@ -25,6 +25,21 @@ using namespace std::chrono_literals;
 
 const fs::path k_golden = fs::path(PITOOL_TEST_DATA) / "golden-v1.vault";
 const fs::path k_golden_v2 = fs::path(PITOOL_TEST_DATA) / "golden-v2.vault";
+/// Version 3 is two files: the vault and its data file
+/// (golden-v3.vault.data-<id>).
+const fs::path k_golden_v3 = fs::path(PITOOL_TEST_DATA) / "golden-v3.vault";
+
+/// Copies a golden vault to `to`, with its data files (renamed to match).
+void install_golden(const fs::path& golden, const fs::path& to)
+{
+    test::write_file(to, test::read_file(golden)); // 0600: the repo copy may be 0644
+    const std::string prefix = golden.filename().string() + ".data-";
+    for (const auto& e : fs::directory_iterator(golden.parent_path())) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind(prefix, 0) == 0)
+            test::write_file(to.string() + ".data-" + name.substr(prefix.size()), test::read_file(e.path()));
+    }
+}
 constexpr std::string_view k_passphrase = "golden-passphrase";
 
 Timestamp ts(const char* text)
@@ -148,7 +163,6 @@ void expect_golden_content(const core::Payload& p)
     EXPECT_EQ(p.history[1].fingerprint, a.rotation->old.fingerprint);
     EXPECT_EQ(p.history[2].fingerprint, h.token.fingerprint);
     EXPECT_EQ(p.history[3].fingerprint, a.token.fingerprint);
-
 }
 
 TEST(GoldenVault, Write)
@@ -161,8 +175,15 @@ TEST(GoldenVault, Write)
     auto v = Vault::create(storage, Secret::from(k_passphrase), crypto::params_for(crypto::KdfLevel::interactive),
                            golden_payload());
     ASSERT_TRUE(v) << v.error().message;
-    // Today's code writes version 2: the v1 file is kept as it was committed.
-    fs::copy_file(storage.path(), k_golden_v2, fs::copy_options::overwrite_existing);
+    // Today's code writes version 3: the v1 and v2 files are kept as they
+    // were committed.
+    fs::copy_file(storage.path(), k_golden_v3, fs::copy_options::overwrite_existing);
+    for (const auto& e : fs::directory_iterator(dir.path())) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("golden.vault.data-", 0) == 0)
+            fs::copy_file(e.path(), k_golden_v3.string() + name.substr(std::string("golden.vault").size()),
+                          fs::copy_options::overwrite_existing);
+    }
 }
 
 TEST(GoldenVault, OpensAndHoldsEveryField)
@@ -228,36 +249,57 @@ TEST(GoldenVault, VersionTwoOpensAndHoldsEveryField)
     expect_golden_content(opened.value());
 }
 
-TEST(GoldenVault, VersionOneIsMigratedAtTheFirstWrite)
+TEST(GoldenVault, VersionThreeOpensAndHoldsEveryField)
 {
     ASSERT_TRUE(crypto::init());
+    ASSERT_TRUE(fs::exists(k_golden_v3)) << k_golden_v3;
+    EXPECT_EQ(parse(bytes_of(k_golden_v3))->header.version, 3);
     test::TempDir dir;
-    test::write_file(dir / "vault", test::read_file(k_golden));
+    install_golden(k_golden_v3, dir / "vault");
+    FileStorage storage(dir / "vault");
+    auto opened = decrypt_storage(storage, Secret::from(k_passphrase));
+    ASSERT_TRUE(opened) << opened.error().message;
+    expect_golden_content(opened.value());
+}
+
+class GoldenMigration : public ::testing::TestWithParam<int> {};
+
+TEST_P(GoldenMigration, IsMigratedToVersionThreeAtTheFirstWrite)
+{
+    const fs::path golden = GetParam() == 1 ? k_golden : k_golden_v2;
+    ASSERT_TRUE(crypto::init());
+    test::TempDir dir;
+    test::write_file(dir / "vault", test::read_file(golden));
     FileStorage storage(dir / "vault");
     auto v = Vault::open(storage, Secret::from(k_passphrase));
     ASSERT_TRUE(v) << v.error().message;
-    EXPECT_EQ(v->file_version(), 1);
+    EXPECT_EQ(v->file_version(), GetParam());
     ASSERT_TRUE(v->save());
-    EXPECT_EQ(v->file_version(), 2);
+    EXPECT_EQ(v->file_version(), 3);
 
-    auto migrated = bytes_of(storage.path());
-    EXPECT_EQ(parse(migrated)->header.version, 2);
-    auto opened = decrypt_image(migrated, Secret::from(k_passphrase));
+    EXPECT_EQ(parse(bytes_of(storage.path()))->header.version, 3);
+    auto opened = decrypt_storage(storage, Secret::from(k_passphrase));
     ASSERT_TRUE(opened) << opened.error().message;
     expect_golden_content(opened.value());
-    // The version 1 generation is the backup, byte for byte.
-    EXPECT_EQ(test::read_file(storage.backup_path()), test::read_file(k_golden));
+    // The old generation is the backup, byte for byte, and still opens.
+    EXPECT_EQ(test::read_file(storage.backup_path()), test::read_file(golden));
+    FileStorage previous(storage.backup_path(), storage.path());
+    auto old = decrypt_storage(previous, Secret::from(k_passphrase));
+    ASSERT_TRUE(old) << old.error().message;
+    expect_golden_content(old.value());
 
     // And the migrated vault opens lazily: index first, records on demand.
     auto lazy = Vault::open(storage, Secret::from(k_passphrase));
     ASSERT_TRUE(lazy);
     EXPECT_TRUE(lazy->payload().integrations.empty());
-    EXPECT_EQ(lazy->names(), (std::vector<std::string>{"acme-prod", "hint-clinic"}));
+    EXPECT_EQ(lazy->names().value(), (std::vector<std::string>{"acme-prod", "hint-clinic"}));
     ASSERT_TRUE(lazy->load("hint-clinic", /*secrets=*/false));
     ASSERT_EQ(lazy->payload().integrations.size(), 1u);
     EXPECT_TRUE(lazy->payload().integrations[0].sealed);
     EXPECT_TRUE(lazy->payload().integrations[0].token.value.empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(FromVersions, GoldenMigration, ::testing::Values(1, 2));
 
 } // namespace
 } // namespace pitool::vault

@@ -8,6 +8,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -64,6 +66,23 @@ std::vector<std::uint8_t> bytes_of(const fs::path& p)
 void put_bytes(const fs::path& p, const std::vector<std::uint8_t>& b)
 {
     write_file(p, std::string(b.begin(), b.end()));
+}
+
+/// The data files beside a vault, by name.
+std::vector<fs::path> data_files(const fs::path& vault)
+{
+    std::vector<fs::path> out;
+    for (const auto& e : fs::directory_iterator(vault.parent_path()))
+        if (e.path().filename().string().rfind(vault.filename().string() + ".data-", 0) == 0) out.push_back(e.path());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+/// Decodes vault.bak (whose data files are named after the vault).
+Result<core::Payload> decrypt_backup(const FileStorage& storage, const Secret& pass)
+{
+    FileStorage previous(storage.backup_path(), storage.path());
+    return decrypt_storage(previous, pass);
 }
 
 // Opens and decodes everything, so that damage anywhere shows.
@@ -197,6 +216,27 @@ TEST_F(VaultTest, FlippedBitInCiphertextIsDamaged)
     EXPECT_TRUE(open_full(storage, pw("right passphrase")));
 }
 
+TEST_F(VaultTest, FlippedBitInTheDataFileIsDamaged)
+{
+    make();
+    auto files = data_files(path);
+    ASSERT_EQ(files.size(), 1u);
+    const auto good = bytes_of(files[0]);
+    for (std::size_t i = 0; i < good.size(); i += 7) {
+        auto bad = good;
+        bad[i] = static_cast<std::uint8_t>(bad[i] ^ 0x10);
+        put_bytes(files[0], bad);
+        SCOPED_TRACE("byte " + std::to_string(i));
+        expect_open_fails(Errc::damaged);
+    }
+    put_bytes(files[0], std::vector<std::uint8_t>(good.begin(), good.end() - 1));
+    expect_open_fails(Errc::damaged);
+    fs::remove(files[0]);
+    expect_open_fails(Errc::damaged);
+    put_bytes(files[0], good);
+    EXPECT_TRUE(open_full(storage, pw("right passphrase")));
+}
+
 TEST_F(VaultTest, FlippedBitInHeaderIsDamaged)
 {
     make();
@@ -273,8 +313,7 @@ TEST_F(VaultTest, SaveKeepsPreviousGenerationAsBackup)
     ASSERT_TRUE(v.save());
     EXPECT_EQ(read_file(storage.backup_path()), gen2);
 
-    auto bak = bytes_of(storage.backup_path());
-    auto old = decrypt_image(bak, pw("right passphrase"));
+    auto old = decrypt_backup(storage, pw("right passphrase"));
     ASSERT_TRUE(old) << old.error().message;
     EXPECT_EQ(old->integrations[0].description, "second generation");
     auto now = open_full(storage, pw("right passphrase"));
@@ -283,7 +322,9 @@ TEST_F(VaultTest, SaveKeepsPreviousGenerationAsBackup)
 
     std::set<std::string> names;
     for (const auto& e : fs::directory_iterator(dir.path())) names.insert(e.path().filename().string());
-    EXPECT_EQ(names, (std::set<std::string>{"vault", "vault.bak"})) << "no temp files left behind";
+    ASSERT_EQ(data_files(path).size(), 1u) << "small writes append to one data file";
+    EXPECT_EQ(names, (std::set<std::string>{"vault", "vault.bak", data_files(path)[0].filename().string()}))
+        << "no temp files left behind";
 }
 
 TEST_F(VaultTest, SaveUsesAFreshNonceEachTime)
@@ -317,7 +358,7 @@ TEST_F(VaultTest, ChangePassphrase)
     EXPECT_EQ(fresh->header().recipients[0].params.memlimit, 16384u);
 
     // The backup is the generation under the old passphrase.
-    auto bak = decrypt_image(bytes_of(storage.backup_path()), pw("right passphrase"));
+    auto bak = decrypt_backup(storage, pw("right passphrase"));
     EXPECT_TRUE(bak);
 }
 
@@ -384,14 +425,16 @@ TEST_F(VaultTest, DecryptImage)
 {
     make();
     auto image = bytes_of(path);
-    auto p = decrypt_image(image, pw("right passphrase"));
+    auto data = bytes_of(data_files(path).at(0));
+    EXPECT_FALSE(decrypt_image(image, pw("right passphrase"))) << "a version 3 image needs its data file";
+    auto p = decrypt_image(image, pw("right passphrase"), data);
     ASSERT_TRUE(p) << p.error().message;
     EXPECT_EQ(p->integrations.at(0).name, "acme");
-    auto wrong = decrypt_image(image, pw("nope"));
+    auto wrong = decrypt_image(image, pw("nope"), data);
     ASSERT_FALSE(wrong);
     EXPECT_EQ(wrong.error().code, Errc::wrong_passphrase);
     image[header_size(1) + 5] = static_cast<std::uint8_t>(image[header_size(1) + 5] ^ 0x01);
-    auto damaged = decrypt_image(image, pw("right passphrase"));
+    auto damaged = decrypt_image(image, pw("right passphrase"), data);
     ASSERT_FALSE(damaged);
     EXPECT_EQ(damaged.error().code, Errc::damaged);
     auto empty = decrypt_image({}, pw("right passphrase"));
@@ -448,10 +491,9 @@ TEST_F(VaultTest, OpenReadsOnlyTheIndexAndLoadDecodesOneRecord)
     auto v = Vault::open(storage, pw("right passphrase"));
     ASSERT_TRUE(v) << v.error().message;
     EXPECT_TRUE(v->payload().integrations.empty());
-    EXPECT_EQ(v->size(), 3u);
-    EXPECT_EQ(v->names(), (std::vector<std::string>{"a-one", "b-two", "c-three"}));
-    EXPECT_TRUE(v->contains("b-two"));
-    EXPECT_FALSE(v->contains("nope"));
+    EXPECT_EQ(v->names().value(), (std::vector<std::string>{"a-one", "b-two", "c-three"}));
+    EXPECT_TRUE(v->contains("b-two").value());
+    EXPECT_FALSE(v->contains("nope").value());
     ASSERT_TRUE(v->load("b-two", /*secrets=*/false));
     ASSERT_EQ(v->payload().integrations.size(), 1u);
     EXPECT_TRUE(v->payload().integrations[0].sealed);
@@ -493,10 +535,12 @@ TEST_F(VaultTest, ASealedRecordCannotChangeItsSecretSlots)
     ASSERT_TRUE(v->load("a-one", /*secrets=*/false));
     v->payload().find("a-one")->rotation = core::RotationWindow{{}, k_t0, k_t0 + core::k_rotation_window};
     const auto before = read_file(path);
+    const auto data_before = read_file(data_files(path).at(0));
     auto st = v->save();
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code, Errc::internal);
     EXPECT_EQ(read_file(path), before);
+    EXPECT_EQ(read_file(data_files(path).at(0)), data_before) << "a failed save appends nothing";
 }
 
 TEST_F(VaultTest, EraseDeletesAndStageAdds)
@@ -506,17 +550,17 @@ TEST_F(VaultTest, EraseDeletesAndStageAdds)
     ASSERT_TRUE(v);
     ASSERT_TRUE(v->load("b-two", false));
     std::erase_if(v->payload().integrations, [](const core::Integration& i) { return i.name == "b-two"; });
-    EXPECT_FALSE(v->contains("b-two"));
+    EXPECT_FALSE(v->contains("b-two").value());
     ASSERT_TRUE(v->stage(pit("d-four", "pit-token-four-0004")));
     auto dup = v->stage(pit("a-one", "pit-token-dup-00001"));
     ASSERT_FALSE(dup);
     EXPECT_EQ(dup.error().code, Errc::conflict);
-    EXPECT_TRUE(v->contains("d-four"));
-    EXPECT_EQ(v->size(), 3u);
+    EXPECT_TRUE(v->contains("d-four").value());
+    EXPECT_EQ(v->names().value().size(), 3u);
     ASSERT_TRUE(v->save());
     auto full = open_full(storage, pw("right passphrase"));
     ASSERT_TRUE(full) << full.error().message;
-    EXPECT_EQ(full->names(), (std::vector<std::string>{"a-one", "c-three", "d-four"}));
+    EXPECT_EQ(full->names().value(), (std::vector<std::string>{"a-one", "c-three", "d-four"}));
     EXPECT_TRUE(full->payload().find("d-four")->token.value.equals(std::string_view("pit-token-four-0004")));
 }
 
@@ -550,6 +594,128 @@ TEST_F(VaultTest, ReadRecordDoesNotKeepIt)
     EXPECT_TRUE(r->token.value.equals(std::string_view("pit-token-three-0003")));
     EXPECT_TRUE(v->payload().integrations.empty());
     EXPECT_EQ(v->read_record("nope", false).error().code, Errc::not_found);
+}
+
+// --- version 3: index parts, an append-only data file ---------------------
+
+std::string numbered(int i)
+{
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "int-%05d", i);
+    return buf;
+}
+
+/// A vault of `n` integrations, imported the way `pitool import` does.
+void make_many(FileStorage& storage, int n, int step = 1)
+{
+    auto v = Vault::create(storage, pw("right passphrase"), k_fast);
+    ASSERT_TRUE(v) << v.error().message;
+    for (int i = 0; i < n; ++i) ASSERT_TRUE(v->stage(pit(numbered(i * step), "pit-token-" + numbered(i * step))));
+    ASSERT_TRUE(v->save());
+}
+
+TEST_F(VaultTest, AWriteAppendsWhatChangedAndRewritesOnlyTheSmallVaultFile)
+{
+    make_many(storage, 2000);
+    const auto vault_size = fs::file_size(path);
+    const auto data = data_files(path);
+    ASSERT_EQ(data.size(), 1u);
+    const auto data_size = fs::file_size(data[0]);
+    EXPECT_LT(vault_size, 4096u) << "the vault file holds the header and a top index of parts";
+
+    auto v = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(v);
+    ASSERT_TRUE(v->load(numbered(1234)));
+    v->payload().find(numbered(1234))->token = core::make_token(Secret::from("pit-rotated-token-1234"), k_t0);
+    ASSERT_TRUE(v->save());
+    ASSERT_EQ(data_files(path), data) << "appended to the same data file";
+    const auto grown = fs::file_size(data[0]) - data_size;
+    EXPECT_GT(grown, 0u);
+    EXPECT_LT(grown, data_size / 20) << "one record and one part appended, not the vault";
+
+    // Every record is still there, in order, the changed one changed.
+    auto again = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(again);
+    int seen = 0;
+    ASSERT_TRUE(again->for_each_record(true, [&](const core::Integration& in) -> Status {
+        EXPECT_EQ(in.name, numbered(seen));
+        const std::string want = seen == 1234 ? "pit-rotated-token-1234" : "pit-token-" + numbered(seen);
+        EXPECT_TRUE(in.token.value.equals(std::string_view(want))) << in.name;
+        ++seen;
+        return {};
+    }));
+    EXPECT_EQ(seen, 2000);
+    // The previous generation still opens: appending kept its boxes.
+    auto old = decrypt_backup(storage, pw("right passphrase"));
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_TRUE(old->find(numbered(1234))->token.value.equals(std::string_view("pit-token-" + numbered(1234))));
+}
+
+TEST_F(VaultTest, PartsSplitMergeAndRouteNewNames)
+{
+    make_many(storage, 600, 10); // int-00000, int-00010, ... int-05990
+    {
+        // 700 names inside one part's range: that part is cut again.
+        auto v = Vault::open(storage, pw("right passphrase"));
+        ASSERT_TRUE(v);
+        for (int i = 0; i < 700; ++i) ASSERT_TRUE(v->stage(pit("int-03000-" + std::to_string(1000 + i), "pit-x")));
+        // Before the first and after the last name.
+        ASSERT_TRUE(v->stage(pit("aaa-first", "pit-first")));
+        ASSERT_TRUE(v->stage(pit("zzz-last", "pit-last")));
+        // And a deletion.
+        ASSERT_TRUE(v->load(numbered(10)));
+        std::erase_if(v->payload().integrations, [](const core::Integration& i) { return i.name == numbered(10); });
+        ASSERT_TRUE(v->save());
+    }
+    auto v = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(v);
+    auto names = v->names();
+    ASSERT_TRUE(names) << names.error().message;
+    EXPECT_EQ(names->size(), 600u + 700u + 2u - 1u);
+    EXPECT_TRUE(std::is_sorted(names->begin(), names->end()));
+    for (const char* n : {"aaa-first", "zzz-last", "int-03000-1350", "int-05990", "int-00000"}) {
+        auto r = v->read_record(n, true);
+        EXPECT_TRUE(r) << n;
+    }
+    EXPECT_FALSE(v->contains(numbered(10)).value());
+    std::vector<std::string> streamed;
+    ASSERT_TRUE(v->for_each_record(false, [&](const core::Integration& in) -> Status {
+        streamed.push_back(in.name);
+        return {};
+    }));
+    EXPECT_EQ(streamed, names.value());
+}
+
+TEST_F(VaultTest, ADataFileOfMostlyDeadBoxesIsCompacted)
+{
+    make(three());
+    const auto first = data_files(path);
+    ASSERT_EQ(first.size(), 1u);
+    // Each save appends a re-sealed record; grow the file past 2x live + 1 MiB.
+    const std::string big(60000, 'd');
+    int saves = 0;
+    while (data_files(path) == first && saves < 200) {
+        auto v = Vault::open(storage, pw("right passphrase"));
+        ASSERT_TRUE(v);
+        ASSERT_TRUE(v->load("a-one"));
+        v->payload().find("a-one")->description = big + std::to_string(saves);
+        ASSERT_TRUE(v->save());
+        ++saves;
+    }
+    const auto after = data_files(path);
+    ASSERT_NE(after, first) << "compacted into a new data file after " << saves << " saves";
+    EXPECT_GT(saves, 10);
+    // The old file stays while vault.bak names it; both generations open.
+    EXPECT_EQ(after.size(), 2u);
+    auto full = open_full(storage, pw("right passphrase"));
+    ASSERT_TRUE(full) << full.error().message;
+    EXPECT_EQ(full->payload().find("a-one")->description, big + std::to_string(saves - 1));
+    EXPECT_TRUE(full->payload().find("c-three")->token.value.equals(std::string_view("pit-token-three-0003")));
+    EXPECT_TRUE(decrypt_backup(storage, pw("right passphrase")));
+    // The new file holds little more than the live boxes.
+    std::uintmax_t newest = 0;
+    for (const auto& f : after) newest = std::min(newest == 0 ? UINTMAX_MAX : newest, fs::file_size(f));
+    EXPECT_LT(newest, 3 * 60000u);
 }
 
 } // namespace
