@@ -115,23 +115,56 @@ void print_integration(std::ostream& out, const core::Integration& in, Timestamp
     print_table(out, rows);
 }
 
-void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows)
+void Table::cell(std::string_view text)
 {
-    std::vector<std::size_t> widths;
-    for (const auto& r : rows)
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            if (widths.size() <= i) widths.push_back(0);
-            widths[i] = std::max(widths[i], r[i].size());
-        }
-    for (const auto& r : rows) {
-        std::string line;
-        for (std::size_t i = 0; i < r.size(); ++i) {
-            line += r[i];
-            if (i + 1 < r.size()) line += std::string(widths[i] - r[i].size() + 2, ' ');
+    const std::size_t column = m_cell_ends.size() - (m_row_ends.empty() ? 0 : m_row_ends.back());
+    if (m_widths.size() <= column) m_widths.push_back(0);
+    m_widths[column] = std::max(m_widths[column], text.size());
+    m_text.append(text);
+    m_cell_ends.push_back(m_text.size());
+}
+
+void Table::end_row()
+{
+    m_row_ends.push_back(m_cell_ends.size());
+}
+
+void Table::add(std::initializer_list<std::string_view> cells)
+{
+    for (auto c : cells) cell(c);
+    end_row();
+}
+
+void Table::add(const std::vector<std::string>& cells)
+{
+    for (const auto& c : cells) cell(c);
+    end_row();
+}
+
+void Table::print(std::ostream& out) const
+{
+    std::string line;
+    std::size_t cell_at = 0;
+    std::size_t text_at = 0;
+    for (std::size_t row_end : m_row_ends) {
+        line.clear();
+        for (std::size_t column = 0; cell_at < row_end; ++cell_at, ++column) {
+            const std::size_t len = m_cell_ends[cell_at] - text_at;
+            line.append(m_text, text_at, len);
+            text_at = m_cell_ends[cell_at];
+            if (cell_at + 1 < row_end) line.append(m_widths[column] - len + 2, ' ');
         }
         while (!line.empty() && line.back() == ' ') line.pop_back();
-        out << line << '\n';
+        line += '\n';
+        out.write(line.data(), static_cast<std::streamsize>(line.size()));
     }
+}
+
+void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows)
+{
+    Table t;
+    for (const auto& r : rows) t.add(r);
+    t.print(out);
 }
 
 std::string_view errc_name(Errc e)

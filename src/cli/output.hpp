@@ -11,6 +11,8 @@
 #include <iosfwd>
 #include <string>
 #include <vector>
+#include <initializer_list>
+#include <string_view>
 
 namespace pitool::cli {
 
@@ -22,7 +24,27 @@ namespace pitool::cli {
 /// The `show` text block.
 void print_integration(std::ostream& out, const core::Integration& in, Timestamp now);
 
-/// Prints rows as left-aligned columns (the last column is not padded).
+/// Rows of text cells printed as left-aligned columns (the last column is
+/// not padded). Cells are kept in one buffer: a table of 100,000 rows costs
+/// a few large allocations, not one per cell.
+class Table {
+public:
+    void add(std::initializer_list<std::string_view> cells);
+    void add(const std::vector<std::string>& cells);
+    /// Rows added so far.
+    [[nodiscard]] std::size_t size() const noexcept { return m_row_ends.size(); }
+    void print(std::ostream& out) const;
+
+private:
+    void cell(std::string_view text);
+    void end_row();
+    std::string m_text;
+    std::vector<std::size_t> m_cell_ends; ///< end offset of each cell in m_text
+    std::vector<std::size_t> m_row_ends;  ///< end index of each row in m_cell_ends
+    std::vector<std::size_t> m_widths;
+};
+
+/// Prints rows as a Table.
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
 
 /// Prints the command's JSON result on one line and remembers that it did,

@@ -97,11 +97,14 @@ std::vector<std::uint8_t> encode_meta(const Integration& in)
     return out;
 }
 
-Result<Integration> decode_meta(std::span<const std::uint8_t> bytes)
+Status decode_meta_into(std::span<const std::uint8_t> bytes, Integration& in)
 {
+    // Every field is assigned, so `in` may hold another record: its strings'
+    // buffers are reused, and nothing of that record survives (its secrets
+    // least of all).
     WireReader r(bytes);
-    Integration in;
     in.sealed = true;
+    in.token.value = Secret();
     std::uint8_t version = 0, flags = 0;
     r.u8(version);
     r.u8(flags);
@@ -115,34 +118,40 @@ Result<Integration> decode_meta(std::span<const std::uint8_t> bytes)
     r.str(in.account_id, k_max_text);
     std::uint64_t n = 0;
     if (r.varint(n) && n > k_max_list) r.fail();
-    for (std::uint64_t i = 0; i < n && r.ok(); ++i) r.str(in.scopes.emplace_back(), k_max_text);
+    in.scopes.resize(r.ok() ? static_cast<std::size_t>(n) : 0);
+    for (auto& scope : in.scopes) r.str(scope, k_max_text);
     r.str(in.base_url, k_max_text);
     r.str(in.client_id, k_max_text);
     read_time(r, in.created_at);
     read_time(r, in.token.issued_at);
     r.str(in.token.fingerprint, k_max_text);
     if ((flags & has_rotation) != 0) {
-        RotationWindow w;
+        auto& w = in.rotation ? *in.rotation : in.rotation.emplace();
+        w.old.value = Secret();
         read_time(r, w.started_at);
         read_time(r, w.old_expires_at);
         read_time(r, w.old.issued_at);
         r.str(w.old.fingerprint, k_max_text);
-        in.rotation = std::move(w);
+    } else {
+        in.rotation.reset();
     }
     if ((flags & has_oauth) != 0) {
-        OAuthSession s;
+        auto& s = in.oauth ? *in.oauth : in.oauth.emplace();
+        s.refresh_token.reset();
         Timestamp exp{};
         read_time(r, exp);
+        s.access_expires_at.reset();
         if ((flags & has_access_exp) != 0) s.access_expires_at = exp;
         r.str(s.user_type, k_max_text);
         r.str(s.user_id, k_max_text);
         r.str(s.app, k_max_text);
-        in.oauth = std::move(s);
     } else if ((flags & (has_refresh | has_access_exp)) != 0) {
         return damaged("OAuth fields without an OAuth session");
+    } else {
+        in.oauth.reset();
     }
     if ((flags & has_check) != 0) {
-        LastCheck c;
+        auto& c = in.last_check ? *in.last_check : in.last_check.emplace();
         std::int64_t status = 0;
         std::uint8_t ok = 0;
         read_time(r, c.at);
@@ -152,17 +161,25 @@ Result<Integration> decode_meta(std::span<const std::uint8_t> bytes)
         if (status < 0 || status > 999 || ok > 1) r.fail();
         c.status = static_cast<int>(status);
         c.ok = ok == 1;
-        in.last_check = std::move(c);
+    } else {
+        in.last_check.reset();
     }
     if (r.varint(n) && n > k_max_list) r.fail();
-    for (std::uint64_t i = 0; i < n && r.ok(); ++i) {
-        auto& [k, v] = in.extra.emplace_back();
+    in.extra.resize(r.ok() ? static_cast<std::size_t>(n) : 0);
+    for (auto& [k, v] : in.extra) {
         r.str(k, k_max_text);
         r.str(v, k_max_text);
     }
     if (!r.at_end()) return damaged("malformed metadata");
     // The refresh-token flag is kept until the secrets are read.
     if ((flags & has_refresh) != 0) in.oauth->refresh_token.emplace();
+    return {};
+}
+
+Result<Integration> decode_meta(std::span<const std::uint8_t> bytes)
+{
+    Integration in;
+    PITOOL_TRY(decode_meta_into(bytes, in));
     return in;
 }
 

@@ -220,6 +220,7 @@ Result<std::vector<IndexEntry>> decode_part(std::span<const std::uint8_t> bytes,
     if (!r.u8(v) || v != k_part_version) r.fail();
     if (r.ok())
         walk_entries(r, bytes.size(), data_len, [&](std::string_view name, const IndexEntry& e) {
+            if (out.empty()) out.reserve(bytes.size() / 80);
             out.push_back(e);
             out.back().name.assign(name);
             return true;

@@ -24,6 +24,10 @@ inline constexpr std::uint8_t k_record_version = 1;
 [[nodiscard]] std::vector<std::uint8_t> encode_meta(const Integration& in);
 /// Decodes metadata; the result is `sealed` (no secrets). Errc::damaged.
 [[nodiscard]] Result<Integration> decode_meta(std::span<const std::uint8_t> bytes);
+/// Decodes metadata into `in`, overwriting every field (its secrets are
+/// dropped), so that one object can be reused for many records without
+/// allocating again. On failure `in` holds a mix. Errc::damaged.
+[[nodiscard]] Status decode_meta_into(std::span<const std::uint8_t> bytes, Integration& in);
 
 /// The secret part of `in` (secret bytes). `in` must not be sealed.
 [[nodiscard]] SecureBytes encode_secrets(const Integration& in);

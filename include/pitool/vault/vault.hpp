@@ -128,6 +128,9 @@ private:
     [[nodiscard]] Result<std::vector<detail::IndexEntry>> decode_part_at(std::size_t i) const;
     /// decode_part_at, kept for later use.
     [[nodiscard]] Result<const std::vector<detail::IndexEntry>*> part(std::size_t i) const;
+    struct Fetched;
+    /// Part i read and its metadata opened. Thread-safe: touches no cache.
+    [[nodiscard]] Result<Fetched> fetch_part(std::size_t i, bool secrets) const;
     /// The stored entry called `name`, if any.
     [[nodiscard]] Result<std::optional<detail::IndexEntry>> lookup(std::string_view name) const;
     [[nodiscard]] bool is_loaded(std::string_view name) const { return m_all_loaded || m_loaded.contains(name); }

@@ -21,7 +21,8 @@ Status run_audit(Context& ctx, const core::Policy& policy)
     int failing = 0;
     // Records are assessed one at a time, in name order; JSON is streamed
     // (the keys in the order nlohmann::json sorts them), a table keeps rows.
-    std::vector<std::vector<std::string>> rows{{"NAME", "VERDICT", "AGE", "REASON"}};
+    Table rows;
+    rows.add({"NAME", "VERDICT", "AGE", "REASON"});
     const char* sep = "";
     if (ctx.opts.json) ctx.out << "{\"checked_at\":" << nlohmann::json(format_rfc3339(now)).dump() << ",\"findings\":[";
     PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
@@ -31,7 +32,7 @@ Status run_audit(Context& ctx, const core::Policy& policy)
             ctx.out << sep << finding_json(f).dump();
             sep = ",";
         } else {
-            rows.push_back({f.name, std::string(core::to_string(f.verdict)), days_text(f.age_days), f.reason});
+            rows.add({f.name, core::to_string(f.verdict), days_text(f.age_days), f.reason});
         }
         return {};
     }));
@@ -40,7 +41,7 @@ Status run_audit(Context& ctx, const core::Policy& policy)
         ctx.out << "],\"policy\":" << p.dump() << "}\n";
         ctx.json_written = true;
     } else {
-        print_table(ctx.out, rows);
+        rows.print(ctx.out);
     }
     if (failing > 0)
         return make_error(Errc::findings, std::to_string(failing) +

@@ -40,21 +40,22 @@ Status run_list(Context& ctx, const ListOptions& o)
         ctx.json_written = true;
         return {};
     }
-    std::vector<std::vector<std::string>> rows{{"NAME", "PROVIDER", "KIND", "ACCOUNT", "TOKEN", "AGE", "ROTATION"}};
+    Table rows;
+    rows.add({"NAME", "PROVIDER", "KIND", "ACCOUNT", "TOKEN", "AGE", "ROTATION"});
     PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
         if (!filter->matches(in)) return {};
         std::string rotation =
             core::window_open(in, now) ? "old expires " + format_rfc3339(in.rotation->old_expires_at) : "-";
-        rows.push_back({in.name, std::string(core::to_string(in.provider)), std::string(core::to_string(in.kind)),
-                        in.account_id.empty() ? "-" : in.account_id, in.token.fingerprint,
-                        days_text(whole_days(in.token.issued_at, now)), rotation});
+        rows.add({in.name, core::to_string(in.provider), core::to_string(in.kind),
+                  in.account_id.empty() ? std::string_view("-") : std::string_view(in.account_id), in.token.fingerprint,
+                  days_text(whole_days(in.token.issued_at, now)), rotation});
         return {};
     }));
     if (rows.size() == 1) {
         if (!ctx.opts.quiet) ctx.err << "pitool: no integrations stored yet (see pitool create --help)\n";
         return {};
     }
-    print_table(ctx.out, rows);
+    rows.print(ctx.out);
     return {};
 }
 

@@ -84,6 +84,38 @@ TEST(RecordCodec, MetadataAndSecretsRoundTripEveryField)
     EXPECT_TRUE(o.oauth->refresh_token->equals(std::string_view("refresh-token-0001")));
 }
 
+TEST(RecordCodec, DecodingIntoAReusedRecordLeavesNothingOfTheLastOne)
+{
+    // for_each_record decodes 100,000 records into one object: a plain PIT
+    // after a full OAuth record must come out exactly as if decoded fresh,
+    // and no secret of the earlier record may survive.
+    Integration reused = full();
+    ASSERT_TRUE(decode_secrets(encode_secrets(reused), reused)); // secrets present
+    Integration pit;
+    pit.name = "plain-pit";
+    pit.base_url = "https://services.leadconnectorhq.com";
+    pit.created_at = k_t0;
+    pit.token = make_token(Secret::from("pit-plain-token-01"), k_t0);
+    const auto bytes = encode_meta(pit);
+    ASSERT_TRUE(decode_meta_into(bytes, reused));
+    auto fresh = decode_meta(bytes);
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(encode_meta(reused), encode_meta(fresh.value()));
+    EXPECT_TRUE(reused.token.value.empty());
+    EXPECT_FALSE(reused.rotation.has_value());
+    EXPECT_FALSE(reused.oauth.has_value());
+    EXPECT_FALSE(reused.last_check.has_value());
+    EXPECT_TRUE(reused.scopes.empty());
+    EXPECT_TRUE(reused.extra.empty());
+    EXPECT_TRUE(reused.sealed);
+    // And the other way round: a full record over a plain one.
+    const Integration rich = full();
+    ASSERT_TRUE(decode_meta_into(encode_meta(rich), reused));
+    EXPECT_EQ(encode_meta(reused), encode_meta(rich));
+    EXPECT_TRUE(reused.rotation->old.value.empty());
+    EXPECT_TRUE(reused.oauth->refresh_token.has_value() && reused.oauth->refresh_token->empty());
+}
+
 TEST(RecordCodec, EveryTruncationIsDamagedNeverACrash)
 {
     const Integration in = full();

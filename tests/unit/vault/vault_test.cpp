@@ -651,6 +651,45 @@ TEST_F(VaultTest, AWriteAppendsWhatChangedAndRewritesOnlyTheSmallVaultFile)
     EXPECT_TRUE(old->find(numbered(1234))->token.value.equals(std::string_view("pit-token-" + numbered(1234))));
 }
 
+TEST_F(VaultTest, StreamingStopsAtDamageOrAVisitorErrorAnywhere)
+{
+    make_many(storage, 2000); // 8 parts: the second thread reads ahead
+    const auto data = data_files(path).at(0);
+    const auto good = bytes_of(data);
+    // The visitor's own error stops the pass (and the reader thread).
+    {
+        auto v = Vault::open(storage, pw("right passphrase"));
+        ASSERT_TRUE(v);
+        int seen = 0;
+        auto st = v->for_each_record(false, [&](const core::Integration&) -> Status {
+            if (++seen == 700) return make_error(Errc::io, "stop here");
+            return {};
+        });
+        ASSERT_FALSE(st);
+        EXPECT_EQ(st.error().message, "stop here");
+        EXPECT_EQ(seen, 700);
+    }
+    // Every box of this vault is a record or an index part: a flipped byte
+    // anywhere after the data file's header is found by a full pass.
+    for (std::size_t i = 24; i < good.size(); i += good.size() / 23) {
+        auto bad = good;
+        bad[i] = static_cast<std::uint8_t>(bad[i] ^ 0x08);
+        put_bytes(data, bad);
+        SCOPED_TRACE("data byte " + std::to_string(i));
+        auto v = Vault::open(storage, pw("right passphrase"));
+        ASSERT_TRUE(v) << v.error().message;
+        int seen = 0;
+        auto st = v->for_each_record(true, [&](const core::Integration&) -> Status {
+            ++seen;
+            return {};
+        });
+        ASSERT_FALSE(st);
+        EXPECT_EQ(st.error().code, Errc::damaged) << st.error().message;
+        EXPECT_LT(seen, 2000);
+    }
+    put_bytes(data, good);
+}
+
 TEST_F(VaultTest, PartsSplitMergeAndRouteNewNames)
 {
     make_many(storage, 600, 10); // int-00000, int-00010, ... int-05990
