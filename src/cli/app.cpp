@@ -71,12 +71,11 @@ int report(Context& ctx, const Error& e)
     return static_cast<int>(code);
 }
 
-} // namespace
+using Handlers = std::map<const CLI::App*, Handler>;
 
-int run_in(Context& ctx, int argc, const char* const* argv)
+/// The global options, and every subcommand or only `only`.
+void build_parser(CLI::App& app, Context& ctx, Handlers& handlers, const CommandSpec* only)
 {
-    CLI::App app{"pitool: keeps LeadConnector and Hint credentials in an encrypted vault "
-                 "and knows their life cycle."};
     app.name("pitool");
     app.require_subcommand(1);
     app.set_version_flag("--version", "pitool " PITOOL_VERSION);
@@ -90,27 +89,52 @@ int run_in(Context& ctx, int argc, const char* const* argv)
     app.add_flag("-q,--quiet", ctx.opts.quiet, "Only print errors on stderr");
     app.add_flag("-v,--verbose", ctx.opts.verbose, "Print diagnostics (secrets are always redacted)");
 
-    std::map<const CLI::App*, Handler> handlers;
     for (const auto& spec : all_commands()) {
+        if (only != nullptr && &spec != only) continue;
         CLI::App* sub = app.add_subcommand(spec.name, spec.summary);
         sub->fallthrough();
         handlers[sub] = spec.setup(*sub);
     }
+}
 
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp&) {
-        ctx.out << app.help();
-        return 0;
-    } catch (const CLI::CallForAllHelp&) {
-        ctx.out << app.help("", CLI::AppFormatMode::All);
-        return 0;
-    } catch (const CLI::CallForVersion&) {
-        ctx.out << "pitool " PITOOL_VERSION "\n";
-        return 0;
-    } catch (const CLI::ParseError& e) {
-        return report(ctx, make_error(Errc::usage, std::string(e.what()) + " (see pitool --help)"));
+/// The command argv names when that is plain without a parser: only the
+/// global options above (with their values) before it, and no other argument
+/// spelled like any command. Null for everything else (help, version,
+/// mistakes, a command name as a value), which the whole tree parses.
+const CommandSpec* plainly_named_command(int argc, const char* const* argv)
+{
+    auto command = [](std::string_view a) -> const CommandSpec* {
+        for (const auto& spec : all_commands())
+            if (a == spec.name) return &spec;
+        return nullptr;
+    };
+    const CommandSpec* found = nullptr;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (found != nullptr) {
+            if (command(a) != nullptr) return nullptr;
+            continue;
+        }
+        if (a == "--json" || a == "-q" || a == "--quiet" || a == "-v" || a == "--verbose") continue;
+        bool with_value = false;
+        for (std::string_view opt : {"--vault", "--passphrase-file", "--cacert"}) {
+            if (a == opt) {
+                with_value = true;
+                ++i; // its value
+            } else if (a.size() > opt.size() && a.starts_with(opt) && a[opt.size()] == '=') {
+                with_value = true;
+            }
+        }
+        if (with_value) continue;
+        found = command(a);
+        if (found == nullptr) return nullptr;
     }
+    return found;
+}
+
+/// Runs the one subcommand the parser selected, inside the error boundary.
+int dispatch(Context& ctx, const CLI::App& app, const Handlers& handlers)
+{
     if (auto st = refuse_empty_values(app); !st) return report(ctx, st.error());
 
     try {
@@ -126,6 +150,52 @@ int run_in(Context& ctx, int argc, const char* const* argv)
     } catch (const std::exception& e) {
         return report(ctx, make_error(Errc::internal, std::string("internal error: ") + e.what()));
     }
+}
+
+constexpr const char* k_description = "pitool: keeps LeadConnector and Hint credentials in an encrypted vault "
+                                      "and knows their life cycle.";
+
+} // namespace
+
+int run_in(Context& ctx, int argc, const char* const* argv)
+{
+    // Building CLI11's tree for all commands and their options costs more than
+    // the rest of a `get`. When argv plainly names one command, build only that
+    // one; anything the small parser does not accept (help, version, any
+    // error) is parsed again by the whole tree, so messages stay the same.
+    if (const CommandSpec* only = plainly_named_command(argc, argv)) {
+        const GlobalOptions before = ctx.opts;
+        CLI::App app{k_description};
+        Handlers handlers;
+        build_parser(app, ctx, handlers, only);
+        bool parsed = false;
+        try {
+            app.parse(argc, argv);
+            parsed = true;
+        } catch (const CLI::Error&) {
+        }
+        if (parsed) return dispatch(ctx, app, handlers);
+        ctx.opts = before;
+    }
+
+    CLI::App app{k_description};
+    Handlers handlers;
+    build_parser(app, ctx, handlers, nullptr);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp&) {
+        ctx.out << app.help();
+        return 0;
+    } catch (const CLI::CallForAllHelp&) {
+        ctx.out << app.help("", CLI::AppFormatMode::All);
+        return 0;
+    } catch (const CLI::CallForVersion&) {
+        ctx.out << "pitool " PITOOL_VERSION "\n";
+        return 0;
+    } catch (const CLI::ParseError& e) {
+        return report(ctx, make_error(Errc::usage, std::string(e.what()) + " (see pitool --help)"));
+    }
+    return dispatch(ctx, app, handlers);
 }
 
 int run(int argc, char** argv)
