@@ -51,19 +51,33 @@ Result<Fd> connect_agent(const std::filesystem::path& socket)
 }
 
 /// One request, one reply. The reply body (possibly holding a key) stays in
-/// guarded memory. The request is built only once connected, so that "no
-/// agent" costs one failed connect() and nothing else.
+/// guarded memory.
+Result<Secret> exchange(Fd fd, std::string_view request)
+{
+    PITOOL_TRY(detail::send_frame(fd.get(), request));
+    auto reply = detail::recv_frame(fd.get());
+    if (!reply && reply.error().code == Errc::not_found)
+        return make_error(Errc::not_found, "the agent closed the connection (it is exiting)");
+    return reply;
+}
+
+/// A request that carries a secret (PUT), built in guarded memory only once
+/// connected, so that "no agent" costs one failed connect() and nothing else.
 Result<Secret> round_trip(const std::filesystem::path& socket, const std::function<void(Writer&)>& build)
 {
     auto fd = connect_agent(socket);
     if (!fd) return std::move(fd).error();
     Writer request;
     build(request);
-    PITOOL_TRY(detail::send_frame(fd->get(), request.view()));
-    auto reply = detail::recv_frame(fd->get());
-    if (!reply && reply.error().code == Errc::not_found)
-        return make_error(Errc::not_found, "the agent closed the connection (it is exiting)");
-    return reply;
+    return exchange(std::move(fd).value(), request.view());
+}
+
+/// A request without secrets (GET, STATUS, STOP): ordinary memory.
+Result<Secret> round_trip(const std::filesystem::path& socket, std::string_view request)
+{
+    auto fd = connect_agent(socket);
+    if (!fd) return std::move(fd).error();
+    return exchange(std::move(fd).value(), request);
 }
 
 Error bad_reply()
@@ -139,16 +153,17 @@ Status start_agent(const std::filesystem::path& socket, const Launcher& launch)
 
 Result<Secret> fetch_key(const std::filesystem::path& socket, const std::filesystem::path& vault)
 {
-    auto reply =
-        round_trip(socket, [&](Writer& req) { req.u8(static_cast<std::uint8_t>(Op::get)).bytes(vault_id(vault)); });
+    auto reply = round_trip(socket, detail::plain_request(Op::get, {vault_id(vault)}));
     if (!reply) return std::move(reply).error();
-    Reader r(reply.value());
+    Secret body = std::move(reply).value();
+    Reader r(body);
     auto code = static_cast<Reply>(r.u8());
     if (code == Reply::not_found) return make_error(Errc::not_found, "the agent holds no key for this vault");
     if (code != Reply::ok) return bad_reply();
-    Secret key = r.secret();
-    if (!r.ok() || !r.at_end() || key.empty()) return bad_reply();
-    return key;
+    auto field = r.field();
+    if (!r.ok() || !r.at_end() || field.size == 0) return bad_reply();
+    // The key is taken over in the reply's own guarded buffer: no second allocation.
+    return detail::keep_only(std::move(body), field);
 }
 
 Status put_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
@@ -195,7 +210,7 @@ Status store_key(const std::filesystem::path& socket, const std::filesystem::pat
 
 Result<AgentStatus> status(const std::filesystem::path& socket)
 {
-    auto reply = round_trip(socket, [](Writer& req) { req.u8(static_cast<std::uint8_t>(Op::status)); });
+    auto reply = round_trip(socket, detail::plain_request(Op::status));
     if (!reply) return std::move(reply).error();
     Reader r(reply.value());
     if (static_cast<Reply>(r.u8()) != Reply::ok) return bad_reply();
@@ -215,7 +230,7 @@ Result<AgentStatus> status(const std::filesystem::path& socket)
 
 Result<std::size_t> stop(const std::filesystem::path& socket)
 {
-    auto reply = round_trip(socket, [](Writer& req) { req.u8(static_cast<std::uint8_t>(Op::stop)); });
+    auto reply = round_trip(socket, detail::plain_request(Op::stop));
     if (!reply) return std::move(reply).error();
     Reader r(reply.value());
     if (static_cast<Reply>(r.u8()) != Reply::ok) return bad_reply();

@@ -24,6 +24,12 @@ void Writer::append(const void* p, std::size_t n)
     m_used += n;
 }
 
+void Writer::clear() noexcept
+{
+    if (m_used > 0) secure_wipe(m_buf.data(), m_used);
+    m_used = 0;
+}
+
 Writer& Writer::u8(std::uint8_t v)
 {
     append(&v, 1);
@@ -55,11 +61,11 @@ Writer& Writer::bytes(std::string_view b)
 
 const unsigned char* Reader::take(std::size_t n)
 {
-    if (!m_ok || n > m_body.size() - m_pos) {
+    if (!m_ok || n > m_size - m_pos) {
         m_ok = false;
         return nullptr;
     }
-    const unsigned char* p = m_body.data() + m_pos;
+    const unsigned char* p = m_data + m_pos;
     m_pos += n;
     return p;
 }
@@ -103,6 +109,32 @@ Secret Reader::secret()
     Secret s(n);
     if (n > 0) std::memcpy(s.data(), p, n);
     return s;
+}
+
+Reader::Field Reader::field()
+{
+    std::uint32_t n = u32();
+    const unsigned char* p = take(n);
+    if (p == nullptr) return {};
+    return {static_cast<std::size_t>(p - m_data), n};
+}
+
+std::string plain_request(Op op, std::initializer_list<std::string_view> fields)
+{
+    std::string out(1, static_cast<char>(op));
+    for (std::string_view f : fields) {
+        for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((f.size() >> (8 * i)) & 0xff));
+        out.append(f);
+    }
+    return out;
+}
+
+Secret keep_only(Secret body, Reader::Field field)
+{
+    if (field.size == 0 || field.offset > body.size() || field.size > body.size() - field.offset) return {};
+    if (field.offset > 0) std::memmove(body.data(), body.data() + field.offset, field.size);
+    body.truncate(field.size);
+    return body;
 }
 
 namespace {
@@ -173,6 +205,22 @@ Result<Secret> recv_frame(int fd)
     auto st = read_all(fd, body.data(), n);
     if (!st) return make_error(Errc::io, st.error().message);
     return body;
+}
+
+Result<std::size_t> recv_frame_into(int fd, Secret& buffer)
+{
+    unsigned char head[4];
+    PITOOL_TRY(read_all(fd, head, sizeof head));
+    std::size_t n = 0;
+    for (int i = 3; i >= 0; --i) n = (n << 8) | head[i];
+    if (n == 0 || n > k_max_frame) return make_error(Errc::io, "agent socket: bad message length");
+    if (n > buffer.size()) buffer = Secret(std::max<std::size_t>(n, 1024)); // the old one is wiped as it is freed
+    auto st = read_all(fd, buffer.data(), n);
+    if (!st) {
+        secure_wipe(buffer.data(), n);
+        return make_error(Errc::io, st.error().message);
+    }
+    return n;
 }
 
 void set_timeouts(int fd, std::chrono::milliseconds t)

@@ -3,7 +3,8 @@
 //
 // One request and one reply per connection. A frame is a 4-byte little-endian
 // body length (at most k_max_frame) followed by the body. Bodies are built
-// and received in `Secret` buffers, so a key never sits in ordinary memory:
+// and received in `Secret` buffers, so a key never sits in ordinary memory
+// (only requests that carry no secret, `plain_request`, are ordinary strings):
 //   request  = u8 op, fields...      reply = u8 Reply, fields...
 //   PUT      vault:str key:bytes ttl_s:u64 idle_s:u64   -> ok
 //   GET      vault:str                                  -> ok key:bytes | not_found
@@ -19,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -37,6 +39,9 @@ public:
     Writer& u64(std::uint64_t v);
     Writer& bytes(std::string_view b);
     [[nodiscard]] std::string_view view() const { return {reinterpret_cast<const char*>(m_buf.data()), m_used}; }
+    /// Wipes what was written and starts over in the same buffer (one guarded
+    /// allocation serves every reply of a long-lived agent).
+    void clear() noexcept;
 
 private:
     void append(const void* p, std::size_t n);
@@ -47,7 +52,8 @@ private:
 /// Reads fields from a received body; any overrun makes ok() false.
 class Reader {
 public:
-    explicit Reader(const Secret& body) : m_body(body) {}
+    explicit Reader(const Secret& body) : m_data(body.data()), m_size(body.size()) {}
+    Reader(const unsigned char* data, std::size_t size) : m_data(data), m_size(size) {}
     std::uint8_t u8();
     std::uint32_t u32();
     std::uint64_t u64();
@@ -55,21 +61,43 @@ public:
     std::string str();
     /// Secret bytes, copied straight into guarded memory.
     Secret secret();
+    /// Skips a bytes field and says where its bytes are in the body, for
+    /// taking them over in place (`keep_only`) instead of copying them.
+    struct Field {
+        std::size_t offset = 0;
+        std::size_t size = 0;
+    };
+    Field field();
     [[nodiscard]] bool ok() const { return m_ok; }
-    [[nodiscard]] bool at_end() const { return m_pos == m_body.size(); }
+    [[nodiscard]] bool at_end() const { return m_pos == m_size; }
 
 private:
     const unsigned char* take(std::size_t n);
-    const Secret& m_body;
+    const unsigned char* m_data;
+    std::size_t m_size;
     std::size_t m_pos = 0;
     bool m_ok = true;
 };
+
+/// A request without secrets (GET, STATUS, STOP) in ordinary memory: the op,
+/// then each field as a str. Costs no guarded allocation.
+[[nodiscard]] std::string plain_request(Op op, std::initializer_list<std::string_view> fields = {});
+
+/// `body` shrunk to its bytes [offset, offset + size), moved to the front in
+/// place: the same guarded allocation, the rest wiped. No second allocation
+/// for a key taken out of a reply.
+[[nodiscard]] Secret keep_only(Secret body, Reader::Field field);
 
 /// Sends one frame. Errc::io on failure.
 [[nodiscard]] Status send_frame(int fd, std::string_view body);
 /// Receives one frame into guarded memory. Errc::io on failure, timeout or
 /// an oversized frame; Errc::not_found when the peer closed before sending.
 [[nodiscard]] Result<Secret> recv_frame(int fd);
+/// Receives one frame into `buffer`, reused when the frame fits (its size is
+/// the capacity) and replaced by a larger one otherwise; returns the frame's
+/// length. For a server that receives many frames: the caller wipes the
+/// bytes it got once done with them.
+[[nodiscard]] Result<std::size_t> recv_frame_into(int fd, Secret& buffer);
 
 /// Send and receive timeouts on a connected socket.
 void set_timeouts(int fd, std::chrono::milliseconds t);

@@ -100,10 +100,23 @@ private:
         // Only our own uid: anyone else is hung up on without a word.
         if (detail::peer_uid(fd) != static_cast<long>(::geteuid())) return;
         detail::set_timeouts(fd, k_client_timeout);
-        auto body = detail::recv_frame(fd);
-        if (!body) return;
-        Reader r(body.value());
-        Writer reply;
+        // Request and reply live in buffers kept for the agent's lifetime
+        // (each guarded allocation costs a dozen system calls) and are wiped
+        // as soon as this request is answered.
+        auto got = detail::recv_frame_into(fd, m_request);
+        if (!got) return;
+        struct Wipe {
+            Secret& request;
+            std::size_t size;
+            Writer& reply;
+            ~Wipe()
+            {
+                secure_wipe(request.data(), size);
+                reply.clear();
+            }
+        } wipe{m_request, got.value(), m_reply};
+        Reader r(m_request.data(), got.value());
+        Writer& reply = m_reply;
         switch (static_cast<Op>(r.u8())) {
         case Op::put: {
             std::string vault = r.str();
@@ -181,6 +194,8 @@ private:
     dev_t m_dev;
     ino_t m_ino;
     std::vector<Held> m_keys;
+    Secret m_request; ///< reused receive buffer; its size is its capacity
+    Writer m_reply;   ///< reused reply buffer
     bool m_had_key = false;
     bool m_stopped = false;
 };
