@@ -208,7 +208,13 @@ int run(int argc, char** argv)
     core::SystemClock clock;
     TtyPrompt prompt;
     ProcessEnvironment env;
-    Context ctx{std::cout, std::cerr, std::cin, clock, prompt, env, current_actor(), {}, false, {}};
+    // The actor (user@host) costs an NSS lookup. `get` writes only when it
+    // refreshes an OAuth token and looks the actor up itself in that case.
+    const CommandSpec* named = plainly_named_command(argc, argv);
+    const bool get_resolves_actor = named != nullptr && std::string_view(named->name) == "get";
+    Context ctx{
+        std::cout, std::cerr, std::cin, clock, prompt, env, get_resolves_actor ? std::string() : current_actor(),
+        {},        false,     {}};
     return run_in(ctx, argc, argv);
 }
 

@@ -1,7 +1,8 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/output.hpp"
 #include "cli/network.hpp"
+#include "cli/output.hpp"
+#include "cli/prompt.hpp"
 #include "cli/session.hpp"
 #include "pitool/core/lifecycle.hpp"
 
@@ -34,6 +35,16 @@ Status run_get(Context& ctx, const GetOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
+    // run() leaves the actor (user@host: an NSS lookup, a tenth of a get) to
+    // us. It is recorded only when get refreshes an expiring OAuth token, so
+    // look it up for OAuth credentials only, before choose_token may write.
+    if (ctx.actor.empty()) {
+        auto opened = s.open();
+        if (!opened) return std::move(opened).error();
+        auto found = find_integration(*opened.value(), o.name);
+        if (!found) return std::move(found).error();
+        if (found.value()->kind == core::Kind::oauth) ctx.actor = current_actor();
+    }
     auto chosen = choose_token(s, o.name, o.old);
     if (!chosen) return std::move(chosen).error();
     const core::Token* token = chosen->token;
