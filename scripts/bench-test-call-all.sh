@@ -16,7 +16,7 @@ BUILD=${BUILD:-build/dev}
 N=${N:-200}
 DELAY_MS=${DELAY_MS:-100}
 RUNS=${RUNS:-3}
-PARALLEL=${PARALLEL:-} # empty: pitool's default
+PARALLEL=${PARALLEL:-} # also measure at this concurrency (the default is always measured)
 
 PITOOL=$(realpath "$BUILD/pitool")
 SANDBOX=$(realpath "$BUILD/pitool-sandbox")
@@ -71,8 +71,7 @@ measure() { # label, extra args...
 
 echo "$N credentials, ${DELAY_MS} ms per request, $RUNS runs each ($(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
 measure "test-call --all --parallel 1" --parallel 1
+measure "test-call --all (default)"
 if [[ -n $PARALLEL ]]; then
     measure "test-call --all --parallel $PARALLEL" --parallel "$PARALLEL"
-else
-    measure "test-call --all (default)"
 fi

@@ -182,7 +182,7 @@ Result<std::unique_ptr<DataLog>> FileStorage::data(std::uint64_t id, DataMode mo
                                      : mode == DataMode::append ? M::append
                                                                 : M::create);
     if (!f && f.error().code == Errc::not_found)
-        return make_error(Errc::damaged, "vault data file " + path.string() + " is missing");
+        return make_error(Errc::not_found, "vault data file " + path.string() + " is missing");
     if (!f) return std::move(f).error();
     auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     return std::unique_ptr<DataLog>(

@@ -268,7 +268,8 @@ Result<Vault> Vault::open(Storage& storage, const Secret& passphrase, const Vaul
         if (!k) return std::move(k).error();
         key = std::move(k).value();
     }
-    auto v = open_parsed(storage, std::move(key), std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
+    auto v = open_parsed(storage, key.clone(), std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
+    if (!v && v.error().code == Errc::not_found) v = reopen(storage, key);
     if (!v && v.error().code == Errc::wrong_passphrase)
         return make_error(Errc::damaged, "vault payload is corrupted (authentication failed)");
     return v;
@@ -278,7 +279,21 @@ Result<Vault> Vault::open_with_key(Storage& storage, const Secret& key)
 {
     auto o = read_header(storage);
     if (!o) return std::move(o).error();
-    return open_parsed(storage, key.clone(), std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
+    auto v = open_parsed(storage, key.clone(), std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
+    if (!v && v.error().code == Errc::not_found) return reopen(storage, key);
+    return v;
+}
+
+Result<Vault> Vault::reopen(Storage& storage, const Secret& key)
+{
+    // The data file the header named is gone: a compaction replaced the vault
+    // after we read it and removed the data file two generations back. Read
+    // the vault again, once; still missing means damaged.
+    auto o = read_header(storage);
+    if (!o) return std::move(o).error();
+    auto v = open_parsed(storage, key.clone(), std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
+    if (!v && v.error().code == Errc::not_found) return make_error(Errc::damaged, v.error().message);
+    return v;
 }
 
 Result<Vault> Vault::open_parsed(Storage& storage, Secret key, Header header, std::vector<std::uint8_t> header_bytes,

@@ -134,6 +134,9 @@ private:
     /// The stored entry called `name`, if any.
     [[nodiscard]] Result<std::optional<detail::IndexEntry>> lookup(std::string_view name) const;
     [[nodiscard]] bool is_loaded(std::string_view name) const { return m_all_loaded || m_loaded.contains(name); }
+    /// Opens again after the data file was not found (Errc::not_found from
+    /// open_parsed); a data file still missing is Errc::damaged.
+    [[nodiscard]] static Result<Vault> reopen(Storage& storage, const Secret& key);
     [[nodiscard]] static Result<Vault> open_parsed(Storage& storage, Secret key, Header header,
                                                    std::vector<std::uint8_t> header_bytes,
                                                    std::unique_ptr<Snapshot> snap);
