@@ -23,7 +23,7 @@ std::optional<vault::Vault> open_with_agent(const Context& ctx, vault::FileStora
         if (key.error().code != Errc::not_found) debug(ctx, "agent: " + key.error().message + "; using the passphrase");
         return std::nullopt;
     }
-    auto v = vault::Vault::open_with_key(storage, key.value());
+    auto v = vault::Vault::open_with_key(storage, std::move(key).value());
     if (!v) {
         debug(ctx, "agent: " + v.error().message + "; using the passphrase");
         return std::nullopt;

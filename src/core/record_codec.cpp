@@ -1,5 +1,7 @@
 #include "pitool/core/record_codec.hpp"
 
+#include <cstring>
+
 #include "pitool/util/wire.hpp"
 
 namespace pitool::core {
@@ -231,6 +233,28 @@ Status decode_secrets(std::span<const std::uint8_t> bytes, Integration& in)
         return damaged("secrets do not match the metadata");
     in.sealed = false;
     return {};
+}
+
+Status decode_secrets(Secret plain, Integration& in)
+{
+    // The usual record holds only the token: take it over in the plaintext's
+    // own guarded buffer (moved to the front, the rest wiped) rather than
+    // copy it into a second one. Anything else goes the general way.
+    if (!in.rotation && !(in.oauth && in.oauth->refresh_token)) {
+        WireReader r(std::span<const std::uint8_t>(plain.data(), plain.size()));
+        std::uint8_t version = 0, slot = 0;
+        std::span<const std::uint8_t> value;
+        if (r.u8(version) && version == k_record_version && r.u8(slot) && slot == slot_token &&
+            r.bytes(value, k_max_secret) && r.at_end()) {
+            const std::size_t n = value.size();
+            std::memmove(plain.data(), value.data(), n);
+            plain.truncate(n);
+            in.token.value = std::move(plain);
+            in.sealed = false;
+            return {};
+        }
+    }
+    return decode_secrets(std::span<const std::uint8_t>(plain.data(), plain.size()), in);
 }
 
 std::vector<std::uint8_t> encode_events(std::span<const Event> events)

@@ -173,7 +173,7 @@ Status decode_secrets_into(std::span<const std::uint8_t> box, const IndexEntry& 
     Secret plain(box.size() - crypto::k_box_overhead);
     if (!crypto::open_box(box, box_ad(BoxKind::secrets, e.name), key, {plain.data(), plain.size()}))
         return damaged_record(e.name);
-    return core::decode_secrets({plain.data(), plain.size()}, in);
+    return core::decode_secrets(std::move(plain), in);
 }
 
 std::int64_t epoch(Timestamp t)
@@ -268,7 +268,7 @@ Result<Vault> Vault::open(Storage& storage, const Secret& passphrase, const Vaul
         if (!k) return std::move(k).error();
         key = std::move(k).value();
     }
-    auto v = open_parsed(storage, key.clone(), std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
+    auto v = open_parsed(storage, key, std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
     if (!v && v.error().code == Errc::not_found) v = reopen(storage, key);
     if (!v && v.error().code == Errc::wrong_passphrase)
         return make_error(Errc::damaged, "vault payload is corrupted (authentication failed)");
@@ -277,35 +277,41 @@ Result<Vault> Vault::open(Storage& storage, const Secret& passphrase, const Vaul
 
 Result<Vault> Vault::open_with_key(Storage& storage, const Secret& key)
 {
+    return open_with_key(storage, key.clone());
+}
+
+Result<Vault> Vault::open_with_key(Storage& storage, Secret&& key)
+{
     auto o = read_header(storage);
     if (!o) return std::move(o).error();
-    auto v = open_parsed(storage, key.clone(), std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
+    auto v = open_parsed(storage, key, std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
     if (!v && v.error().code == Errc::not_found) return reopen(storage, key);
     return v;
 }
 
-Result<Vault> Vault::reopen(Storage& storage, const Secret& key)
+Result<Vault> Vault::reopen(Storage& storage, Secret& key)
 {
     // The data file the header named is gone: a compaction replaced the vault
     // after we read it and removed the data file two generations back. Read
     // the vault again, once; still missing means damaged.
     auto o = read_header(storage);
     if (!o) return std::move(o).error();
-    auto v = open_parsed(storage, key.clone(), std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
+    auto v = open_parsed(storage, key, std::move(o->header), std::move(o->header_bytes), std::move(o->snap));
     if (!v && v.error().code == Errc::not_found) return make_error(Errc::damaged, v.error().message);
     return v;
 }
 
-Result<Vault> Vault::open_parsed(Storage& storage, Secret key, Header header, std::vector<std::uint8_t> header_bytes,
+Result<Vault> Vault::open_parsed(Storage& storage, Secret& key, Header header, std::vector<std::uint8_t> header_bytes,
                                  std::unique_ptr<Snapshot> snap)
 {
     std::vector<std::uint8_t> sealed(static_cast<std::size_t>(header.payload_len));
     PITOOL_TRY(snap->read(header_bytes.size(), sealed));
-    Vault v(storage, std::move(key), std::move(header));
+    // The key moves into the vault only once it opened: a caller may retry.
+    Vault v(storage, Secret(), std::move(header));
     v.m_file_version = v.m_header.version;
     if (v.m_file_version == k_format_v1) {
         // Version 1: one JSON payload holding every token.
-        auto plain = crypto::open(sealed, v.m_header.payload_nonce, header_bytes, v.m_key);
+        auto plain = crypto::open(sealed, v.m_header.payload_nonce, header_bytes, key);
         // The first recipient that unwraps a key decides; a key that does not
         // open the payload is a wrong (agent) key, or a damaged file.
         if (!plain) return make_error(Errc::wrong_passphrase, "the key does not open this vault");
@@ -314,6 +320,7 @@ Result<Vault> Vault::open_parsed(Storage& storage, Secret key, Header header, st
         v.m_payload = std::move(payload).value();
         v.m_history_loaded = true;
         v.m_header.version = k_format_version;
+        v.m_key = std::move(key);
         return v;
     }
     // The index holds no secret: a plain buffer, not guarded memory.
@@ -321,7 +328,7 @@ Result<Vault> Vault::open_parsed(Storage& storage, Secret key, Header header, st
     // a large index costs one buffer, not two.
     const std::size_t sealed_len = sealed.size();
     std::vector<std::uint8_t> plain = std::move(sealed);
-    if (!crypto::open_into(std::span<const std::uint8_t>(plain), v.m_header.payload_nonce, header_bytes, v.m_key,
+    if (!crypto::open_into(std::span<const std::uint8_t>(plain), v.m_header.payload_nonce, header_bytes, key,
                            std::span<std::uint8_t>(plain.data(), sealed_len - crypto::k_tag_bytes)))
         return make_error(Errc::wrong_passphrase, "the key does not open this vault");
     plain.resize(sealed_len - crypto::k_tag_bytes);
@@ -355,6 +362,7 @@ Result<Vault> Vault::open_parsed(Storage& storage, Secret key, Header header, st
     }
     v.m_payload.chain_tip = v.m_index->chain_tip;
     v.m_history_loaded = v.m_index->event_count == 0;
+    v.m_key = std::move(key);
     return v;
 }
 

@@ -35,6 +35,9 @@ inline constexpr std::uint8_t k_record_version = 1;
 /// `sealed`. Errc::damaged if they do not match the metadata (e.g. an old
 /// token without a rotation window).
 [[nodiscard]] Status decode_secrets(std::span<const std::uint8_t> bytes, Integration& in);
+/// decode_secrets of a plaintext held in guarded memory, which it takes:
+/// a record holding only its token keeps that buffer as the token.
+[[nodiscard]] Status decode_secrets(Secret plain, Integration& in);
 
 [[nodiscard]] std::vector<std::uint8_t> encode_events(std::span<const Event> events);
 [[nodiscard]] Result<std::vector<Event>> decode_events(std::span<const std::uint8_t> bytes);

@@ -49,6 +49,8 @@ public:
     /// agent, skipping key derivation. Errc::wrong_passphrase if `key` does
     /// not open this vault; otherwise the errors of open().
     [[nodiscard]] static Result<Vault> open_with_key(Storage& storage, const Secret& key);
+    /// open_with_key taking the key over (no copy in guarded memory).
+    [[nodiscard]] static Result<Vault> open_with_key(Storage& storage, Secret&& key);
 
     Vault(Vault&&) noexcept;
     Vault& operator=(Vault&&) noexcept;
@@ -136,8 +138,9 @@ private:
     [[nodiscard]] bool is_loaded(std::string_view name) const { return m_all_loaded || m_loaded.contains(name); }
     /// Opens again after the data file was not found (Errc::not_found from
     /// open_parsed); a data file still missing is Errc::damaged.
-    [[nodiscard]] static Result<Vault> reopen(Storage& storage, const Secret& key);
-    [[nodiscard]] static Result<Vault> open_parsed(Storage& storage, Secret key, Header header,
+    [[nodiscard]] static Result<Vault> reopen(Storage& storage, Secret& key);
+    /// Opens with `key`, which moves into the vault on success only.
+    [[nodiscard]] static Result<Vault> open_parsed(Storage& storage, Secret& key, Header header,
                                                    std::vector<std::uint8_t> header_bytes,
                                                    std::unique_ptr<Snapshot> snap);
 
