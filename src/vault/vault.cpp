@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <new>
 #include <thread>
 #include <cstring>
 #include <map>
@@ -647,7 +648,12 @@ Status Vault::for_each_record(bool secrets, const std::function<Status(const cor
     bool stop = false;
     std::thread worker([&] {
         for (std::size_t i = 0; i < n; ++i) {
-            auto f = fetch_part(i, secrets);
+            Result<Fetched> f = make_error(Errc::internal, "out of memory");
+            try {
+                f = fetch_part(i, secrets);
+            } catch (const std::bad_alloc&) {
+                // Reported to the visiting thread like any other failure.
+            }
             const bool failed = !f;
             std::unique_lock lock(mu);
             cv.wait(lock, [&] { return ready.size() < 2 || stop; });
