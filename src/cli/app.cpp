@@ -97,24 +97,20 @@ void build_parser(CLI::App& app, Context& ctx, Handlers& handlers, const Command
     }
 }
 
-/// The command argv names when that is plain without a parser: only the
-/// global options above (with their values) before it, and no other argument
-/// spelled like any command. Null for everything else (help, version,
-/// mistakes, a command name as a value), which the whole tree parses.
-const CommandSpec* plainly_named_command(int argc, const char* const* argv)
+const CommandSpec* command_named(std::string_view a)
 {
-    auto command = [](std::string_view a) -> const CommandSpec* {
-        for (const auto& spec : all_commands())
-            if (a == spec.name) return &spec;
-        return nullptr;
-    };
-    const CommandSpec* found = nullptr;
+    for (const auto& spec : all_commands())
+        if (a == spec.name) return &spec;
+    return nullptr;
+}
+
+/// The index of argv's first word that is not a global option (or the value
+/// of one), or argc if there is none. A word starting with '-' that is not a
+/// global option also ends the search (CLI11 judges it).
+int first_word(int argc, const char* const* argv)
+{
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
-        if (found != nullptr) {
-            if (command(a) != nullptr) return nullptr;
-            continue;
-        }
         if (a == "--json" || a == "-q" || a == "--quiet" || a == "-v" || a == "--verbose") continue;
         bool with_value = false;
         for (std::string_view opt : {"--vault", "--passphrase-file", "--cacert"}) {
@@ -125,10 +121,22 @@ const CommandSpec* plainly_named_command(int argc, const char* const* argv)
                 with_value = true;
             }
         }
-        if (with_value) continue;
-        found = command(a);
-        if (found == nullptr) return nullptr;
+        if (!with_value) return i;
     }
+    return argc;
+}
+
+/// The command argv names when that is plain without a parser: only the
+/// global options above (with their values) before it, and no other argument
+/// spelled like any command. Null for everything else (help, version,
+/// mistakes, a command name as a value), which the whole tree parses.
+const CommandSpec* plainly_named_command(int argc, const char* const* argv)
+{
+    const int at = first_word(argc, argv);
+    if (at >= argc) return nullptr;
+    const CommandSpec* found = command_named(argv[at]);
+    for (int i = at + 1; found != nullptr && i < argc; ++i)
+        if (command_named(argv[i]) != nullptr) return nullptr;
     return found;
 }
 
@@ -177,6 +185,12 @@ int run_in(Context& ctx, int argc, const char* const* argv)
         if (parsed) return dispatch(ctx, app, handlers);
         ctx.opts = before;
     }
+
+    // A first word that is neither an option nor a command: CLI11 would print
+    // the main help for `pitool X --help` (exit 0) and only "a subcommand is
+    // required" otherwise. The word is not echoed: it may be a pasted token.
+    if (const int at = first_word(argc, argv); at < argc && argv[at][0] != '-' && command_named(argv[at]) == nullptr)
+        return report(ctx, make_error(Errc::usage, "unknown command (see pitool --help for the list)"));
 
     CLI::App app{k_description};
     Handlers handlers;

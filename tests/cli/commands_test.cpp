@@ -51,12 +51,18 @@ TEST_F(Commands, HelpAndVersionExitZero)
 TEST_F(Commands, UnknownCommandOrFlagIsUsageError)
 {
     init_vault();
-    for (const std::vector<std::string>& args :
-         {std::vector<std::string>{"frobnicate"}, {"list", "--frobnicate"}, {"--frobnicate", "list"}, {}}) {
+    for (const std::vector<std::string>& args : {std::vector<std::string>{"frobnicate"},
+                                                 {"list", "--frobnicate"},
+                                                 {"--frobnicate", "list"},
+                                                 {},
+                                                 {"frobnicate", "--help"},
+                                                 {"pit-0c5e2a9f-pasted-by-mistake"}}) {
         auto r = pitool(args);
         EXPECT_EQ(r.exit_code, 2) << describe(r);
         EXPECT_TRUE(one_line(r.err)) << describe(r);
         EXPECT_EQ(r.out, "");
+        // An unknown first word is not echoed: it may be a pasted token.
+        EXPECT_EQ(r.err.find("pasted-by-mistake"), std::string::npos) << r.err;
     }
 }
 
