@@ -69,11 +69,17 @@ Result<Secret> unwrap_key(const Header& h, const Secret& passphrase)
     return make_error(Errc::wrong_passphrase, "wrong passphrase");
 }
 
+/// Whether two headers have the same version and byte-identical recipients
+/// (their data file, nonce and index length aside).
 bool same_recipients(const Header& a, const Header& b)
 {
-    auto ea = encode_header(Header{a.version, a.recipients, {}, 0});
-    auto eb = encode_header(Header{b.version, b.recipients, {}, 0});
-    return ea == eb;
+    auto recipients_only = [](const Header& h) {
+        Header r;
+        r.version = h.version;
+        r.recipients = h.recipients;
+        return encode_header(r);
+    };
+    return recipients_only(a) == recipients_only(b);
 }
 
 enum class BoxKind : std::uint8_t { meta = 1, secrets = 2, history = 3, index = 4 };
