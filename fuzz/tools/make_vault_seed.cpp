@@ -1,5 +1,6 @@
 // Writes the fuzz seeds that need pitool itself to produce them:
-//   <vault_dir>/min-kdf-v1.vault   a real v1 vault, minimum KDF cost, passphrase
+//   <vault_dir>/min-kdf-v1.vault   a real vault file (the format of the day; the
+//                                  committed one is v1), minimum KDF cost, passphrase
 //                                  "fuzz-passphrase" (fuzz_vault_parse decrypts it)
 //   <payload_dir>/full-payload.json the same payload as plain JSON text
 // Usage: make_vault_seed VAULT_DIR PAYLOAD_DIR
@@ -16,26 +17,6 @@
 using namespace pitool;
 
 namespace {
-
-class MemoryStorage final : public vault::Storage {
-public:
-    Result<std::vector<std::uint8_t>> read() override
-    {
-        if (m_bytes.empty()) return make_error(Errc::not_found, "no vault");
-        return m_bytes;
-    }
-    Status write(std::span<const std::uint8_t> bytes) override
-    {
-        m_bytes.assign(bytes.begin(), bytes.end());
-        return {};
-    }
-    Result<std::unique_ptr<vault::StorageLock>> lock(std::chrono::milliseconds) override
-    {
-        return std::make_unique<vault::StorageLock>();
-    }
-    std::string describe() const override { return "memory"; }
-    std::vector<std::uint8_t> m_bytes;
-};
 
 Timestamp at(std::int64_t s)
 {
@@ -117,14 +98,14 @@ int main(int argc, char** argv)
     }
     if (!crypto::init()) return 1;
     const crypto::KdfParams minimum{1, 8192}; // crypto_pwhash's minimums
-    MemoryStorage storage;
+    vault::MemoryStorage storage;
     auto v = vault::Vault::create(storage, Secret::from("fuzz-passphrase"), minimum, sample());
     if (!v) {
         std::fprintf(stderr, "make_vault_seed: %s\n", v.error().message.c_str());
         return 1;
     }
     SecureString text = core::encode_payload(v->payload());
-    bool ok = write_file(std::string(argv[1]) + "/min-kdf-v1.vault", storage.m_bytes.data(), storage.m_bytes.size()) &&
+    bool ok = write_file(std::string(argv[1]) + "/min-kdf-v1.vault", storage.bytes().data(), storage.bytes().size()) &&
               write_file(std::string(argv[2]) + "/full-payload.json", text.data(), text.size());
     return ok ? 0 : 1;
 }
