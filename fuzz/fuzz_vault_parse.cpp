@@ -62,11 +62,12 @@ void check(std::span<const std::uint8_t> file)
         cheap = cheap && r.params.opslimit <= k_fuzz_opslimit && r.params.memlimit <= k_fuzz_memlimit;
     }
     require(parsed->header_bytes.data() == file.data() &&
-                parsed->header_bytes.size() == vault::header_size(h.recipients.size()),
+                parsed->header_bytes.size() == vault::header_size(h.recipients.size(), h.version),
             "header view is the file's header");
     require(parsed->ciphertext.data() == file.data() + parsed->header_bytes.size() &&
-                parsed->header_bytes.size() + parsed->ciphertext.size() == file.size(),
-            "ciphertext view is the rest of the file");
+                parsed->header_bytes.size() + parsed->ciphertext.size() + parsed->data.size() == file.size(),
+            "ciphertext and data views are the rest of the file");
+    require(parsed->data.empty() || h.version == vault::k_format_v2, "only version 2 has boxes after the index");
     require(parsed->ciphertext.size() == h.payload_len, "ciphertext is payload_len bytes");
     auto encoded = vault::encode_header(h);
     require(std::equal(encoded.begin(), encoded.end(), parsed->header_bytes.begin(), parsed->header_bytes.end()),
@@ -85,9 +86,9 @@ void check(std::span<const std::uint8_t> file)
 std::vector<std::uint8_t> with_fixed_checksum(std::span<const std::uint8_t> file)
 {
     if (file.size() < vault::k_prefix_bytes) return {};
-    std::size_t count = file[12];
-    if (count == 0 || count > vault::k_max_recipients) return {};
-    std::size_t hsize = vault::header_size(count);
+    auto size = vault::header_size_of(file.first(vault::k_prefix_bytes)); // by version and count
+    if (!size) return {};
+    const std::size_t hsize = size.value();
     if (file.size() < hsize) return {};
     std::vector<std::uint8_t> copy(file.begin(), file.end());
     std::span<std::uint8_t> sum(copy.data() + hsize - vault::k_checksum_bytes, vault::k_checksum_bytes);
