@@ -66,7 +66,10 @@ std::string errno_text(int err)
 Result<PrivateFile> PrivateFile::open(const std::filesystem::path& path, std::uintmax_t max_size, Mode mode)
 {
     int flags = O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
-    flags |= mode == Mode::read ? O_RDONLY : mode == Mode::append ? O_RDWR : O_RDWR | O_CREAT | O_EXCL;
+    // Writable modes append only (O_APPEND): the file's end is where append() writes.
+    flags |= mode == Mode::read     ? O_RDONLY
+             : mode == Mode::append ? O_RDWR | O_APPEND
+                                    : O_RDWR | O_APPEND | O_CREAT | O_EXCL;
     Fd fd(::open(path.c_str(), flags, 0600));
     if (fd.get() < 0) {
         int err = errno;
@@ -127,16 +130,9 @@ Status PrivateFile::read_at(std::uint64_t offset, std::span<std::uint8_t> out) c
 
 Status PrivateFile::append(std::span<const std::uint8_t> bytes)
 {
-    std::size_t done = 0;
-    while (done < bytes.size()) {
-        ssize_t n = ::pwrite(m_fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(m_size + done));
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            return make_error(Errc::io, "cannot write " + m_path + ": " + errno_text(errno));
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    m_size += done;
+    if (auto st = write_all(m_fd, bytes); !st)
+        return make_error(Errc::io, "cannot write " + m_path + ": " + st.error().message);
+    m_size += bytes.size();
     return {};
 }
 

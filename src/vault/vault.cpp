@@ -149,6 +149,19 @@ Result<std::vector<std::uint8_t>> open_plain(std::span<const std::uint8_t> box, 
     return plain;
 }
 
+/// Opens e's metadata box, appending the plaintext to `out` (`ad` is
+/// scratch). False if the box is not the one the index pins or does not
+/// authenticate.
+bool open_meta_box(std::span<const std::uint8_t> box, const IndexEntry& e, const Secret& key,
+                   std::vector<std::uint8_t>& ad, std::vector<std::uint8_t>& out)
+{
+    if (box.size() < crypto::k_box_overhead || tag_of(box) != e.meta.tag) return false;
+    box_ad_into(ad, BoxKind::meta, e.name);
+    const std::size_t at = out.size();
+    out.resize(at + box.size() - crypto::k_box_overhead);
+    return crypto::open_box(box, ad, key, std::span<std::uint8_t>(out).subspan(at));
+}
+
 /// Decodes opened metadata into `out` and checks it against its entry.
 Status decode_checked(std::span<const std::uint8_t> plain, const IndexEntry& e, core::Integration& out)
 {
@@ -166,10 +179,8 @@ Status decode_meta_into(std::span<const std::uint8_t> box, const IndexEntry& e, 
     // associated data serves every record a pass over 100,000 decodes.
     thread_local std::vector<std::uint8_t> ad;
     thread_local std::vector<std::uint8_t> plain;
-    box_ad_into(ad, BoxKind::meta, e.name);
-    if (box.size() < crypto::k_box_overhead || tag_of(box) != e.meta.tag) return damaged_record(e.name);
-    plain.resize(box.size() - crypto::k_box_overhead);
-    if (!crypto::open_box(box, ad, key, plain)) return damaged_record(e.name);
+    plain.clear();
+    if (!open_meta_box(box, e, key, ad, plain)) return damaged_record(e.name);
     return decode_checked(plain, e, out);
 }
 
@@ -590,12 +601,7 @@ Result<Vault::Fetched> Vault::fetch_part(std::size_t i, bool secrets) const
             PITOOL_TRY(read_box(e.meta.off, e.meta.len, box));
             b = box;
         }
-        if (b.size() < crypto::k_box_overhead || tag_of(b) != e.meta.tag) return damaged_record(e.name);
-        box_ad_into(ad, BoxKind::meta, e.name);
-        const std::size_t at = f.metas.size();
-        f.metas.resize(at + b.size() - crypto::k_box_overhead);
-        if (!crypto::open_box(b, ad, m_key, std::span<std::uint8_t>(f.metas).subspan(at)))
-            return damaged_record(e.name);
+        if (!open_meta_box(b, e, m_key, ad, f.metas)) return damaged_record(e.name);
         f.meta_ends.push_back(f.metas.size());
     }
     return f;
