@@ -21,31 +21,11 @@ for p in "$@"; do others+=("$(realpath "$p")"); done
 n=${N:-10}
 runs=${RUNS:-300}
 warmup=${WARMUP:-20}
-command -v hyperfine >/dev/null || { echo "bench-get: needs hyperfine (apt-get install hyperfine)" >&2; exit 2; }
-
-work=$(mktemp -d)
-export PITOOL_AGENT_SOCKET="$work/agent.sock"
-cleanup() { "$pitool" -q lock >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-printf 'int main(){return 0;}\n' > "$work/floor.c"
-cc -O2 -o "$work/floor" "$work/floor.c"
-printf 'bench-get passphrase\n' > "$work/pass"
+source scripts/bench-common.sh
 
 export PITOOL_VAULT="$work/vault" PITOOL_PASSPHRASE_FILE="$work/pass"
-"$pitool" -q init --kdf interactive
-python3 - "$n" <<'PY' | "$pitool" -q import
-import json, sys
-scopes = ["contacts.readonly", "contacts.write", "locations.readonly", "opportunities.readonly"]
-for i in range(int(sys.argv[1])):
-    print(json.dumps({
-        "name": f"acme-location-{i:06d}", "provider": "leadconnector", "kind": "pit",
-        "description": f"Acme sub-account {i} production sync", "level": "location",
-        "account_id": f"ve9EPM428h8v{i:08d}", "scopes": scopes,
-        "base_url": "https://services.leadconnectorhq.com",
-        "created_at": "2026-09-01T00:00:00Z",
-        "secrets": {"token": f"pit-{i:08x}-1c2d-4e5f-8a9b-0c1d2e3f4a5b"}}, separators=(",", ":")))
-PY
+"$pitool" -q init --kdf interactive >/dev/null
+gen "$n" | "$pitool" -q import
 "$pitool" -q unlock
 unset PITOOL_PASSPHRASE_FILE # from here on only the agent can open the vault
 mid=$(printf 'acme-location-%06d' $((n / 2)))
