@@ -3,18 +3,10 @@
 #include <pwd.h>
 #include <unistd.h>
 
-#include <mutex>
 #include <regex>
 #include <stdexcept>
 
 namespace pitool::test {
-namespace {
-
-std::mutex g_log_mutex;
-std::vector<std::vector<std::string>> g_argv_log;
-
-} // namespace
-
 std::string describe(const RunResult& r)
 {
     return "exit " + std::to_string(r.exit_code) + "\n--- stdout ---\n" + r.out + "--- stderr ---\n" + r.err;
@@ -51,13 +43,17 @@ RunResult CliTest::pitool(const std::vector<std::string>& args, const Call& call
         argv.push_back(m_vault.string());
     }
     argv.insert(argv.end(), args.begin(), args.end());
-    {
-        std::lock_guard lock(g_log_mutex);
-        g_argv_log.push_back(argv);
-    }
+    // Tests hand secrets over on stdin, in files or the environment only.
+    for (const auto& a : argv)
+        for (std::string_view s : {k_passphrase, k_token, k_token2, k_client_secret})
+            EXPECT_EQ(a.find(s), std::string::npos) << "test bug: a planted secret in pitool's argv: " << a;
     RunOptions opts;
     opts.stdin_data = call.stdin_data;
     opts.timeout_seconds = call.timeout_seconds;
+    // HOME, XDG_*, TMPDIR and the agent socket point into the test's directory.
+    opts.dir = m_tmp.path();
+    // Without --vault, only what the test sets decides (never a default vault).
+    opts.env["PITOOL_VAULT"] = call.no_vault_flag ? std::string() : m_vault.string();
     opts.env["TZ"] = "UTC";
     if (!call.no_passphrase) opts.env["PITOOL_PASSPHRASE"] = std::string(k_passphrase);
     if (!call.at.empty()) {
@@ -125,11 +121,6 @@ nlohmann::json CliTest::events(const std::string& name, const std::string& at) c
     std::vector<std::string> args{"history", "--json"};
     if (!name.empty()) args.push_back(name);
     return ok_json(args, {.at = at}).at("events");
-}
-
-const std::vector<std::vector<std::string>>& CliTest::argv_log()
-{
-    return g_argv_log;
 }
 
 } // namespace pitool::test

@@ -5,9 +5,13 @@
 //
 // Secrets used by the suites are distinctive strings so that a leak is found
 // by a plain substring search of outputs and files. Tests never put a token,
-// client secret or passphrase in pitool's argv: every command line goes
-// through CliTest::pitool(), which records it, and SecretsTest checks the
-// record.
+// client secret or passphrase in pitool's argv: CliTest::pitool() fails the
+// test if one does. That pitool itself puts none in any argv (its own, the
+// `exec` child's, the agent's) is checked by SecretsTest on the running
+// processes.
+//
+// Every run gets the one test environment (support/process.hpp child_env):
+// HOME, XDG_*, TMPDIR and the agent socket inside the test's directory.
 
 #include "support/process.hpp"
 
@@ -84,9 +88,6 @@ protected:
     /// The vault's data file (vault.data-<id>): exactly one must exist.
     [[nodiscard]] std::filesystem::path data_file() const;
     [[nodiscard]] nlohmann::json events(const std::string& name = {}, const std::string& at = {}) const;
-
-    /// Every argv this process passed to pitool (for the argv secrecy check).
-    static const std::vector<std::vector<std::string>>& argv_log();
 
     TempDir m_tmp;
     std::filesystem::path m_dir;   ///< the vault's directory (created by init)

@@ -35,8 +35,10 @@ protected:
 
     void TearDown() override
     {
-        // Whatever happened, no agent of this test outlives it.
-        pit({"lock", "-q"});
+        // Whatever happened, no agent of this test outlives it: lock through
+        // this test's own socket (never the machine's default agent), then
+        // kill whatever still serves it.
+        ap({"lock", "-q"}, false);
         for (long pid : agent_pids()) ::kill(static_cast<pid_t>(pid), SIGKILL);
         E2E::TearDown();
     }

@@ -50,22 +50,6 @@ inline std::string random_hex(std::size_t n)
     return s;
 }
 
-/// A loopback port nobody listens on (bound, then closed).
-inline int closed_port()
-{
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    int port = ntohs(a.sin_port);
-    ::close(fd);
-    return port;
-}
-
 /// A running pitool-sandbox (SIGTERM on destruction).
 class Sandbox {
 public:
@@ -80,15 +64,9 @@ public:
     {
         std::vector<std::string> argv{PITOOL_SANDBOX_BIN, "--port", "0"};
         argv.insert(argv.end(), o.args.begin(), o.args.end());
-        if (!o.stderr_file.empty()) {
-            // Background discards stderr: let a shell redirect it, then exec
-            // the sandbox so that the Background pid is the sandbox's.
-            std::string cmd = "exec";
-            for (const auto& a : argv) cmd += " '" + a + "'";
-            cmd += " 2>'" + o.stderr_file + "'";
-            argv = {"/bin/sh", "-c", cmd};
-        }
-        m_bg = std::make_unique<pitool::test::Background>(argv);
+        pitool::test::Background::Options bo;
+        bo.stderr_file = o.stderr_file;
+        m_bg = std::make_unique<pitool::test::Background>(argv, bo);
     }
 
     [[nodiscard]] const std::string& url() const { return m_bg->first_line(); }
@@ -215,6 +193,7 @@ protected:
                 EXPECT_EQ(a.find(s), std::string::npos) << "test bug: a secret in pitool's argv";
         RunOptions o;
         o.stdin_data = how.in;
+        o.dir = m_dir.path(); // HOME, XDG_*, TMPDIR, the agent socket: all in the test's directory
         o.env = base_env();
         for (const auto& [k, v] : how.env) o.env[k] = v;
         o.timeout_seconds = how.timeout_seconds;
@@ -365,13 +344,47 @@ protected:
         }
     }
 
+    /// A loopback port where connections are refused, for the rest of the
+    /// test: a socket bound to it (never listening) holds it, so no other
+    /// process can start listening there meanwhile.
+    int closed_port()
+    {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) throw std::runtime_error("socket");
+        m_held_ports.emplace_back(fd);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = 0;
+        socklen_t len = sizeof a;
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+            throw std::runtime_error("bind a loopback port");
+        return ntohs(a.sin_port);
+    }
+
     static double seconds_since(std::chrono::steady_clock::time_point t0)
     {
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
 
 private:
+    /// Closes the sockets that hold closed_port()s.
+    struct HeldSocket {
+        explicit HeldSocket(int f) : fd(f) {}
+        ~HeldSocket()
+        {
+            if (fd >= 0) ::close(fd);
+        }
+        HeldSocket(HeldSocket&& o) noexcept : fd(o.fd) { o.fd = -1; }
+        HeldSocket& operator=(HeldSocket&&) = delete;
+        HeldSocket(const HeldSocket&) = delete;
+        HeldSocket& operator=(const HeldSocket&) = delete;
+        int fd;
+    };
+
     TempDir m_dir;
+    std::vector<HeldSocket> m_held_ports;
     std::string m_passphrase;
     std::unique_ptr<Sandbox> m_sb;
     std::vector<std::string> m_secrets;

@@ -78,33 +78,27 @@ Proc spawn(const Spawn& s)
     int in = memfd_with("stdin", s.stdin_data);
     int out = memfd_with("stdout", {});
     int err = memfd_with("stderr", {});
-    std::vector<std::string> envs{"PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C", "TZ=UTC"};
-    if (const char* h = std::getenv("HOME")) envs.push_back(std::string("HOME=") + h);
-    if (const char* t = std::getenv("TMPDIR")) envs.push_back(std::string("TMPDIR=") + t);
-    for (const auto& [k, v] : s.env) envs.push_back(k + "=" + v);
-    std::vector<std::string> argv = s.argv;
-    std::vector<char*> cargv, cenv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    for (auto& e : envs) cenv.push_back(e.data());
-    cenv.push_back(nullptr);
-
-    auto start = std::chrono::steady_clock::now();
-    pid_t pid = ::fork();
-    if (pid < 0) throw std::system_error(errno, std::generic_category(), "fork");
-    if (pid == 0) {
-        ::setsid();
-        ::dup2(in, 0);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        if (s.fsize_limit) {
-            rlimit rl{*s.fsize_limit, *s.fsize_limit};
+    // The one test environment (HOME, XDG_*, TMPDIR, agent socket in the
+    // binary's own temporary root), plus TZ=UTC and the spec's variables.
+    pitool::test::Child::Spec cs;
+    cs.argv = s.argv;
+    cs.env = pitool::test::child_env({}, {{"TZ", "UTC"}});
+    for (const auto& [k, v] : s.env) cs.env[k] = v;
+    cs.stdio = {in, out, err};
+    cs.cwd = pitool::test::test_root() / "scratch"; // made by child_env
+    const auto fsize_limit = s.fsize_limit;
+    const auto& user_hook = s.in_child;
+    cs.in_child = [&fsize_limit, &user_hook] {
+        if (fsize_limit) {
+            rlimit rl{*fsize_limit, *fsize_limit};
             ::setrlimit(RLIMIT_FSIZE, &rl);
         }
-        if (s.in_child) s.in_child();
-        ::execve(cargv[0], cargv.data(), cenv.data());
-        ::_exit(127);
-    }
+        if (user_hook) user_hook();
+    };
+
+    auto start = std::chrono::steady_clock::now();
+    // Owns the child's process group: killed and reaped on every path.
+    pitool::test::Child child = pitool::test::Child::start(cs);
     ::close(in);
     int ino = -1;
     if (s.watch_dir) {
@@ -116,8 +110,10 @@ Proc spawn(const Spawn& s)
     auto kill_at = s.kill_after.count() >= 0 ? start + s.kill_after : hard;
     int status = 0;
     for (;;) {
-        pid_t w = ::waitpid(pid, &status, WNOHANG);
-        if (w == pid) break;
+        if (auto st = child.wait_for(std::chrono::milliseconds(0))) {
+            status = *st;
+            break;
+        }
         auto now = std::chrono::steady_clock::now();
         if (ino >= 0) {
             alignas(inotify_event) char buf[4096];
@@ -134,10 +130,9 @@ Proc spawn(const Spawn& s)
             }
         }
         if (now >= kill_at || now >= hard) {
-            ::kill(pid, SIGKILL);
+            child.signal(SIGKILL); // the process itself, at this precise moment...
             p.killed = true;
-            while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-            }
+            status = child.wait(); // ...then what is left of its group, reaped
             break;
         }
         auto left = std::min(kill_at, hard) - now;

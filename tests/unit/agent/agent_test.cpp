@@ -44,22 +44,8 @@ mode_t mode_of(const fs::path& p)
     return st.st_mode & 07777;
 }
 
-/// Waits (generously) for a child to exit; true if it did.
-bool wait_exit(pid_t pid, std::chrono::seconds limit, int* status = nullptr)
-{
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    int st = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (::waitpid(pid, &st, WNOHANG) == pid) {
-            if (status != nullptr) *status = st;
-            return true;
-        }
-        std::this_thread::sleep_for(50ms);
-    }
-    return false;
-}
-
-/// An agent served by a forked child of the test, stopped (then killed) on destruction.
+/// An agent served by a forked child of the test (its own process group,
+/// dies with the test), stopped (then killed) on destruction.
 class ChildAgent {
 public:
     explicit ChildAgent(const fs::path& socket, Seconds grace = Seconds(30), std::optional<uid_t> as_uid = {})
@@ -67,28 +53,19 @@ public:
     {
         int ready[2];
         EXPECT_EQ(::pipe2(ready, O_CLOEXEC), 0);
-        m_pid = ::fork();
-        if (m_pid == 0) {
+        m_child = pitool::test::Child::fork([&] {
             ::close(ready[0]);
-            if (as_uid && (::setgid(*as_uid) != 0 || ::setuid(*as_uid) != 0)) ::_exit(90);
+            if (as_uid && (::setgid(*as_uid) != 0 || ::setuid(*as_uid) != 0)) return 90;
             auto st = serve({socket, ready[1], grace});
-            ::_exit(st ? 0 : 91);
-        }
+            return st ? 0 : 91;
+        });
         ::close(ready[1]);
         pollfd p{ready[0], POLLIN, 0};
         char c = 0;
         m_ready = ::poll(&p, 1, 20'000) == 1 && ::read(ready[0], &c, 1) == 1;
         ::close(ready[0]);
     }
-    ~ChildAgent()
-    {
-        if (m_pid <= 0) return;
-        ::kill(m_pid, SIGTERM);
-        if (!wait_exit(m_pid, 10s)) {
-            ::kill(m_pid, SIGKILL);
-            ::waitpid(m_pid, nullptr, 0);
-        }
-    }
+    ~ChildAgent() { m_child.stop(10s); }
     ChildAgent(const ChildAgent&) = delete;
     ChildAgent& operator=(const ChildAgent&) = delete;
 
@@ -96,16 +73,14 @@ public:
     /// Waits for the agent to exit on its own; true if it did (with status 0).
     bool exits_within(std::chrono::seconds limit)
     {
-        int st = 0;
-        if (!wait_exit(m_pid, limit, &st)) return false;
-        m_pid = -1;
-        return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        auto st = m_child.wait_for(limit);
+        return st && WIFEXITED(*st) && WEXITSTATUS(*st) == 0;
     }
-    [[nodiscard]] pid_t pid() const { return m_pid; }
+    [[nodiscard]] pid_t pid() const { return m_child.pid(); }
 
 private:
     fs::path m_socket;
-    pid_t m_pid = -1;
+    pitool::test::Child m_child;
     bool m_ready = false;
 };
 
@@ -294,24 +269,46 @@ TEST_F(AgentTest, IdleTimeoutWipesTheKeyAndTheAgentExits)
 
 TEST_F(AgentTest, UseResetsTheIdleTimerButNotTheAbsoluteOne)
 {
+    using Clock = std::chrono::steady_clock;
+    constexpr auto k_idle = 2s;
+    constexpr auto k_ttl = 4s;
     ChildAgent a(m_socket);
     ASSERT_TRUE(a.ready());
-    auto put_at = std::chrono::steady_clock::now();
-    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {Seconds(3), Seconds(2)}));
-    // Fetching every 300 ms keeps the idle timer from firing; the 3 s ttl still ends it.
-    auto deadline = put_at + 60s;
-    bool gone = false;
-    while (std::chrono::steady_clock::now() < deadline) {
+    const auto put_started = Clock::now();
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {Seconds(4), Seconds(2)}));
+    const auto put_done = Clock::now(); // the agent's timers started in between
+    // Fetch until the key is gone. Order, not duration, decides:
+    //  - a fetch that began more than the idle time after the put and still got
+    //    the key proves that use reset the idle timer;
+    //  - the key is gone no earlier than the absolute ttl after the put began,
+    //    unless the test itself was starved between two fetches for longer
+    //    than the idle time (then the idle expiry was legitimate).
+    bool reset_seen = false;
+    auto longest_gap = Clock::duration::zero();
+    std::optional<Clock::time_point> gone_at;
+    auto last_use = put_done;
+    const auto deadline = put_done + 60s; // a loose guard only
+    while (Clock::now() < deadline) {
+        const auto began = Clock::now();
+        longest_gap = std::max(longest_gap, began - last_use);
         auto k = fetch_key(m_socket, m_vault);
         if (!k) {
             EXPECT_EQ(k.error().code, Errc::not_found);
-            gone = true;
+            gone_at = Clock::now();
             break;
         }
-        std::this_thread::sleep_for(300ms);
+        last_use = Clock::now();
+        if (began - put_done > k_idle) reset_seen = true;
+        std::this_thread::sleep_for(300ms); // the pace of use, not synchronisation
     }
-    EXPECT_TRUE(gone);
-    EXPECT_GE(std::chrono::steady_clock::now() - put_at, 2500ms);
+    ASSERT_TRUE(gone_at) << "the absolute ttl never ended the key";
+    if (longest_gap < k_idle) {
+        EXPECT_TRUE(reset_seen) << "use did not keep the key past the idle time";
+        EXPECT_GE(*gone_at - put_started, k_ttl) << "the key went before its ttl";
+    } else {
+        GTEST_SKIP() << "starved: " << std::chrono::duration_cast<std::chrono::milliseconds>(longest_gap).count()
+                     << " ms between two uses, longer than the idle time; the order could not be checked";
+    }
     EXPECT_TRUE(a.exits_within(30s));
 }
 
@@ -352,14 +349,13 @@ TEST_F(AgentTest, ServerIgnoresOtherUids)
     ::chmod(m_tmp.path().c_str(), 0711);
     ::chmod(m_dir.c_str(), 0711);
     ::chmod(m_socket.c_str(), 0666);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        if (::setgid(k_nobody) != 0 || ::setuid(k_nobody) != 0) ::_exit(90);
+    auto client = pitool::test::Child::fork([&] {
+        if (::setgid(k_nobody) != 0 || ::setuid(k_nobody) != 0) return 90;
         int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
         sockaddr_un addr{};
         addr.sun_family = AF_UNIX;
         std::strncpy(addr.sun_path, m_socket.c_str(), sizeof addr.sun_path - 1);
-        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) ::_exit(91);
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return 91;
         // A well-formed GET, sent without the client's own peer check.
         std::string id = vault_id(m_vault);
         std::string body(1, '\x02');
@@ -369,13 +365,12 @@ TEST_F(AgentTest, ServerIgnoresOtherUids)
         for (int i = 0; i < 4; ++i) frame.push_back(static_cast<char>(body.size() >> (8 * i)));
         frame += body;
         // The agent may hang up before we even finish sending (EPIPE): that is the refusal too.
-        if (::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) ::_exit(0);
+        if (::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(frame.size())) return 0;
         char buf[128];
         ssize_t got = ::recv(fd, buf, sizeof buf, 0);
-        ::_exit(got <= 0 ? 0 : 93); // hung up on without an answer
-    }
-    int st = 0;
-    ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+        return got <= 0 ? 0 : 93; // hung up on without an answer
+    });
+    int st = client.wait();
     ASSERT_TRUE(WIFEXITED(st));
     EXPECT_EQ(WEXITSTATUS(st), 0) << "90 setuid, 91 connect, 93 the agent answered another uid";
     EXPECT_TRUE(fetch_key(m_socket, m_vault)); // still serving us
