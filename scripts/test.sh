@@ -25,7 +25,7 @@ leftovers() {
   for p in /proc/[0-9]*; do
     pid=${p#/proc/}
     [ "$pid" = "$$" ] && continue
-    args=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+    args=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
     [ -n "$args" ] || continue
     cwd=$(readlink "$p/cwd" 2>/dev/null) || cwd=
     case "$args" in *"$run_tmp"* | *"$root/build/"*) echo "$pid: $args(cwd $cwd)"; continue ;; esac
