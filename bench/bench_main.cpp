@@ -1,6 +1,6 @@
 /// pitool-bench: micro-benchmarks of the layers under the CLI (crypto, payload
 /// codec, vault file, lookup, audit). See docs/performance.md for a run and
-/// how to read it. Whole-process comparisons live in scripts/bench-peers.sh.
+/// how to read it. Whole-process comparisons live in bench/bench-peers.sh.
 ///
 /// Sizes are "number of integrations" unless the name says bytes. Every
 /// integration holds at least one token in libsodium guarded memory (one
