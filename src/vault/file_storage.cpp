@@ -2,7 +2,9 @@
 
 #include "pitool/vault/format.hpp"
 
-#include <algorithm>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <memory>
 
 namespace pitool::vault {
@@ -33,9 +35,9 @@ constexpr std::uint64_t k_max_file = header_size(k_max_recipients) + k_max_paylo
 /// A data file holds at most what a vault may index.
 constexpr std::uint64_t k_max_data_file = 1ULL << 40;
 
-class FileDataLog final : public DataLog {
+class FileBoxLog final : public BoxLog {
 public:
-    FileDataLog(util::PrivateFile file, std::filesystem::path dir, bool created)
+    FileBoxLog(util::PrivateFile file, std::filesystem::path dir, bool created)
         : m_file(std::move(file)), m_dir(std::move(dir)), m_created(created)
     {
     }
@@ -44,7 +46,7 @@ public:
     {
         return m_file.read_at(offset, out);
     }
-    [[nodiscard]] Status append(std::span<const std::uint8_t> bytes) override { return m_file.append(bytes); }
+    [[nodiscard]] Status put(std::span<const std::uint8_t> bytes) override { return m_file.append(bytes); }
     [[nodiscard]] Status sync() override
     {
         PITOOL_TRY(m_file.sync());
@@ -53,44 +55,12 @@ public:
         m_created = false;
         return {};
     }
-    [[nodiscard]] Status truncate(std::uint64_t size) override { return m_file.truncate(size); }
+    [[nodiscard]] Status discard_from(std::uint64_t size) override { return m_file.truncate(size); }
 
 private:
     util::PrivateFile m_file;
     std::filesystem::path m_dir;
     bool m_created;
-};
-
-class MemoryDataLog final : public DataLog {
-public:
-    MemoryDataLog(std::shared_ptr<std::vector<std::uint8_t>> bytes, bool writable)
-        : m_bytes(std::move(bytes)), m_writable(writable)
-    {
-    }
-    [[nodiscard]] std::uint64_t size() const override { return m_bytes->size(); }
-    [[nodiscard]] Status read(std::uint64_t offset, std::span<std::uint8_t> out) const override
-    {
-        if (offset > m_bytes->size() || out.size() > m_bytes->size() - offset)
-            return make_error(Errc::damaged, "vault data file is truncated");
-        std::copy_n(m_bytes->begin() + static_cast<std::ptrdiff_t>(offset), out.size(), out.begin());
-        return {};
-    }
-    [[nodiscard]] Status append(std::span<const std::uint8_t> bytes) override
-    {
-        if (!m_writable) return make_error(Errc::internal, "data file opened read-only");
-        m_bytes->insert(m_bytes->end(), bytes.begin(), bytes.end());
-        return {};
-    }
-    [[nodiscard]] Status sync() override { return {}; }
-    [[nodiscard]] Status truncate(std::uint64_t size) override
-    {
-        m_bytes->resize(static_cast<std::size_t>(size));
-        return {};
-    }
-
-private:
-    std::shared_ptr<std::vector<std::uint8_t>> m_bytes;
-    bool m_writable;
 };
 
 std::string hex_id(std::uint64_t id)
@@ -101,70 +71,63 @@ std::string hex_id(std::uint64_t id)
     return out;
 }
 
-} // namespace
-
-Status MemorySnapshot::read(std::uint64_t offset, std::span<std::uint8_t> out) const
+std::filesystem::path dir_of(const std::filesystem::path& p)
 {
-    if (offset > m_bytes.size() || out.size() > m_bytes.size() - offset)
-        return make_error(Errc::damaged, "vault is truncated");
-    std::copy_n(m_bytes.begin() + static_cast<std::ptrdiff_t>(offset), out.size(), out.begin());
-    return {};
+    return p.parent_path().empty() ? std::filesystem::path(".") : p.parent_path();
 }
 
-Result<std::unique_ptr<Snapshot>> Storage::snapshot()
+/// The identity of the file at `path` now (not following a symbolic link):
+/// a new one after every rename into place. Absent if there is none; an
+/// error if it cannot be read (the open that follows says why).
+Result<HeadVersion> file_version(const std::filesystem::path& path)
 {
-    auto bytes = read();
-    if (!bytes) return std::move(bytes).error();
-    return std::unique_ptr<Snapshot>(std::make_unique<MemorySnapshot>(std::move(bytes).value()));
-}
-
-Result<std::vector<std::uint8_t>> MemoryStorage::read()
-{
-    if (!m_exists) return make_error(Errc::not_found, "no vault in memory");
-    return m_bytes;
-}
-
-Status MemoryStorage::write(std::span<const std::uint8_t> bytes)
-{
-    m_bytes.assign(bytes.begin(), bytes.end());
-    m_exists = true;
-    return {};
-}
-
-Result<std::unique_ptr<StorageLock>> MemoryStorage::lock(std::chrono::milliseconds)
-{
-    return std::make_unique<StorageLock>();
-}
-
-Result<std::unique_ptr<DataLog>> MemoryStorage::data(std::uint64_t id, DataMode mode)
-{
-    auto it = m_data.find(id);
-    if (mode == DataMode::create) {
-        if (it != m_data.end()) return make_error(Errc::conflict, "data file exists");
-        it = m_data.emplace(id, std::make_shared<std::vector<std::uint8_t>>()).first;
-    } else if (it == m_data.end()) {
-        return make_error(Errc::not_found, "no vault data file in memory");
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT) return HeadVersion{};
+        return make_error(Errc::io, "cannot stat " + path.string());
     }
-    return std::unique_ptr<DataLog>(std::make_unique<MemoryDataLog>(it->second, mode != DataMode::read));
+    auto ns = [](const timespec& t) { return std::to_string(t.tv_sec) + "." + std::to_string(t.tv_nsec); };
+    return HeadVersion{std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) +
+                       ":" + ns(st.st_mtim) + ":" + ns(st.st_ctim)};
 }
 
-void MemoryStorage::remove_data_except(std::span<const std::uint64_t> keep)
+Error no_vault(const std::filesystem::path& path)
 {
-    std::erase_if(m_data, [&](const auto& kv) { return std::find(keep.begin(), keep.end(), kv.first) == keep.end(); });
+    return make_error(Errc::not_found, "no vault at " + path.string() + " (run: pitool init)");
 }
 
-Result<std::unique_ptr<Snapshot>> FileStorage::snapshot()
-{
-    auto f = util::PrivateFile::open(m_path, k_max_file);
-    if (!f && f.error().code == Errc::not_found)
-        return make_error(Errc::not_found, "no vault at " + m_path.string() + " (run: pitool init)");
-    if (!f) return std::move(f).error();
-    return std::unique_ptr<Snapshot>(std::make_unique<FileSnapshot>(std::move(f).value()));
-}
+} // namespace
 
 FileStorage::FileStorage(std::filesystem::path path, std::filesystem::path data_base)
     : m_path(std::move(path)), m_data_base(data_base.empty() ? m_path : std::move(data_base))
 {
+}
+
+Result<Head> FileStorage::read_head()
+{
+    // The version is taken before and after opening: equal, it is the
+    // version of the file opened (a swap in between renames a new file).
+    for (int attempt = 0;; ++attempt) {
+        auto before = file_version(m_path);
+        auto f = util::PrivateFile::open(m_path, k_max_file);
+        if (!f && f.error().code == Errc::not_found) return no_vault(m_path);
+        if (!f) return std::move(f).error();
+        PITOOL_TRY_ASSIGN(auto after, file_version(m_path));
+        if ((!before || before.value() != after) && attempt < 8) continue;
+        return Head{std::make_unique<FileSnapshot>(std::move(f).value()), std::move(after)};
+    }
+}
+
+Result<HeadVersion> FileStorage::swap_head(const HeadVersion& expected, std::span<const std::uint8_t> bytes)
+{
+    PITOOL_TRY(util::ensure_private_dir(m_path.parent_path()));
+    PITOOL_TRY_ASSIGN(auto current, file_version(m_path));
+    if (current != expected)
+        return make_error(Errc::conflict, "the vault at " + m_path.string() + " changed while it was written");
+    remove_stale_temp_files();
+    auto bak = backup_path();
+    PITOOL_TRY(util::atomic_replace(m_path, bytes, &bak));
+    return file_version(m_path);
 }
 
 std::filesystem::path FileStorage::data_path(std::uint64_t id) const
@@ -172,33 +135,31 @@ std::filesystem::path FileStorage::data_path(std::uint64_t id) const
     return m_data_base.string() + ".data-" + hex_id(id);
 }
 
-Result<std::unique_ptr<DataLog>> FileStorage::data(std::uint64_t id, DataMode mode)
+Result<std::unique_ptr<BoxLog>> FileStorage::boxes(std::uint64_t id, BoxMode mode)
 {
     using M = util::PrivateFile::Mode;
     auto path = data_path(id);
-    if (mode == DataMode::create) PITOOL_TRY(util::ensure_private_dir(path.parent_path()));
+    if (mode == BoxMode::create) PITOOL_TRY(util::ensure_private_dir(path.parent_path()));
     auto f = util::PrivateFile::open(path, k_max_data_file,
-                                     mode == DataMode::read     ? M::read
-                                     : mode == DataMode::append ? M::append
-                                                                : M::create);
+                                     mode == BoxMode::read     ? M::read
+                                     : mode == BoxMode::append ? M::append
+                                                               : M::create);
     if (!f && f.error().code == Errc::not_found)
         return make_error(Errc::not_found, "vault data file " + path.string() + " is missing");
     if (!f) return std::move(f).error();
-    auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
-    return std::unique_ptr<DataLog>(
-        std::make_unique<FileDataLog>(std::move(f).value(), std::move(dir), mode == DataMode::create));
+    return std::unique_ptr<BoxLog>(
+        std::make_unique<FileBoxLog>(std::move(f).value(), dir_of(path), mode == BoxMode::create));
 }
 
-void FileStorage::remove_data_except(std::span<const std::uint64_t> keep)
+void FileStorage::collect_boxes(std::span<const std::uint64_t> named)
 {
-    auto dir = m_data_base.parent_path().empty() ? std::filesystem::path(".") : m_data_base.parent_path();
     const std::string prefix = m_data_base.filename().string() + ".data-";
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(dir_of(m_data_base), ec)) {
         const std::string name = e.path().filename().string();
         if (name.size() != prefix.size() + 16 || name.rfind(prefix, 0) != 0) continue;
         bool kept = false;
-        for (auto id : keep) kept = kept || name.substr(prefix.size()) == hex_id(id);
+        for (auto id : named) kept = kept || name.substr(prefix.size()) == hex_id(id);
         std::error_code ignored;
         if (!kept && e.is_regular_file(ignored) && !e.is_symlink(ignored)) std::filesystem::remove(e.path(), ignored);
     }
@@ -214,43 +175,28 @@ std::filesystem::path FileStorage::lock_path() const
     return m_path.string() + ".lock";
 }
 
-Result<std::vector<std::uint8_t>> FileStorage::read()
-{
-    auto r = util::read_private_file(m_path, k_max_file);
-    if (!r && r.error().code == Errc::not_found)
-        return make_error(Errc::not_found, "no vault at " + m_path.string() + " (run: pitool init)");
-    return r;
-}
-
-Status FileStorage::write(std::span<const std::uint8_t> bytes)
-{
-    PITOOL_TRY(util::ensure_private_dir(m_path.parent_path()));
-    remove_stale_temp_files();
-    auto bak = backup_path();
-    return util::atomic_replace(m_path, bytes, &bak);
-}
-
 void FileStorage::remove_stale_temp_files() const
 {
     // Writers make temp files only while holding the lock, which the caller
-    // of write() holds: any temp file present now was left by a writer that
-    // died before its rename. It never held the only copy of anything.
-    auto dir = m_path.parent_path().empty() ? std::filesystem::path(".") : m_path.parent_path();
+    // of swap_head() holds: any temp file present now was left by a writer
+    // that died before its rename. It never held the only copy of anything.
     std::string prefix = "." + m_path.filename().string() + ".tmp.";
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(dir_of(m_path), ec)) {
         if (e.path().filename().string().rfind(prefix, 0) != 0) continue;
         std::error_code ignored;
         if (e.is_regular_file(ignored) && !e.is_symlink(ignored)) std::filesystem::remove(e.path(), ignored);
     }
 }
 
-Result<std::unique_ptr<StorageLock>> FileStorage::lock(std::chrono::milliseconds timeout)
+Result<std::unique_ptr<StorageLock>> FileStorage::lock(std::string_view name, std::chrono::milliseconds timeout)
 {
     PITOOL_TRY(util::ensure_private_dir(m_path.parent_path()));
-    auto l = util::FileLock::acquire(lock_path(), timeout);
-    if (!l) return std::move(l).error();
-    return std::unique_ptr<StorageLock>(std::make_unique<FileStorageLock>(std::move(l).value()));
+    const std::filesystem::path path = name == k_writer_lock
+                                           ? lock_path()
+                                           : std::filesystem::path(m_path.string() + "." + std::string(name) + ".lock");
+    PITOOL_TRY_ASSIGN(auto l, util::FileLock::acquire(path, timeout));
+    return std::unique_ptr<StorageLock>(std::make_unique<FileStorageLock>(std::move(l)));
 }
 
 } // namespace pitool::vault
