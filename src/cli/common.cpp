@@ -1,5 +1,8 @@
 #include "cli/common.hpp"
 
+#include <charconv>
+#include <cstring>
+
 namespace pitool::cli {
 
 Result<core::Integration*> find_integration(vault::Vault& v, const std::string& name, bool secrets)
@@ -38,6 +41,18 @@ void record_event(Context& ctx, core::Payload& p, std::string action, const std:
     e.actor = ctx.actor;
     e.detail = std::move(detail);
     p.record(std::move(e));
+}
+
+std::chrono::milliseconds env_seconds(const Context& ctx, const char* name, std::chrono::milliseconds fallback,
+                                      SecondsRange range)
+{
+    if (const char* v = ctx.env.get(name); v != nullptr && *v != '\0') {
+        double secs = 0;
+        auto [p, ec] = std::from_chars(v, v + std::strlen(v), secs);
+        if (ec == std::errc{} && *p == '\0' && (secs > 0 || (range.zero_allowed && secs == 0)) && secs <= range.max)
+            return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+    }
+    return fallback;
 }
 
 } // namespace pitool::cli

@@ -5,6 +5,7 @@
 #include "pitool/core/model.hpp"
 #include "pitool/vault/vault.hpp"
 
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -32,5 +33,17 @@ struct IntegrationFilter {
 /// Appends a history event stamped with the context's clock and actor.
 void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name, std::string fingerprint,
                   std::string detail = {});
+
+/// Which numbers of seconds env_seconds accepts: from 0 (included if
+/// `zero_allowed`) to `max`.
+struct SecondsRange {
+    bool zero_allowed = false;
+    double max = 0;
+};
+/// The number of seconds (decimals allowed) in the environment variable
+/// `name`, or `fallback` when it is unset, empty, not a number or out of
+/// `range`.
+[[nodiscard]] std::chrono::milliseconds env_seconds(const Context& ctx, const char* name,
+                                                    std::chrono::milliseconds fallback, SecondsRange range);
 
 } // namespace pitool::cli

@@ -6,8 +6,6 @@
 #include "pitool/core/lifecycle.hpp"
 #include "pitool/providers/leadconnector.hpp"
 
-#include <charconv>
-#include <cstring>
 #include <unistd.h>
 
 namespace pitool::cli {
@@ -16,13 +14,7 @@ namespace {
 
 std::chrono::milliseconds http_timeout(const Context& ctx)
 {
-    if (const char* v = ctx.env.get("PITOOL_HTTP_TIMEOUT"); v != nullptr && *v != '\0') {
-        double secs = 0;
-        auto [p, ec] = std::from_chars(v, v + std::strlen(v), secs);
-        if (ec == std::errc{} && *p == '\0' && secs > 0 && secs <= 600)
-            return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
-    }
-    return std::chrono::seconds(30);
+    return env_seconds(ctx, "PITOOL_HTTP_TIMEOUT", std::chrono::seconds(30), {.zero_allowed = false, .max = 600});
 }
 
 } // namespace

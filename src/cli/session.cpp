@@ -1,12 +1,11 @@
 #include "cli/session.hpp"
 
 #include "cli/agent_link.hpp"
+#include "cli/common.hpp"
 #include "cli/input.hpp"
 #include "pitool/core/lifecycle.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cstring>
 
 namespace pitool::cli {
 
@@ -23,13 +22,7 @@ std::filesystem::path resolve_vault_path(const Context& ctx)
 
 std::chrono::milliseconds lock_timeout(const Context& ctx)
 {
-    if (const char* v = ctx.env.get("PITOOL_LOCK_TIMEOUT"); v != nullptr && *v != '\0') {
-        double secs = 0;
-        auto [p, ec] = std::from_chars(v, v + std::strlen(v), secs);
-        if (ec == std::errc{} && *p == '\0' && secs >= 0 && secs <= 3600)
-            return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
-    }
-    return std::chrono::seconds(10);
+    return env_seconds(ctx, "PITOOL_LOCK_TIMEOUT", std::chrono::seconds(10), {.zero_allowed = true, .max = 3600});
 }
 
 Session::Session(Context& ctx) : m_ctx(ctx), m_storage(resolve_vault_path(ctx)) {}
