@@ -34,7 +34,8 @@ Status run_init(Context& ctx, const InitOptions& o)
     auto v = vault::Vault::create(s.storage(), pass.value(), crypto::params_for(level.value()), std::move(initial));
     if (!v) return std::move(v).error();
     if (ctx.opts.json)
-        print_json(ctx, {{"vault", s.storage().describe()}, {"kdf", o.kdf}, {"format_version", 1}});
+        print_json(ctx,
+                   {{"vault", s.storage().describe()}, {"kdf", o.kdf}, {"format_version", vault::k_format_version}});
     else
         ctx.out << "Created vault " << s.storage().describe() << " (Argon2id " << o.kdf << ")\n";
     return {};
