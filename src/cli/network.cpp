@@ -2,9 +2,9 @@
 
 #include "cli/common.hpp"
 #include "cli/log.hpp"
-#include "cli/net_module.hpp"
+#include "cli/net_loader.hpp"
 #include "pitool/core/lifecycle.hpp"
-#include "pitool/providers/leadconnector.hpp"
+#include "pitool/providers/grants.hpp"
 
 #include <unistd.h>
 
@@ -79,10 +79,7 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
             if (!grant) return std::move(grant).error();
             // The old refresh token is spent: the new pair is saved before
             // anything else happens (mutate_if saves on return).
-            in.token = core::make_token(std::move(grant->access_token), now);
-            in.oauth->refresh_token = std::move(grant->refresh_token);
-            in.oauth->access_expires_at = now + Seconds{grant->expires_in};
-            in.last_check.reset();
+            providers::apply_refresh(in, std::move(grant).value(), now);
             out.refreshed = true;
             out.fingerprint = in.token.fingerprint;
             out.expires_at = *in.oauth->access_expires_at;
