@@ -6,10 +6,13 @@
 #include "pitool/vault/vault.hpp"
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
 namespace pitool::cli {
+
+class Session;
 
 /// Loads the integration called `name` into the vault's payload (with its
 /// secrets unless `secrets` is false) and returns it, or Errc::not_found
@@ -29,6 +32,13 @@ struct IntegrationFilter {
 };
 /// Parses the two options ("" = any). Errc::usage for an unknown value.
 [[nodiscard]] Result<IntegrationFilter> parse_filter(const std::string& provider, const std::string& kind);
+
+/// Under the vault lock (Session::mutate), applies `change` to the
+/// integration `name` if a rotation window is open for it (Errc::conflict
+/// otherwise), and saves. The vault as saved.
+[[nodiscard]] Result<vault::Vault*>
+change_open_window(Session& s, const std::string& name,
+                   const std::function<Status(vault::Vault&, core::Integration&)>& change);
 
 /// Appends a history event stamped with the context's clock and actor.
 void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name, std::string fingerprint,

@@ -1,4 +1,5 @@
-// cancel-rotation and expire-old: the two ways to end an open rotation window.
+// cancel-rotation: ends an open rotation window by making the old token
+// current again and discarding the new one (core::cancel_rotation).
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/output.hpp"
@@ -12,69 +13,39 @@
 namespace pitool::cli::commands {
 namespace {
 
-struct WindowOptions {
+struct CancelRotationOptions {
     std::string name;
 };
 
-enum class WindowAction { cancel, expire };
-
-Status run_window(Context& ctx, const WindowOptions& o, WindowAction action)
+Status run_cancel_rotation(Context& ctx, const CancelRotationOptions& o)
 {
-    PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
-    auto now = ctx.clock.now();
+    const auto now = ctx.clock.now();
     std::string kept, dropped;
-    auto saved = s.mutate([&](vault::Vault& vault) -> Status {
-        auto in = find_integration(vault, o.name);
-        if (!in) return std::move(in).error();
-        auto& i = *in.value();
-        if (!core::window_open(i, now))
-            return make_error(Errc::conflict, "no rotation window is open for '" + o.name + "'");
-        if (action == WindowAction::cancel) {
-            kept = i.rotation->old.fingerprint;
-            dropped = i.token.fingerprint;
-            PITOOL_TRY(core::cancel_rotation(i, now));
-            record_event(ctx, vault.payload(), "cancel-rotation", o.name, kept,
-                         "new token " + dropped + " discarded; old token current again");
-        } else {
-            kept = i.token.fingerprint;
-            dropped = i.rotation->old.fingerprint;
-            PITOOL_TRY(core::expire_old(i, now));
-            record_event(ctx, vault.payload(), "expire-old", o.name, dropped, "old token expired now");
-        }
-        return {};
-    });
-    if (!saved) return std::move(saved).error();
-    vault::Vault& v = *saved.value();
+    PITOOL_TRY_ASSIGN(auto* v, change_open_window(s, o.name, [&](vault::Vault& vault, core::Integration& i) -> Status {
+                          kept = i.rotation->old.fingerprint;
+                          dropped = i.token.fingerprint;
+                          PITOOL_TRY(core::cancel_rotation(i, now));
+                          record_event(ctx, vault.payload(), "cancel-rotation", o.name, kept,
+                                       "new token " + dropped + " discarded; old token current again");
+                          return {};
+                      }));
     if (ctx.opts.json) {
-        print_json(ctx, integration_json(*v.payload().find(o.name), now));
-    } else if (action == WindowAction::cancel) {
+        print_json(ctx, integration_json(*v->payload().find(o.name), now));
+    } else {
         ctx.out << "Cancelled rotation of " << o.name << ": token " << kept << " is current again; token " << dropped
                 << " discarded\n";
-    } else {
-        ctx.out << "Expired the old token " << dropped << " of " << o.name << "; token " << kept
-                << " is the only one\n";
     }
     return {};
-}
-
-Handler setup_window(CLI::App& sub, WindowAction action)
-{
-    auto o = std::make_shared<WindowOptions>();
-    sub.add_option("name", o->name, "Integration name")->required();
-    return [o, action](Context& ctx) { return run_window(ctx, *o, action); };
 }
 
 } // namespace
 
 Handler setup_cancel_rotation(CLI::App& sub)
 {
-    return setup_window(sub, WindowAction::cancel);
-}
-
-Handler setup_expire_old(CLI::App& sub)
-{
-    return setup_window(sub, WindowAction::expire);
+    auto o = std::make_shared<CancelRotationOptions>();
+    sub.add_option("name", o->name, "Integration name")->required();
+    return [o](Context& ctx) { return run_cancel_rotation(ctx, *o); };
 }
 
 } // namespace pitool::cli::commands
