@@ -1,6 +1,6 @@
 #include "vault/legacy_reader.hpp"
 
-#include "pitool/core/codec.hpp"
+#include "pitool/vault/legacy_payload.hpp"
 #include "vault/boxes.hpp"
 
 #include <algorithm>
@@ -53,7 +53,7 @@ Result<Converted> read_v1(Header& header, std::span<const std::uint8_t> header_b
     // The first recipient that unwraps a key decides; a key that does not
     // open the payload is a wrong (agent) key, or a damaged file.
     if (!plain) return make_error(Errc::wrong_passphrase, "the key does not open this vault");
-    PITOOL_TRY_ASSIGN(auto payload, core::decode_payload(plain->view()));
+    PITOOL_TRY_ASSIGN(auto payload, legacy::decode_payload(plain->view()));
     header.version = k_format_version;
     Converted c;
     c.payload = std::move(payload);
