@@ -141,8 +141,7 @@ bool transient_failure(CURLcode code) noexcept
 /// Validation shared by `send` and `perform_all` (Errc::usage).
 Result<Target> check_request(const Request& req)
 {
-    auto base = normalize_base_url(req.base_url);
-    if (!base) return std::move(base).error();
+    PITOOL_TRY_ASSIGN(auto base, normalize_base_url(req.base_url));
     PITOOL_TRY(detail::validate_path(req.path));
     for (const auto& h : req.headers) PITOOL_TRY(detail::validate_header(h));
     if (req.bearer) {
@@ -155,19 +154,18 @@ Result<Target> check_request(const Request& req)
                                            "not allowed in an HTTP header");
         }
     }
-    auto origin = origin_of(base.value() + "/");
+    auto origin = origin_of(base + "/");
     if (!origin) return make_error(Errc::usage, "invalid base URL");
-    return Target{std::move(base).value(), std::move(*origin)};
+    return Target{std::move(base), std::move(*origin)};
 }
 
 Result<Response> CurlClient::send(const Request& req)
 {
     const std::lock_guard lock(m_mutex); // one easy handle: one transfer at a time
     if (m_setup_error) return *m_setup_error;
-    auto target = check_request(req);
-    if (!target) return std::move(target).error();
+    PITOOL_TRY_ASSIGN(auto target, check_request(req));
 
-    Flight f(req, std::move(target).value());
+    Flight f(req, std::move(target));
     CURL* h = m_easy.get();
     for (;;) {
         if (f.hops == 0) f.attempt_started = SteadyClock::now();

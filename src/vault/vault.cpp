@@ -244,9 +244,8 @@ Result<bool> Vault::contains(std::string_view name) const
 {
     if (m_staged_names.contains(name) || m_payload.find(name) != nullptr) return true;
     if (is_loaded(name)) return false; // loaded, then erased
-    auto e = lookup(name);
-    if (!e) return std::move(e).error();
-    return e->has_value();
+    PITOOL_TRY_ASSIGN(auto e, lookup(name));
+    return e.has_value();
 }
 
 Result<std::vector<std::string>> Vault::names() const
@@ -254,9 +253,8 @@ Result<std::vector<std::string>> Vault::names() const
     std::vector<std::string> out;
     if (m_index && !m_all_loaded) {
         for (std::size_t i = 0; i < part_count(); ++i) {
-            auto p = part(i);
-            if (!p) return std::move(p).error();
-            for (const auto& e : *p.value())
+            PITOOL_TRY_ASSIGN(auto p, part(i));
+            for (const auto& e : *p)
                 if (!m_loaded.contains(e.name)) out.push_back(e.name);
         }
     }
@@ -274,9 +272,8 @@ Result<std::vector<std::string>> Vault::windows_ended(Timestamp now) const
         // A part says when its earliest window ends.
         const auto end = m_index->parts[i].window_end;
         if (end == 0 || end > epoch(now)) continue;
-        auto p = part(i);
-        if (!p) return std::move(p).error();
-        for (const auto& e : *p.value())
+        PITOOL_TRY_ASSIGN(auto p, part(i));
+        for (const auto& e : *p)
             if (e.window_end != 0 && e.window_end <= epoch(now)) out.push_back(e.name);
     }
     return out;
@@ -287,10 +284,9 @@ Status Vault::load(std::string_view name_view, bool secrets)
     if (!m_index) return {};
     // The name may live inside a loaded record, which loading can move.
     const std::string name(name_view);
-    auto found = lookup(name);
-    if (!found) return std::move(found).error();
-    if (!found->has_value()) return {};
-    const IndexEntry& e = **found;
+    PITOOL_TRY_ASSIGN(auto found, lookup(name));
+    if (!found.has_value()) return {};
+    const IndexEntry& e = *found;
     core::Integration* in = nullptr;
     std::vector<std::uint8_t> box;
     if (is_loaded(name)) {
@@ -315,9 +311,8 @@ Status Vault::load_all(bool secrets)
     if (m_all_loaded && !secrets) return {};
     std::vector<std::uint8_t> box;
     for (std::size_t i = 0; i < part_count(); ++i) {
-        auto p = part(i);
-        if (!p) return std::move(p).error();
-        for (const auto& e : *p.value()) {
+        PITOOL_TRY_ASSIGN(auto p, part(i));
+        for (const auto& e : *p) {
             core::Integration* in = nullptr;
             if (is_loaded(e.name)) {
                 in = m_payload.find(e.name);
@@ -355,9 +350,8 @@ Result<Vault::Fetched> Vault::fetch_part(std::size_t i, bool secrets) const
 {
     Fetched f;
     // Not from m_part_cache, which the visiting thread may fill meanwhile.
-    auto entries = decode_part_at(i);
-    if (!entries) return std::move(entries).error();
-    f.entries = std::move(entries).value();
+    PITOOL_TRY_ASSIGN(auto entries, decode_part_at(i));
+    f.entries = std::move(entries);
     std::uint64_t lo = UINT64_MAX;
     std::uint64_t hi = 0;
     std::uint64_t want = 0;
@@ -400,9 +394,8 @@ Status Vault::for_each_record(bool secrets, const std::function<Status(const cor
         for (const auto& in : m_payload.integrations) all.push_back(&in);
         std::sort(all.begin(), all.end(), [](auto* a, auto* b) { return a->name < b->name; });
         for (const auto* in : all) {
-            auto copy = read_record(in->name, secrets);
-            if (!copy) return std::move(copy).error();
-            PITOOL_TRY(visit(copy.value()));
+            PITOOL_TRY_ASSIGN(auto copy, read_record(in->name, secrets));
+            PITOOL_TRY(visit(copy));
         }
         return {};
     }
@@ -503,10 +496,9 @@ Status Vault::load_history()
         PITOOL_TRY(read_box(c.box.off, c.box.len, box));
         auto plain = open_plain(box, c.box.tag, chunk_ad(i), m_key);
         if (!plain) return make_error(Errc::damaged, "vault history is corrupted (authentication failed)");
-        auto events = core::decode_events(plain.value());
-        if (!events) return std::move(events).error();
-        if (events->size() != c.events) return make_error(Errc::damaged, "vault history does not match the index");
-        std::move(events->begin(), events->end(), std::back_inserter(all));
+        PITOOL_TRY_ASSIGN(auto events, core::decode_events(plain.value()));
+        if (events.size() != c.events) return make_error(Errc::damaged, "vault history does not match the index");
+        std::move(events.begin(), events.end(), std::back_inserter(all));
     }
     std::move(m_payload.history.begin(), m_payload.history.end(), std::back_inserter(all));
     m_payload.history = std::move(all);
@@ -517,21 +509,19 @@ Status Vault::load_history()
 
 Result<core::Integration> Vault::read_record(std::string_view name, bool secrets) const
 {
-    auto found = lookup(name);
-    if (!found) return std::move(found).error();
-    if (!found->has_value()) {
+    PITOOL_TRY_ASSIGN(auto found, lookup(name));
+    if (!found.has_value()) {
         const auto* in = m_payload.find(name);
         if (in == nullptr) return make_error(Errc::not_found, "no integration named '" + std::string(name) + "'");
         // Not saved as version 3 yet (a v1 vault): copy it through the codec.
-        auto copy = core::decode_meta(core::encode_meta(*in));
-        if (!copy) return std::move(copy).error();
+        PITOOL_TRY_ASSIGN(auto copy, core::decode_meta(core::encode_meta(*in)));
         if (secrets && !in->sealed) {
             auto bytes = core::encode_secrets(*in);
-            PITOOL_TRY(core::decode_secrets(bytes, copy.value()));
+            PITOOL_TRY(core::decode_secrets(bytes, copy));
         }
         return copy;
     }
-    const IndexEntry& e = **found;
+    const IndexEntry& e = *found;
     std::vector<std::uint8_t> box;
     PITOOL_TRY(read_box(e.meta.off, e.meta.len, box));
     core::Integration in;
@@ -546,9 +536,8 @@ Result<core::Integration> Vault::read_record(std::string_view name, bool secrets
 Status Vault::stage(const core::Integration& in)
 {
     if (in.sealed) return make_error(Errc::internal, "cannot stage a record without its secrets");
-    auto exists = contains(in.name);
-    if (!exists) return std::move(exists).error();
-    if (exists.value()) return make_error(Errc::conflict, "an integration named '" + in.name + "' already exists");
+    PITOOL_TRY_ASSIGN(auto exists, contains(in.name));
+    if (exists) return make_error(Errc::conflict, "an integration named '" + in.name + "' already exists");
     IndexEntry e = entry_of(in);
     e.meta = append_sealed(m_staged_data, core::encode_meta(in), box_ad(BoxKind::meta, in.name), m_key);
     e.secrets = append_sealed(m_staged_data, core::encode_secrets(in), box_ad(BoxKind::secrets, in.name), m_key);
@@ -585,10 +574,9 @@ void Vault::adopt(Header header, HeadVersion version, std::unique_ptr<Index> ind
 Status Vault::change_passphrase(const Secret& passphrase, const crypto::KdfParams& params)
 {
     PITOOL_TRY(crypto::check_params(params));
-    auto r = wrap_key(m_key, passphrase, params);
-    if (!r) return std::move(r).error();
+    PITOOL_TRY_ASSIGN(auto r, wrap_key(m_key, passphrase, params));
     Header saved = m_header;
-    m_header.recipients.assign(1, r.value());
+    m_header.recipients.assign(1, r);
     auto st = save();
     if (!st) m_header = std::move(saved);
     return st;
@@ -596,21 +584,19 @@ Status Vault::change_passphrase(const Secret& passphrase, const crypto::KdfParam
 
 Result<core::Payload> decrypt_storage(Storage& storage, const Secret& passphrase)
 {
-    auto v = Vault::open(storage, passphrase);
-    if (!v) return std::move(v).error();
-    PITOOL_TRY(v->load_all(/*secrets=*/true));
-    PITOOL_TRY(v->load_history());
-    return std::move(v->payload());
+    PITOOL_TRY_ASSIGN(auto v, Vault::open(storage, passphrase));
+    PITOOL_TRY(v.load_all(/*secrets=*/true));
+    PITOOL_TRY(v.load_history());
+    return std::move(v.payload());
 }
 
 Result<core::Payload> decrypt_image(std::span<const std::uint8_t> file, const Secret& passphrase,
                                     std::span<const std::uint8_t> data)
 {
-    auto parsed = parse(file);
-    if (!parsed) return std::move(parsed).error();
+    PITOOL_TRY_ASSIGN(auto parsed, parse(file));
     MemoryStorage storage(std::vector<std::uint8_t>(file.begin(), file.end()));
-    if (parsed->header.version >= 3)
-        storage.data_files()[parsed->header.data_id] =
+    if (parsed.header.version >= 3)
+        storage.data_files()[parsed.header.data_id] =
             std::make_shared<std::vector<std::uint8_t>>(data.begin(), data.end());
     return decrypt_storage(storage, passphrase);
 }
