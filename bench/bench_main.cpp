@@ -1,6 +1,6 @@
 /// pitool-bench: micro-benchmarks of the layers under the CLI (crypto, payload
 /// codec, vault file, lookup, audit). See docs/performance.md for a run and
-/// how to read it. Whole-process comparisons live in scripts/bench-peers.sh.
+/// how to read it. Whole-process comparisons live in bench/bench-peers.sh.
 ///
 /// Sizes are "number of integrations" unless the name says bytes. Every
 /// integration holds at least one token in libsodium guarded memory (one
@@ -8,7 +8,7 @@
 /// an error instead of a figure (see SkipWithError below).
 #include "generate.hpp"
 
-#include "pitool/core/codec.hpp"
+#include "pitool/vault/legacy_payload.hpp"
 #include "pitool/core/lifecycle.hpp"
 #include "pitool/crypto/crypto.hpp"
 #include "pitool/vault/vault.hpp"
@@ -194,7 +194,7 @@ void BM_Encode(benchmark::State& state)
     }
     std::size_t bytes = 0;
     for (auto _ : state) {
-        auto text = core::encode_payload(*p);
+        auto text = vault::legacy::encode_payload(*p);
         bytes = text.size();
         benchmark::DoNotOptimize(text.data());
     }
@@ -213,13 +213,13 @@ void BM_Decode(benchmark::State& state)
         state.SkipWithError(err.c_str());
         return;
     }
-    auto text = core::encode_payload(*p);
+    auto text = vault::legacy::encode_payload(*p);
     // Decoding makes a second set of guarded tokens; free the first so the
     // process holds one payload, as `pitool get` does.
     release_shared_payload();
     for (auto _ : state) {
         try {
-            auto decoded = core::decode_payload(std::string_view(text.data(), text.size()));
+            auto decoded = vault::legacy::decode_payload(std::string_view(text.data(), text.size()));
             if (!decoded) {
                 state.SkipWithError("decode failed");
                 break;

@@ -1,9 +1,9 @@
-// Fuzzes the payload loader: core::decode_payload on arbitrary text. When it
+// Fuzzes the payload loader: vault::legacy::decode_payload on arbitrary text. When it
 // decodes, the payload must survive encode -> decode -> encode unchanged.
 
 #include "fuzz_util.hpp"
 
-#include "pitool/core/codec.hpp"
+#include "pitool/vault/legacy_payload.hpp"
 
 using namespace pitool;
 using pitool::fuzz::require;
@@ -16,15 +16,15 @@ extern "C" int LLVMFuzzerInitialize(int*, char***)
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
 {
     std::string_view text(reinterpret_cast<const char*>(data), size);
-    auto p = core::decode_payload(text);
+    auto p = vault::legacy::decode_payload(text);
     if (!p) {
         require(p.error().code == Errc::damaged, "decode fails with Errc::damaged only");
         return 0;
     }
-    SecureString once = core::encode_payload(p.value());
-    auto again = core::decode_payload(std::string_view(once.data(), once.size()));
+    SecureString once = vault::legacy::encode_payload(p.value());
+    auto again = vault::legacy::decode_payload(std::string_view(once.data(), once.size()));
     require(static_cast<bool>(again), "an encoded payload decodes");
-    SecureString twice = core::encode_payload(again.value());
+    SecureString twice = vault::legacy::encode_payload(again.value());
     require(once == twice, "encode(decode(encode(p))) == encode(p)");
     return 0;
 }

@@ -6,7 +6,7 @@
 // Usage: make_vault_seed VAULT_DIR PAYLOAD_DIR
 // The committed seeds came from this program; rerun it only to refresh them.
 
-#include "pitool/core/codec.hpp"
+#include "pitool/vault/legacy_payload.hpp"
 #include "pitool/crypto/crypto.hpp"
 #include "pitool/vault/vault.hpp"
 
@@ -104,7 +104,7 @@ int main(int argc, char** argv)
         std::fprintf(stderr, "make_vault_seed: %s\n", v.error().message.c_str());
         return 1;
     }
-    SecureString text = core::encode_payload(v->payload());
+    SecureString text = vault::legacy::encode_payload(v->payload());
     bool ok = write_file(std::string(argv[1]) + "/min-kdf-v1.vault", storage.bytes().data(), storage.bytes().size()) &&
               write_file(std::string(argv[2]) + "/full-payload.json", text.data(), text.size());
     return ok ? 0 : 1;

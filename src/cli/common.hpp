@@ -5,10 +5,14 @@
 #include "pitool/core/model.hpp"
 #include "pitool/vault/vault.hpp"
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 
 namespace pitool::cli {
+
+class Session;
 
 /// Loads the integration called `name` into the vault's payload (with its
 /// secrets unless `secrets` is false) and returns it, or Errc::not_found
@@ -29,8 +33,27 @@ struct IntegrationFilter {
 /// Parses the two options ("" = any). Errc::usage for an unknown value.
 [[nodiscard]] Result<IntegrationFilter> parse_filter(const std::string& provider, const std::string& kind);
 
+/// Under the vault lock (Session::mutate), applies `change` to the
+/// integration `name` if a rotation window is open for it (Errc::conflict
+/// otherwise), and saves. The vault as saved.
+[[nodiscard]] Result<vault::Vault*>
+change_open_window(Session& s, const std::string& name,
+                   const std::function<Status(vault::Vault&, core::Integration&)>& change);
+
 /// Appends a history event stamped with the context's clock and actor.
 void record_event(Context& ctx, core::Payload& p, std::string action, const std::string& name, std::string fingerprint,
                   std::string detail = {});
+
+/// Which numbers of seconds env_seconds accepts: from 0 (included if
+/// `zero_allowed`) to `max`.
+struct SecondsRange {
+    bool zero_allowed = false;
+    double max = 0;
+};
+/// The number of seconds (decimals allowed) in the environment variable
+/// `name`, or `fallback` when it is unset, empty, not a number or out of
+/// `range`.
+[[nodiscard]] std::chrono::milliseconds env_seconds(const Context& ctx, const char* name,
+                                                    std::chrono::milliseconds fallback, SecondsRange range);
 
 } // namespace pitool::cli

@@ -60,7 +60,7 @@ struct Context {
     /// Set once a JSON result document has been written to `out`.
     bool json_written = false;
     /// Makes the HTTP client; only network commands call it. Empty: the
-    /// libcurl client of the network module (cli/net_module.hpp).
+    /// libcurl client of the network module (cli/net_loader.hpp).
     std::function<std::unique_ptr<http::Client>(const http::ClientOptions&)> http_factory;
 };
 

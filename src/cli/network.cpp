@@ -2,12 +2,10 @@
 
 #include "cli/common.hpp"
 #include "cli/log.hpp"
-#include "cli/net_module.hpp"
+#include "cli/net_loader.hpp"
 #include "pitool/core/lifecycle.hpp"
-#include "pitool/providers/leadconnector.hpp"
+#include "pitool/providers/grants.hpp"
 
-#include <charconv>
-#include <cstring>
 #include <unistd.h>
 
 namespace pitool::cli {
@@ -16,13 +14,7 @@ namespace {
 
 std::chrono::milliseconds http_timeout(const Context& ctx)
 {
-    if (const char* v = ctx.env.get("PITOOL_HTTP_TIMEOUT"); v != nullptr && *v != '\0') {
-        double secs = 0;
-        auto [p, ec] = std::from_chars(v, v + std::strlen(v), secs);
-        if (ec == std::errc{} && *p == '\0' && secs > 0 && secs <= 600)
-            return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
-    }
-    return std::chrono::seconds(30);
+    return env_seconds(ctx, "PITOOL_HTTP_TIMEOUT", std::chrono::seconds(30), {.zero_allowed = false, .max = 600});
 }
 
 } // namespace
@@ -87,10 +79,7 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
             if (!grant) return std::move(grant).error();
             // The old refresh token is spent: the new pair is saved before
             // anything else happens (mutate_if saves on return).
-            in.token = core::make_token(std::move(grant->access_token), now);
-            in.oauth->refresh_token = std::move(grant->refresh_token);
-            in.oauth->access_expires_at = now + Seconds{grant->expires_in};
-            in.last_check.reset();
+            providers::apply_refresh(in, std::move(grant).value(), now);
             out.refreshed = true;
             out.fingerprint = in.token.fingerprint;
             out.expires_at = *in.oauth->access_expires_at;

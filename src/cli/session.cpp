@@ -1,12 +1,11 @@
 #include "cli/session.hpp"
 
 #include "cli/agent_link.hpp"
+#include "cli/common.hpp"
 #include "cli/input.hpp"
 #include "pitool/core/lifecycle.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cstring>
 
 namespace pitool::cli {
 
@@ -23,13 +22,7 @@ std::filesystem::path resolve_vault_path(const Context& ctx)
 
 std::chrono::milliseconds lock_timeout(const Context& ctx)
 {
-    if (const char* v = ctx.env.get("PITOOL_LOCK_TIMEOUT"); v != nullptr && *v != '\0') {
-        double secs = 0;
-        auto [p, ec] = std::from_chars(v, v + std::strlen(v), secs);
-        if (ec == std::errc{} && *p == '\0' && secs >= 0 && secs <= 3600)
-            return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
-    }
-    return std::chrono::seconds(10);
+    return env_seconds(ctx, "PITOOL_LOCK_TIMEOUT", std::chrono::seconds(10), {.zero_allowed = true, .max = 3600});
 }
 
 Session::Session(Context& ctx) : m_ctx(ctx), m_storage(resolve_vault_path(ctx)) {}
@@ -37,9 +30,8 @@ Session::Session(Context& ctx) : m_ctx(ctx), m_storage(resolve_vault_path(ctx)) 
 Result<const Secret*> Session::passphrase()
 {
     if (!m_passphrase) {
-        auto pass = read_passphrase(m_ctx);
-        if (!pass) return std::move(pass).error();
-        m_passphrase = std::move(pass).value();
+        PITOOL_TRY_ASSIGN(auto pass, read_passphrase(m_ctx));
+        m_passphrase = std::move(pass);
     }
     return &*m_passphrase;
 }
@@ -51,11 +43,9 @@ Result<vault::Vault*> Session::open()
         m_vault.emplace(std::move(*unlocked));
         return &*m_vault;
     }
-    auto pass = passphrase();
-    if (!pass) return std::move(pass).error();
-    auto v = vault::Vault::open(m_storage, *pass.value());
-    if (!v) return std::move(v).error();
-    m_vault.emplace(std::move(v).value());
+    PITOOL_TRY_ASSIGN(auto pass, passphrase());
+    PITOOL_TRY_ASSIGN(auto v, vault::Vault::open(m_storage, *pass));
+    m_vault.emplace(std::move(v));
     return &*m_vault;
 }
 
@@ -86,28 +76,23 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
 {
     // Derive the key before taking the lock (open() caches it), so concurrent
     // writers hold the lock only for the short decrypt-change-encrypt-rename.
-    auto before = open();
-    if (!before) return std::move(before).error();
-    auto lock = m_storage.lock(lock_timeout(m_ctx) + extra_wait);
-    if (!lock) return std::move(lock).error();
+    PITOOL_TRY_ASSIGN(auto before, open());
+    PITOOL_TRY_ASSIGN(auto lock, m_storage.lock(lock_timeout(m_ctx) + extra_wait));
     // Opened with the agent's key (no passphrase read): reuse that key. If the
     // vault was replaced in between so that it no longer fits, ask after all.
-    auto v = m_passphrase ? vault::Vault::open(m_storage, *m_passphrase, before.value())
-                          : vault::Vault::open_with_key(m_storage, before.value()->data_key());
+    auto v = m_passphrase ? vault::Vault::open(m_storage, *m_passphrase, before)
+                          : vault::Vault::open_with_key(m_storage, before->data_key());
     if (!v && !m_passphrase && v.error().code == Errc::wrong_passphrase) {
-        auto pass = passphrase();
-        if (!pass) return std::move(pass).error();
-        v = vault::Vault::open(m_storage, *pass.value());
+        PITOOL_TRY_ASSIGN(auto pass, passphrase());
+        v = vault::Vault::open(m_storage, *pass);
     }
     if (!v) return std::move(v).error();
     // Windows that have ended are purged at every write: bring those records in.
-    auto ended = v->windows_ended(m_ctx.clock.now());
-    if (!ended) return std::move(ended).error();
-    for (const auto& name : ended.value()) PITOOL_TRY(v->load(name));
+    PITOOL_TRY_ASSIGN(auto ended, v->windows_ended(m_ctx.clock.now()));
+    for (const auto& name : ended) PITOOL_TRY(v->load(name));
     bool purged = !core::purge_expired(v->payload(), m_ctx.clock.now(), m_ctx.actor).empty();
-    auto changed = change(v.value());
-    if (!changed) return std::move(changed).error();
-    if (changed.value() || purged) PITOOL_TRY(v->save());
+    PITOOL_TRY_ASSIGN(auto changed, change(v.value()));
+    if (changed || purged) PITOOL_TRY(v->save());
     m_vault.emplace(std::move(v).value());
     return &*m_vault;
 }

@@ -1,7 +1,7 @@
 // Pure helpers of the HTTP layer: names, URL and header validation, and the
 // one-at-a-time default of Client::perform_all. Nothing here touches the
 // network or links libcurl: this file is in every pitool binary, the libcurl
-// client only in the network module (see net_module.cpp).
+// client only in the network module (see module_entry.cpp).
 
 #include "http/detail.hpp"
 #include "pitool/http/client.hpp"

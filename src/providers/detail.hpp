@@ -1,7 +1,7 @@
 #pragma once
 // Internal helpers of the providers layer.
 
-#include "core/secure_json.hpp"
+#include "pitool/core/secure_json.hpp"
 #include "pitool/providers/common.hpp"
 
 #include <string>

@@ -122,9 +122,8 @@ Result<std::size_t> header_size_of(std::span<const std::uint8_t> prefix)
 
 Result<Header> parse_header(std::span<const std::uint8_t> file, std::uint64_t file_size)
 {
-    auto size = header_size_of(file);
-    if (!size) return std::move(size).error();
-    std::size_t hsize = size.value();
+    PITOOL_TRY_ASSIGN(auto size, header_size_of(file));
+    std::size_t hsize = size;
     if (file.size() < hsize || file_size < hsize) return damaged("vault is truncated (incomplete header)");
     Reader r(file);
     r.skip(k_magic.size());
@@ -184,11 +183,10 @@ Result<Header> parse_header(std::span<const std::uint8_t> file, std::uint64_t fi
 
 Result<Parsed> parse(std::span<const std::uint8_t> file)
 {
-    auto h = parse_header(file, file.size());
-    if (!h) return std::move(h).error();
-    std::size_t hsize = header_size(h->recipients.size(), h->version);
+    PITOOL_TRY_ASSIGN(auto h, parse_header(file, file.size()));
+    std::size_t hsize = header_size(h.recipients.size(), h.version);
     Parsed p;
-    p.header = std::move(h).value();
+    p.header = std::move(h);
     p.header_bytes = file.first(hsize);
     p.ciphertext = file.subspan(hsize, static_cast<std::size_t>(p.header.payload_len));
     p.data = file.subspan(hsize + p.ciphertext.size());

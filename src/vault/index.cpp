@@ -131,14 +131,13 @@ template <typename Visit> Status walk(std::span<const std::uint8_t> bytes, Index
 Result<Index> decode_index(std::span<const std::uint8_t> bytes, bool entries)
 {
     Index ix;
-    auto st = walk(bytes, ix, [&](std::string_view name, const IndexEntry& e) {
+    PITOOL_TRY(walk(bytes, ix, [&](std::string_view name, const IndexEntry& e) {
         if (!entries) return false; // the head only
         if (ix.entries.empty()) ix.entries.reserve(bytes.size() / 96);
         ix.entries.push_back(e);
         ix.entries.back().name.assign(name);
         return true;
-    });
-    if (!st) return std::move(st).error();
+    }));
     return ix;
 }
 

@@ -1,6 +1,6 @@
 #include "robust_support.hpp"
 
-#include "pitool/core/codec.hpp"
+#include "pitool/vault/legacy_payload.hpp"
 #include "pitool/vault/vault.hpp"
 
 #include <arpa/inet.h>
@@ -247,7 +247,7 @@ std::optional<json> decrypt_vault(const std::string& b, const std::string& pass,
     if (!v) return fail("open: " + v.error().message);
     if (auto st = v->load_all(/*secrets=*/true); !st) return fail("records: " + st.error().message);
     if (auto st = v->load_history(); !st) return fail("history: " + st.error().message);
-    auto text = pitool::core::encode_payload(v->payload());
+    auto text = pitool::vault::legacy::encode_payload(v->payload());
     auto j = json::parse(text.begin(), text.end(), nullptr, false);
     pitool::secure_clear(text);
     if (j.is_discarded()) return fail("payload is not JSON");

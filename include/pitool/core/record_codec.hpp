@@ -1,6 +1,6 @@
 #pragma once
 /// Binary encodings of one integration and of history events, as stored in
-/// the boxes of a version 2 vault (docs/vault-format.md).
+/// the boxes of a vault (docs/vault-format.md).
 ///
 /// An integration is split in two: its metadata (everything `show` prints,
 /// not secret) and its secrets (current token, old token during a rotation

@@ -129,7 +129,7 @@ public:
 
 /// The libcurl implementation. Linked only into the network module
 /// (`pitool-net.so`) and the HTTP unit tests; the CLI reaches it through
-/// `pitool/http/net_module.hpp`.
+/// `pitool/http/module_abi.hpp`.
 [[nodiscard]] std::unique_ptr<Client> make_curl_client(const ClientOptions& options);
 
 /// Checks that `url` is `http(s)://host[:port]` with no path, query, fragment

@@ -118,3 +118,16 @@ using Status = Result<void>;
         auto pitool_try_r_ = (expr);                                                                                   \
         if (!pitool_try_r_.ok()) return std::move(pitool_try_r_).error();                                              \
     } while (0)
+
+#define PITOOL_TRY_CAT_(a, b) a##b
+#define PITOOL_TRY_NAME_(line) PITOOL_TRY_CAT_(pitool_try_assign_r_, line)
+#define PITOOL_TRY_ASSIGN_(tmp, lhs, expr)                                                                             \
+    auto tmp = (expr);                                                                                                 \
+    if (!tmp.ok()) return std::move(tmp).error();                                                                      \
+    lhs = std::move(tmp).value()
+
+/// Evaluates `expr` (a Result<T>); on failure returns its error from the
+/// enclosing function, else moves the value into `lhs`: a declaration
+/// (`PITOOL_TRY_ASSIGN(auto v, open())`) or an existing variable. Expands
+/// to several statements: not the body of an unbraced if.
+#define PITOOL_TRY_ASSIGN(lhs, expr) PITOOL_TRY_ASSIGN_(PITOOL_TRY_NAME_(__LINE__), lhs, expr)

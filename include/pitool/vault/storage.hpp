@@ -1,7 +1,31 @@
 #pragma once
-/// Where the encrypted vault bytes live. The vault never touches files
-/// directly, so another backend (a shared store for teams) can hold the same
-/// client-side-encrypted bytes.
+/// Where the encrypted vault bytes live: the seam between the vault format
+/// and a store. The vault never touches files directly, so another store (a
+/// shared one for teams, e.g. etcd) can hold the same client-side-encrypted
+/// bytes. Nothing a store sees is secret: every byte is sealed by the vault.
+///
+/// A store holds three things:
+///  - **boxes**: sealed byte strings in numbered box logs. A log's bytes,
+///    once put, never change, so an offset a head names keeps its bytes for
+///    the life of the log. Boxes are put in batches at a log's end.
+///  - **the head**: one small value (the vault file: header and top index)
+///    naming the box log and the boxes of the current generation, read with
+///    its version and replaced only by compare-and-swap on that version.
+///  - **named locks** with a time limit, serialising read-modify-write
+///    cycles among writers.
+/// A writer takes the lock, reads the head, puts its new boxes, makes them
+/// durable, swaps the head, then collects the logs no head names. Readers
+/// take no lock: they read a head, then the boxes it names.
+///
+/// How an etcd store would meet this contract: the head is one key and its
+/// version is that key's mod_revision (swap_head is a transaction comparing
+/// MOD; "absent" compares CREATE with 0); a box log is a key prefix holding
+/// one key per batch named by its offset (keys are never rewritten; a batch
+/// stays under the 1.5 MiB request limit); collect_boxes deletes the
+/// prefixes of other ids; a lock is a key created only if absent and
+/// attached to a lease whose TTL is the time limit, revoked on release.
+/// Conformance: tests/unit/vault/storage_conformance_test.cpp runs the same
+/// cases against every implementation.
 
 #include "pitool/util/fs.hpp"
 #include "pitool/util/result.hpp"
@@ -13,18 +37,31 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pitool::vault {
 
-/// Held while a read-modify-write is in progress; releases on destruction.
+/// Held while a read-modify-write is in progress; releasing it (destroying
+/// it) lets the next writer in.
 class StorageLock {
 public:
     virtual ~StorageLock() = default;
 };
 
-/// One generation of the stored vault, read piece by piece: later writes
-/// (which replace the vault) do not change what a snapshot reads.
+/// The lock writers of a vault take.
+inline constexpr std::string_view k_writer_lock = "writer";
+
+/// Which generation of the head was read: opaque, compared only for
+/// equality. Empty means "there is no head".
+struct HeadVersion {
+    std::string token;
+    [[nodiscard]] bool absent() const noexcept { return token.empty(); }
+    friend bool operator==(const HeadVersion&, const HeadVersion&) = default;
+};
+
+/// One generation of the head, read piece by piece: later swaps do not
+/// change what a snapshot reads.
 class Snapshot {
 public:
     virtual ~Snapshot() = default;
@@ -44,85 +81,128 @@ private:
     std::vector<std::uint8_t> m_bytes;
 };
 
-/// A version 3 data file: sealed boxes, only ever appended to, so every
-/// offset an index names keeps its bytes for the life of the file.
-class DataLog {
+/// A head as read: its bytes and their version.
+struct Head {
+    std::unique_ptr<Snapshot> bytes;
+    HeadVersion version;
+};
+
+/// One box log (a version 3 data file): immutable boxes, put at its end.
+class BoxLog {
 public:
-    virtual ~DataLog() = default;
+    virtual ~BoxLog() = default;
+    /// Bytes put so far (what a reader opened at this moment sees).
     [[nodiscard]] virtual std::uint64_t size() const = 0;
     /// Reads exactly out.size() bytes at `offset`; Errc::damaged past the end.
     [[nodiscard]] virtual Status read(std::uint64_t offset, std::span<std::uint8_t> out) const = 0;
-    /// Appends at size() (a log opened for writing only).
-    [[nodiscard]] virtual Status append(std::span<const std::uint8_t> bytes) = 0;
-    /// Makes everything appended durable, the file's name included.
+    /// Puts a batch of boxes at size() (a log opened for writing only).
+    /// Errc::io.
+    [[nodiscard]] virtual Status put(std::span<const std::uint8_t> bytes) = 0;
+    /// Makes every batch put durable (and a new log's existence with it),
+    /// before a head may name them. Errc::io.
     [[nodiscard]] virtual Status sync() = 0;
-    /// Undoes the appends of a write that failed.
-    [[nodiscard]] virtual Status truncate(std::uint64_t size) = 0;
+    /// Forgets the batches put since the log was `size` bytes long, which no
+    /// head names (a write that failed before its swap). Best effort.
+    [[nodiscard]] virtual Status discard_from(std::uint64_t size) = 0;
 };
 
-enum class DataMode : std::uint8_t { read, append, create };
+enum class BoxMode : std::uint8_t {
+    read,   ///< read only; Errc::not_found if the log does not exist
+    append, ///< read and put; Errc::not_found if it does not exist
+    create, ///< a new empty log; Errc::conflict if the id is taken
+};
 
 class Storage {
 public:
     virtual ~Storage() = default;
-    /// The current generation, for reading in pieces. Same errors as read();
-    /// the default reads it whole.
-    [[nodiscard]] virtual Result<std::unique_ptr<Snapshot>> snapshot();
-    /// The whole encrypted vault. Errc::not_found if there is none yet;
-    /// Errc::io for permission or ownership problems. Never a torn read.
-    [[nodiscard]] virtual Result<std::vector<std::uint8_t>> read() = 0;
-    /// Replaces the vault atomically (all or nothing), keeping the previous
-    /// generation as a backup. Call only while holding lock().
-    [[nodiscard]] virtual Status write(std::span<const std::uint8_t> bytes) = 0;
-    /// Takes the exclusive writer lock, waiting at most `timeout`
-    /// (Errc::io on timeout).
-    [[nodiscard]] virtual Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) = 0;
+
+    /// The current head and its version. Errc::not_found if there is none
+    /// yet; Errc::io for permission or ownership problems. Never torn: the
+    /// bytes are one generation, and `version` is theirs.
+    [[nodiscard]] virtual Result<Head> read_head() = 0;
+    /// Replaces the head with `bytes` if its version is still `expected`
+    /// (absent: only if there is no head), keeping the previous generation
+    /// as a backup where the store keeps one; all or nothing. Returns the new
+    /// version. Errc::conflict if the head changed; Errc::io. Call only
+    /// while holding lock(k_writer_lock).
+    [[nodiscard]] virtual Result<HeadVersion> swap_head(const HeadVersion& expected,
+                                                        std::span<const std::uint8_t> bytes) = 0;
+
+    /// The box log `id` (never 0), opened as `mode` says; append and create
+    /// only under lock(k_writer_lock). Errc::not_found, Errc::conflict
+    /// (create), Errc::io.
+    [[nodiscard]] virtual Result<std::unique_ptr<BoxLog>> boxes(std::uint64_t id, BoxMode mode) = 0;
+    /// Removes every box log but those `named` (what the current head and
+    /// the backup name), under lock(k_writer_lock) after a swap. Best
+    /// effort: a log left behind costs only space.
+    virtual void collect_boxes(std::span<const std::uint64_t> named) = 0;
+
+    /// Takes the lock called `name`, waiting at most `timeout` (Errc::io on
+    /// timeout, saying so). Held until the returned object is destroyed; a
+    /// holder that dies releases it (a crashed process, an expired lease).
+    [[nodiscard]] virtual Result<std::unique_ptr<StorageLock>> lock(std::string_view name,
+                                                                    std::chrono::milliseconds timeout) = 0;
     /// For messages: where the vault is.
     [[nodiscard]] virtual std::string describe() const = 0;
 
-    /// The data file `id`: for reading, for appending (under lock()), or
-    /// created empty (Errc::conflict if it exists). Errc::not_found, Errc::io.
-    [[nodiscard]] virtual Result<std::unique_ptr<DataLog>> data(std::uint64_t id, DataMode mode) = 0;
-    /// Removes every data file but `keep` (under lock(), after a write that
-    /// started a new one). Best effort: a file left behind costs only space.
-    virtual void remove_data_except(std::span<const std::uint64_t> keep) = 0;
+    /// lock(k_writer_lock, timeout).
+    [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout)
+    {
+        return lock(k_writer_lock, timeout);
+    }
+    /// The whole current head; the errors of read_head().
+    [[nodiscard]] Result<std::vector<std::uint8_t>> read();
 };
 
-/// A vault held in memory (tests, fuzzers, decrypt_image). The lock is a no-op.
+/// A vault held in memory (tests, fuzzers, decrypt_image). Locks are real
+/// (within the process); nothing is durable.
 class MemoryStorage final : public Storage {
 public:
-    MemoryStorage() = default;
-    explicit MemoryStorage(std::vector<std::uint8_t> bytes) : m_bytes(std::move(bytes)), m_exists(true) {}
-    [[nodiscard]] Result<std::vector<std::uint8_t>> read() override;
-    [[nodiscard]] Status write(std::span<const std::uint8_t> bytes) override;
-    [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) override;
+    MemoryStorage();
+    /// A store whose head is `bytes`.
+    explicit MemoryStorage(std::vector<std::uint8_t> bytes);
+    [[nodiscard]] Result<Head> read_head() override;
+    [[nodiscard]] Result<HeadVersion> swap_head(const HeadVersion& expected,
+                                                std::span<const std::uint8_t> bytes) override;
+    [[nodiscard]] Result<std::unique_ptr<BoxLog>> boxes(std::uint64_t id, BoxMode mode) override;
+    void collect_boxes(std::span<const std::uint64_t> named) override;
+    using Storage::lock;
+    [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::string_view name,
+                                                            std::chrono::milliseconds timeout) override;
     [[nodiscard]] std::string describe() const override { return "(memory)"; }
-    [[nodiscard]] Result<std::unique_ptr<DataLog>> data(std::uint64_t id, DataMode mode) override;
-    void remove_data_except(std::span<const std::uint64_t> keep) override;
-    [[nodiscard]] const std::vector<std::uint8_t>& bytes() const { return m_bytes; }
-    /// The data files, by id (shared with the logs handed out).
-    [[nodiscard]] std::map<std::uint64_t, std::shared_ptr<std::vector<std::uint8_t>>>& data_files() { return m_data; }
 
+    /// The head's bytes (empty if there is none).
+    [[nodiscard]] const std::vector<std::uint8_t>& bytes() const { return m_head; }
+    /// The box logs, by id (shared with the logs handed out).
+    [[nodiscard]] std::map<std::uint64_t, std::shared_ptr<std::vector<std::uint8_t>>>& data_files() { return m_logs; }
+
+    struct Locks; ///< the names held, shared with the lock objects
 private:
-    std::vector<std::uint8_t> m_bytes;
-    bool m_exists = false;
-    std::map<std::uint64_t, std::shared_ptr<std::vector<std::uint8_t>>> m_data;
+    std::vector<std::uint8_t> m_head;
+    std::uint64_t m_generation = 0; ///< 0: no head
+    std::map<std::uint64_t, std::shared_ptr<std::vector<std::uint8_t>>> m_logs;
+    std::shared_ptr<Locks> m_locks;
 };
 
-/// A vault file `path`, with `path.lock` (flock), `path.bak` and the data
-/// files `path.data-<16 hex digits>` beside it.
+/// A vault file `path` (the head), with `path.lock` (flock: the writer
+/// lock; another name N locks `path.N.lock`), `path.bak` (the previous
+/// head) and the box logs `path.data-<16 hex digits>` beside it. A head's
+/// version is its file's identity (device, inode, size, times): every swap
+/// renames a new file into place.
 class FileStorage final : public Storage {
 public:
     /// `data_base`, if given, names the data files instead of `path`: to
     /// open `vault.bak`, whose data files are the vault's.
     explicit FileStorage(std::filesystem::path path, std::filesystem::path data_base = {});
-    [[nodiscard]] Result<std::vector<std::uint8_t>> read() override;
-    [[nodiscard]] Result<std::unique_ptr<Snapshot>> snapshot() override;
-    [[nodiscard]] Status write(std::span<const std::uint8_t> bytes) override;
-    [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) override;
+    [[nodiscard]] Result<Head> read_head() override;
+    [[nodiscard]] Result<HeadVersion> swap_head(const HeadVersion& expected,
+                                                std::span<const std::uint8_t> bytes) override;
+    [[nodiscard]] Result<std::unique_ptr<BoxLog>> boxes(std::uint64_t id, BoxMode mode) override;
+    void collect_boxes(std::span<const std::uint64_t> named) override;
+    using Storage::lock;
+    [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::string_view name,
+                                                            std::chrono::milliseconds timeout) override;
     [[nodiscard]] std::string describe() const override { return m_path.string(); }
-    [[nodiscard]] Result<std::unique_ptr<DataLog>> data(std::uint64_t id, DataMode mode) override;
-    void remove_data_except(std::span<const std::uint64_t> keep) override;
 
     [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
     [[nodiscard]] std::filesystem::path data_path(std::uint64_t id) const;

@@ -9,8 +9,9 @@
 /// record's metadata but no token; a save appends the records it re-sealed
 /// and the parts they changed, and rewrites only the vault file.
 /// `payload()` holds the loaded records; load() and load_all() bring more
-/// in. Version 1 and 2 vaults are read and written back as version 3 at the
-/// first save.
+/// in. Version 1 and 2 vaults are read by their own reader
+/// (src/vault/legacy_reader.hpp) and written back as version 3 at the first
+/// save; the writer is src/vault/writer.hpp.
 
 #include "pitool/core/model.hpp"
 #include "pitool/crypto/crypto.hpp"
@@ -27,6 +28,7 @@ namespace pitool::vault {
 namespace detail {
 struct Index;
 struct IndexEntry;
+class Writer;
 } // namespace detail
 
 class Vault {
@@ -62,8 +64,9 @@ public:
     /// The format version of the file as it was read (1, 2 or 3).
     [[nodiscard]] std::uint16_t file_version() const noexcept { return m_file_version; }
 
-    /// The next four read index parts as needed: Errc::damaged if one does
-    /// not authenticate.
+    /// contains(), names() and windows_ended() read index parts as needed:
+    /// Errc::damaged if one does not authenticate.
+
     /// Whether an integration of that name exists, loaded or not (counting
     /// changes not yet saved).
     [[nodiscard]] Result<bool> contains(std::string_view name) const;
@@ -109,10 +112,10 @@ public:
     /// fresh nonces and the index parts they changed to the data file (or,
     /// when that is mostly dead boxes or the file is not version 3 yet,
     /// writes a new data file with every live box), makes them durable, then
-    /// replaces the vault file (header and top index). Until that rename the
-    /// old generation is whole; a failure truncates what was appended. The
-    /// caller holds storage.lock(). Errc::conflict if two loaded records
-    /// share a name.
+    /// swaps the head (header and top index) in the storage. Until that swap
+    /// the old generation is whole; a failure discards what was appended.
+    /// The caller holds storage.lock(). Errc::conflict if two loaded records
+    /// share a name, or if the head changed since this vault read it.
     [[nodiscard]] Status save();
 
     /// Re-wraps the data key under a new passphrase (and KDF parameters) and
@@ -120,9 +123,10 @@ public:
     [[nodiscard]] Status change_passphrase(const Secret& passphrase, const crypto::KdfParams& params);
 
 private:
+    friend class detail::Writer;
+    struct Opened;
     Vault(Storage& storage, Secret key, Header header);
     [[nodiscard]] Status read_box(std::uint64_t off, std::uint32_t len, std::vector<std::uint8_t>& out) const;
-    /// Index parts: v3 has its own; a v2 index is one part (decoded whole).
     [[nodiscard]] std::size_t part_count() const noexcept;
     /// The part that holds `name`, or would.
     [[nodiscard]] std::size_t part_of(std::string_view name) const noexcept;
@@ -133,31 +137,36 @@ private:
     struct Fetched;
     /// Part i read and its metadata opened. Thread-safe: touches no cache.
     [[nodiscard]] Result<Fetched> fetch_part(std::size_t i, bool secrets) const;
+    /// Visits the records of every part, the next parts read ahead on a
+    /// second thread.
+    [[nodiscard]] Status for_each_fetched(bool secrets, const std::function<Status(const Fetched&)>& visit) const;
     /// The stored entry called `name`, if any.
     [[nodiscard]] Result<std::optional<detail::IndexEntry>> lookup(std::string_view name) const;
     [[nodiscard]] bool is_loaded(std::string_view name) const { return m_all_loaded || m_loaded.contains(name); }
+    /// Reads the head and parses its header.
+    [[nodiscard]] static Result<Opened> read_header(Storage& storage);
     /// Opens again after the data file was not found (Errc::not_found from
     /// open_parsed); a data file still missing is Errc::damaged.
     [[nodiscard]] static Result<Vault> reopen(Storage& storage, Secret& key);
-    /// Opens with `key`, which moves into the vault on success only.
-    [[nodiscard]] static Result<Vault> open_parsed(Storage& storage, Secret& key, Header header,
-                                                   std::vector<std::uint8_t> header_bytes,
-                                                   std::unique_ptr<Snapshot> snap);
+    /// Opens the head read with `key`, which moves into the vault on success
+    /// only.
+    [[nodiscard]] static Result<Vault> open_parsed(Storage& storage, Secret& key, Opened o);
+    /// open_parsed of a version 3 head.
+    [[nodiscard]] Status open_current(Opened& o, const Secret& key);
+    /// After a save: the vault now describes the generation written.
+    void adopt(Header header, HeadVersion version, std::unique_ptr<detail::Index> index, std::unique_ptr<BoxLog> data);
 
     Storage* m_storage;
     Secret m_key; ///< secret: the data key
     Header m_header;
+    HeadVersion m_head_version; ///< of the head read (absent for a new vault)
     std::uint16_t m_file_version = k_format_version;
     core::Payload m_payload;
-    /// As read; null for v1 and new vaults. v3: the top index (its parts
-    /// are decoded on demand into m_part_cache); v2: the head, its entries
-    /// decoded from m_index_plain on demand.
+    /// The top index as read (its parts are decoded on demand into
+    /// m_part_cache); null for v1 and new vaults.
     std::unique_ptr<detail::Index> m_index;
     mutable std::vector<std::optional<std::vector<detail::IndexEntry>>> m_part_cache;
-    std::vector<std::uint8_t> m_index_plain; ///< v2: the index bytes
-    std::unique_ptr<DataLog> m_data;         ///< v3: the data file this generation names
-    std::unique_ptr<Snapshot> m_snapshot;    ///< v2: the file, boxes at m_data_at
-    std::uint64_t m_data_at = 0;
+    std::unique_ptr<BoxLog> m_data;              ///< the boxes this generation names
     std::set<std::string, std::less<>> m_loaded; ///< stored records decoded into the payload
     bool m_all_loaded = false;                   ///< every stored record is (m_loaded unused)
     std::set<std::string, std::less<>> m_staged_names;

@@ -14,9 +14,8 @@ Status run_audit(Context& ctx, const core::Policy& policy)
 {
     PITOOL_TRY(core::validate_policy(policy));
     Session s(ctx);
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    const vault::Vault& v = *opened.value();
+    PITOOL_TRY_ASSIGN(auto opened, s.open());
+    const vault::Vault& v = *opened;
     auto now = ctx.clock.now();
     int failing = 0;
     // Records are assessed one at a time, in name order; JSON is streamed

@@ -31,31 +31,28 @@ struct CreateOptions {
 Result<core::Integration> build(Context& ctx, const CreateOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
-    auto provider = core::parse_provider(o.provider);
-    if (!provider) return std::move(provider).error();
-    core::Kind kind = provider.value() == core::Provider::hint ? core::Kind::partner_key : core::Kind::pit;
+    PITOOL_TRY_ASSIGN(auto provider, core::parse_provider(o.provider));
+    core::Kind kind = provider == core::Provider::hint ? core::Kind::partner_key : core::Kind::pit;
     if (!o.kind.empty()) {
-        auto k = core::parse_kind(o.kind);
-        if (!k) return std::move(k).error();
-        kind = k.value();
+        PITOOL_TRY_ASSIGN(auto k, core::parse_kind(o.kind));
+        kind = k;
     }
-    if (!core::kind_allowed(provider.value(), kind))
+    if (!core::kind_allowed(provider, kind))
         return make_error(Errc::usage, "kind " + std::string(core::to_string(kind)) + " does not exist for " +
-                                           std::string(core::to_string(provider.value())));
+                                           std::string(core::to_string(provider)));
     if (kind == core::Kind::oauth)
         return make_error(Errc::usage, "oauth token sets are stored by exchange-code, not create");
 
     core::Integration in;
     in.name = o.name;
-    in.provider = provider.value();
+    in.provider = provider;
     in.kind = kind;
     PITOOL_TRY(core::validate_text("description", o.description, 1024));
     in.description = o.description;
 
-    auto account = resolve_account(in.provider, kind, o.location, o.company, o.practice);
-    if (!account) return std::move(account).error();
-    in.level = account->first;
-    in.account_id = account->second;
+    PITOOL_TRY_ASSIGN(auto account, resolve_account(in.provider, kind, o.location, o.company, o.practice));
+    in.level = account.first;
+    in.account_id = account.second;
 
     if (kind == core::Kind::oauth_app) {
         if (o.client_id.empty()) return make_error(Errc::usage, "an oauth-app needs --client-id");
@@ -65,41 +62,36 @@ Result<core::Integration> build(Context& ctx, const CreateOptions& o)
         return make_error(Errc::usage, "--client-id applies to kind oauth-app only");
     }
 
-    auto scopes = normalize_scopes(ctx, in.provider, o.scopes, o.strict_scopes);
-    if (!scopes) return std::move(scopes).error();
-    in.scopes = std::move(scopes).value();
+    PITOOL_TRY_ASSIGN(auto scopes, normalize_scopes(ctx, in.provider, o.scopes, o.strict_scopes));
+    in.scopes = std::move(scopes);
 
-    auto base = resolve_base_url(in.provider, o.base_url);
-    if (!base) return std::move(base).error();
-    in.base_url = std::move(base).value();
+    PITOOL_TRY_ASSIGN(auto base, resolve_base_url(in.provider, o.base_url));
+    in.base_url = std::move(base);
 
     std::string what = kind == core::Kind::oauth_app ? "Client secret for " : "Token for ";
-    auto token = read_token(ctx, o.token_stdin, o.token_file, what + o.name + ": ");
-    if (!token) return std::move(token).error();
-    PITOOL_TRY(core::validate_token(token.value()));
-    warn_token_shape(ctx, kind, token.value());
+    PITOOL_TRY_ASSIGN(auto token, read_token(ctx, o.token_stdin, o.token_file, what + o.name + ": "));
+    PITOOL_TRY(core::validate_token(token));
+    warn_token_shape(ctx, kind, token);
 
     auto now = ctx.clock.now();
     in.created_at = now;
-    in.token = core::make_token(std::move(token).value(), now);
+    in.token = core::make_token(std::move(token), now);
     return in;
 }
 
 Status run_create(Context& ctx, const CreateOptions& o)
 {
-    auto built = build(ctx, o);
-    if (!built) return std::move(built).error();
+    PITOOL_TRY_ASSIGN(auto built, build(ctx, o));
     Session s(ctx);
     std::string fp;
     auto saved = s.mutate([&](vault::Vault& vault) -> Status {
         auto& p = vault.payload();
-        auto exists = vault.contains(o.name);
-        if (!exists) return std::move(exists).error();
-        if (exists.value()) return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
-        fp = built->token.fingerprint;
+        PITOOL_TRY_ASSIGN(auto exists, vault.contains(o.name));
+        if (exists) return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
+        fp = built.token.fingerprint;
         record_event(ctx, p, "create", o.name, fp,
-                     std::string(core::to_string(built->provider)) + " " + std::string(core::to_string(built->kind)));
-        p.integrations.push_back(std::move(built).value());
+                     std::string(core::to_string(built.provider)) + " " + std::string(core::to_string(built.kind)));
+        p.integrations.push_back(std::move(built));
         return {};
     });
     if (!saved) return std::move(saved).error();

@@ -24,9 +24,8 @@ Status run_delete(Context& ctx, const DeleteOptions& o)
     std::string fp;
     auto saved = s.mutate([&](vault::Vault& vault) -> Status {
         auto& p = vault.payload();
-        auto in = find_integration(vault, o.name, false);
-        if (!in) return std::move(in).error();
-        fp = in.value()->token.fingerprint;
+        PITOOL_TRY_ASSIGN(auto in, find_integration(vault, o.name, false));
+        fp = in->token.fingerprint;
         std::erase_if(p.integrations, [&](const core::Integration& i) { return i.name == o.name; });
         record_event(ctx, p, "delete", o.name, fp);
         return {};

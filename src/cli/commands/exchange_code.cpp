@@ -5,8 +5,7 @@
 #include "cli/output.hpp"
 #include "cli/validate.hpp"
 #include "pitool/core/lifecycle.hpp"
-#include "pitool/providers/hint.hpp"
-#include "pitool/providers/leadconnector.hpp"
+#include "pitool/providers/grants.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -51,58 +50,6 @@ Result<Secret> read_code(Context& ctx, const ExchangeOptions& o)
         if (c <= 0x20 || c >= 0x7F)
             return make_error(Errc::usage, "authorization code contains whitespace or control characters");
     return code;
-}
-
-core::Integration leadconnector_integration(Context& ctx, const ExchangeOptions& o, const core::Integration& app,
-                                            providers::leadconnector::TokenGrant& g)
-{
-    auto now = ctx.clock.now();
-    core::Integration in;
-    in.name = o.name;
-    in.provider = core::Provider::leadconnector;
-    in.kind = core::Kind::oauth;
-    in.description = o.description;
-    bool company = g.user_type == "Company" || (g.location_id.empty() && !g.company_id.empty());
-    in.level = company ? core::Level::agency : core::Level::location;
-    in.account_id = company ? g.company_id : g.location_id;
-    for (std::size_t pos = 0; pos < g.scope.size();) {
-        auto end = g.scope.find(' ', pos);
-        if (end == std::string::npos) end = g.scope.size();
-        if (end > pos) in.scopes.push_back(g.scope.substr(pos, end - pos));
-        pos = end + 1;
-    }
-    in.base_url = app.base_url;
-    in.created_at = now;
-    in.token = core::make_token(std::move(g.access_token), now);
-    core::OAuthSession session;
-    session.refresh_token = std::move(g.refresh_token);
-    session.access_expires_at = now + Seconds{g.expires_in};
-    session.user_type = g.user_type;
-    session.user_id = g.user_id;
-    session.app = app.name;
-    in.oauth = std::move(session);
-    if (!g.company_id.empty() && !company) in.extra.emplace_back("company_id", g.company_id);
-    return in;
-}
-
-core::Integration hint_integration(Context& ctx, const ExchangeOptions& o, const core::Integration& partner,
-                                   providers::hint::PracticeGrant& g)
-{
-    auto now = ctx.clock.now();
-    core::Integration in;
-    in.name = o.name;
-    in.provider = core::Provider::hint;
-    in.kind = core::Kind::practice_key;
-    in.description = o.description.empty() ? g.practice_name : o.description;
-    in.account_id = g.practice_id;
-    in.base_url = partner.base_url;
-    in.created_at = now;
-    in.token = core::make_token(std::move(g.api_key), now);
-    in.extra = {{"practice_name", g.practice_name},
-                {"hint_integration_id", g.integration_id},
-                {"hint_status", g.status},
-                {"partner", partner.name}};
-    return in;
 }
 
 Status run_exchange(Context& ctx, const ExchangeOptions& o)
@@ -151,14 +98,15 @@ Status run_exchange(Context& ctx, const ExchangeOptions& o)
                 auto grant = providers::leadconnector::exchange_code(*client.value(), creds, code.value(), o.user_type,
                                                                      o.redirect_uri);
                 if (!grant) return std::move(grant).error();
-                made = leadconnector_integration(ctx, o, from, grant.value());
+                made =
+                    providers::leadconnector_integration({o.name, o.description, ctx.clock.now()}, from, grant.value());
             } else {
                 if (from.provider != core::Provider::hint || from.kind != core::Kind::partner_key)
                     return make_error(Errc::usage, "'" + source + "' is not a hint partner-key");
                 auto grant = providers::hint::exchange_code(*client.value(), from.base_url, from.token.value,
                                                             code.value(), !o.no_activate);
                 if (!grant) return std::move(grant).error();
-                made = hint_integration(ctx, o, from, grant.value());
+                made = providers::hint_integration({o.name, o.description, ctx.clock.now()}, from, grant.value());
             }
             record_event(ctx, p, "exchange-code", o.name, made.token.fingerprint, "from " + source);
             p.integrations.push_back(std::move(made));

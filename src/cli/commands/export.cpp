@@ -34,9 +34,8 @@ Status run_export(Context& ctx, const ExportOptions& o)
 {
     if (ctx.opts.json) return make_error(Errc::usage, "export always writes JSON lines; drop --json");
     Session s(ctx);
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    const vault::Vault& v = *opened.value();
+    PITOOL_TRY_ASSIGN(auto opened, s.open());
+    const vault::Vault& v = *opened;
     auto now = ctx.clock.now();
     PITOOL_TRY(v.for_each_record(o.yes_secrets, [&](const core::Integration& in) -> Status {
         std::string meta = integration_json(in, now).dump();

@@ -39,15 +39,12 @@ Status run_get(Context& ctx, const GetOptions& o)
     // us. It is recorded only when get refreshes an expiring OAuth token, so
     // look it up for OAuth credentials only, before choose_token may write.
     if (ctx.actor.empty()) {
-        auto opened = s.open();
-        if (!opened) return std::move(opened).error();
-        auto found = find_integration(*opened.value(), o.name);
-        if (!found) return std::move(found).error();
-        if (found.value()->kind == core::Kind::oauth) ctx.actor = current_actor();
+        PITOOL_TRY_ASSIGN(auto opened, s.open());
+        PITOOL_TRY_ASSIGN(auto found, find_integration(*opened, o.name));
+        if (found->kind == core::Kind::oauth) ctx.actor = current_actor();
     }
-    auto chosen = choose_token(s, o.name, o.old);
-    if (!chosen) return std::move(chosen).error();
-    const core::Token* token = chosen->token;
+    PITOOL_TRY_ASSIGN(auto chosen, choose_token(s, o.name, o.old));
+    const core::Token* token = chosen.token;
     if (ctx.opts.json) {
         ctx.out << "{\"name\":";
         write_json_string(ctx.out, o.name);

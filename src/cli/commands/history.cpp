@@ -17,14 +17,12 @@ Status run_history(Context& ctx, const HistoryOptions& o)
 {
     if (!o.name.empty()) PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    vault::Vault& v = *opened.value();
+    PITOOL_TRY_ASSIGN(auto opened, s.open());
+    vault::Vault& v = *opened;
     PITOOL_TRY(v.load_history());
     const auto& p = v.payload();
-    auto exists = o.name.empty() ? Result<bool>(true) : v.contains(o.name);
-    if (!exists) return std::move(exists).error();
-    if (!exists.value()) {
+    PITOOL_TRY_ASSIGN(auto exists, o.name.empty() ? Result<bool>(true) : v.contains(o.name));
+    if (!exists) {
         bool ever = false;
         for (const auto& e : p.history) ever = ever || e.name == o.name;
         if (!ever) return make_error(Errc::not_found, "no integration named '" + o.name + "' in the history");

@@ -6,8 +6,8 @@
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 #include "cli/validate.hpp"
-#include "core/secure_json.hpp"
 #include "pitool/core/lifecycle.hpp"
+#include "pitool/core/secure_json.hpp"
 
 #include <CLI/CLI.hpp>
 

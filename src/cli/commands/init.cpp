@@ -17,24 +17,21 @@ struct InitOptions {
 
 Status run_init(Context& ctx, const InitOptions& o)
 {
-    auto level = crypto::parse_kdf_level(o.kdf);
-    if (!level) return std::move(level).error();
+    PITOOL_TRY_ASSIGN(auto level, crypto::parse_kdf_level(o.kdf));
     Session s(ctx);
     // Check before asking for a passphrase twice.
     if (auto existing = s.storage().read(); existing || existing.error().code != Errc::not_found) {
         if (existing) return make_error(Errc::conflict, "a vault already exists at " + s.storage().describe());
         return std::move(existing).error();
     }
-    auto pass = read_new_passphrase(ctx, "", nullptr, true);
-    if (!pass) return std::move(pass).error();
-    auto lock = s.storage().lock(lock_timeout(ctx));
-    if (!lock) return std::move(lock).error();
+    PITOOL_TRY_ASSIGN(auto pass, read_new_passphrase(ctx, "", nullptr, true));
+    PITOOL_TRY_ASSIGN(auto lock, s.storage().lock(lock_timeout(ctx)));
     core::Payload initial;
     record_event(ctx, initial, "init", "", "", "kdf " + o.kdf);
-    auto v = vault::Vault::create(s.storage(), pass.value(), crypto::params_for(level.value()), std::move(initial));
-    if (!v) return std::move(v).error();
+    PITOOL_TRY_ASSIGN(auto v, vault::Vault::create(s.storage(), pass, crypto::params_for(level), std::move(initial)));
     if (ctx.opts.json)
-        print_json(ctx, {{"vault", s.storage().describe()}, {"kdf", o.kdf}, {"format_version", 1}});
+        print_json(ctx,
+                   {{"vault", s.storage().describe()}, {"kdf", o.kdf}, {"format_version", vault::k_format_version}});
     else
         ctx.out << "Created vault " << s.storage().describe() << " (Argon2id " << o.kdf << ")\n";
     return {};

@@ -18,12 +18,10 @@ struct ListOptions {
 
 Status run_list(Context& ctx, const ListOptions& o)
 {
-    auto filter = parse_filter(o.provider, o.kind);
-    if (!filter) return std::move(filter).error();
+    PITOOL_TRY_ASSIGN(auto filter, parse_filter(o.provider, o.kind));
     Session s(ctx);
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    const vault::Vault& v = *opened.value();
+    PITOOL_TRY_ASSIGN(auto opened, s.open());
+    const vault::Vault& v = *opened;
     auto now = ctx.clock.now();
     // Records are decoded one at a time, in name order, and only their rows
     // are kept: 100,000 integrations never sit in memory as objects.
@@ -31,7 +29,7 @@ Status run_list(Context& ctx, const ListOptions& o)
         ctx.out << '[';
         const char* sep = "";
         PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
-            if (!filter->matches(in)) return {};
+            if (!filter.matches(in)) return {};
             ctx.out << sep << integration_json(in, now).dump();
             sep = ",";
             return {};
@@ -43,7 +41,7 @@ Status run_list(Context& ctx, const ListOptions& o)
     Table rows;
     rows.add({"NAME", "PROVIDER", "KIND", "ACCOUNT", "TOKEN", "AGE", "ROTATION"});
     PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
-        if (!filter->matches(in)) return {};
+        if (!filter.matches(in)) return {};
         std::string rotation =
             core::window_open(in, now) ? "old expires " + format_rfc3339(in.rotation->old_expires_at) : "-";
         rows.add({in.name, core::to_string(in.provider), core::to_string(in.kind),

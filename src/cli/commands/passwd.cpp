@@ -20,30 +20,24 @@ Status run_passwd(Context& ctx, const PasswdOptions& o)
 {
     std::optional<crypto::KdfParams> params;
     if (!o.kdf.empty()) {
-        auto level = crypto::parse_kdf_level(o.kdf);
-        if (!level) return std::move(level).error();
-        params = crypto::params_for(level.value());
+        PITOOL_TRY_ASSIGN(auto level, crypto::parse_kdf_level(o.kdf));
+        params = crypto::params_for(level);
     }
     Session s(ctx);
     // Check the current passphrase before asking for a new one. Not through
     // s.open(): a key held by the agent must not be enough to change it.
-    auto current = s.passphrase();
-    if (!current) return std::move(current).error();
-    auto before = vault::Vault::open(s.storage(), *current.value());
-    if (!before) return std::move(before).error();
+    PITOOL_TRY_ASSIGN(auto current, s.passphrase());
+    PITOOL_TRY_ASSIGN(auto before, vault::Vault::open(s.storage(), *current));
     std::string file = o.new_passphrase_file;
     if (file.empty())
         if (const char* f = ctx.env.get("PITOOL_NEW_PASSPHRASE_FILE"); f != nullptr) file = f;
-    auto fresh = read_new_passphrase(ctx, file, "PITOOL_NEW_PASSPHRASE", false);
-    if (!fresh) return std::move(fresh).error();
-    auto lock = s.storage().lock(lock_timeout(ctx));
-    if (!lock) return std::move(lock).error();
-    auto v = vault::Vault::open(s.storage(), *current.value(), &before.value());
-    if (!v) return std::move(v).error();
-    auto kdf = params.value_or(v->header().recipients.front().params);
-    record_event(ctx, v->payload(), "passwd", "", "",
+    PITOOL_TRY_ASSIGN(auto fresh, read_new_passphrase(ctx, file, "PITOOL_NEW_PASSPHRASE", false));
+    PITOOL_TRY_ASSIGN(auto lock, s.storage().lock(lock_timeout(ctx)));
+    PITOOL_TRY_ASSIGN(auto v, vault::Vault::open(s.storage(), *current, &before));
+    auto kdf = params.value_or(v.header().recipients.front().params);
+    record_event(ctx, v.payload(), "passwd", "", "",
                  "passphrase changed" + (o.kdf.empty() ? std::string() : "; kdf " + o.kdf));
-    PITOOL_TRY(v->change_passphrase(fresh.value(), kdf));
+    PITOOL_TRY(v.change_passphrase(fresh, kdf));
     if (ctx.opts.json)
         print_json(ctx, {{"vault", s.storage().describe()}, {"passphrase_changed", true}});
     else

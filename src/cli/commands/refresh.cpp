@@ -17,23 +17,20 @@ struct RefreshOptions {
 Status run_refresh(Context& ctx, const RefreshOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
-    auto client = make_client(ctx);
-    if (!client) return std::move(client).error();
+    PITOOL_TRY_ASSIGN(auto client, make_client(ctx));
     Session s(ctx);
-    auto r = refresh_oauth(s, *client.value(), o.name, !o.if_needed);
-    if (!r) return std::move(r).error();
+    PITOOL_TRY_ASSIGN(auto r, refresh_oauth(s, *client, o.name, !o.if_needed));
     if (ctx.opts.json) {
-        auto opened = s.open();
-        if (!opened) return std::move(opened).error();
-        auto j = integration_json(*opened.value()->payload().find(o.name), ctx.clock.now());
-        j["refreshed"] = r->refreshed;
+        PITOOL_TRY_ASSIGN(auto opened, s.open());
+        auto j = integration_json(*opened->payload().find(o.name), ctx.clock.now());
+        j["refreshed"] = r.refreshed;
         print_json(ctx, j);
-    } else if (r->refreshed) {
-        ctx.out << "Refreshed " << o.name << ": access token " << r->fingerprint << " valid until "
-                << format_rfc3339(r->expires_at) << "\n";
+    } else if (r.refreshed) {
+        ctx.out << "Refreshed " << o.name << ": access token " << r.fingerprint << " valid until "
+                << format_rfc3339(r.expires_at) << "\n";
     } else {
-        ctx.out << "Not refreshed: the access token of " << o.name << " is valid until "
-                << format_rfc3339(r->expires_at) << "\n";
+        ctx.out << "Not refreshed: the access token of " << o.name << " is valid until " << format_rfc3339(r.expires_at)
+                << "\n";
     }
     return {};
 }

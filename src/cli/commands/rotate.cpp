@@ -27,50 +27,42 @@ struct RotateOptions {
 /// before anything is stored; a token the provider rejects is refused.
 Status verify_new_token(Context& ctx, Session& s, const std::string& name, const Secret& token)
 {
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    auto found = find_integration(*opened.value(), name);
-    if (!found) return std::move(found).error();
-    auto spec = providers::default_call(*found.value());
-    if (!spec) return std::move(spec).error();
-    auto client = make_client(ctx);
-    if (!client) return std::move(client).error();
-    auto outcome = providers::test_call(*client.value(), *found.value(), token, spec.value());
-    if (!outcome) return std::move(outcome).error();
-    if (!outcome->ok)
-        return make_error(providers::errc_for(outcome->failure), "the provider rejected the new token (HTTP " +
-                                                                     std::to_string(outcome->status) + ", " +
-                                                                     outcome->summary + "); nothing was stored");
-    if (!ctx.opts.quiet) ctx.err << "pitool: verified the new token: " << outcome->summary << "\n";
+    PITOOL_TRY_ASSIGN(auto opened, s.open());
+    PITOOL_TRY_ASSIGN(auto found, find_integration(*opened, name));
+    PITOOL_TRY_ASSIGN(auto spec, providers::default_call(*found));
+    PITOOL_TRY_ASSIGN(auto client, make_client(ctx));
+    PITOOL_TRY_ASSIGN(auto outcome, providers::test_call(*client, *found, token, spec));
+    if (!outcome.ok)
+        return make_error(providers::errc_for(outcome.failure), "the provider rejected the new token (HTTP " +
+                                                                    std::to_string(outcome.status) + ", " +
+                                                                    outcome.summary + "); nothing was stored");
+    if (!ctx.opts.quiet) ctx.err << "pitool: verified the new token: " << outcome.summary << "\n";
     return {};
 }
 
 Status run_rotate(Context& ctx, const RotateOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
-    auto token = read_token(ctx, o.token_stdin, o.token_file, "New token for " + o.name + ": ");
-    if (!token) return std::move(token).error();
-    PITOOL_TRY(core::validate_token(token.value()));
+    PITOOL_TRY_ASSIGN(auto token, read_token(ctx, o.token_stdin, o.token_file, "New token for " + o.name + ": "));
+    PITOOL_TRY(core::validate_token(token));
     Session s(ctx);
     auto now = ctx.clock.now();
-    if (o.verify) PITOOL_TRY(verify_new_token(ctx, s, o.name, token.value()));
+    if (o.verify) PITOOL_TRY(verify_new_token(ctx, s, o.name, token));
     auto saved = s.mutate([&](vault::Vault& vault) -> Status {
-        auto in = find_integration(vault, o.name);
-        if (!in) return std::move(in).error();
-        if (in.value()->kind == core::Kind::oauth)
+        PITOOL_TRY_ASSIGN(auto in, find_integration(vault, o.name));
+        if (in->kind == core::Kind::oauth)
             return make_error(Errc::usage, "'" + o.name + "' is an OAuth token set: use refresh, not rotate");
-        auto fresh = core::make_token(std::move(token).value(), now);
-        std::string old_fp = in.value()->token.fingerprint;
+        auto fresh = core::make_token(std::move(token), now);
+        std::string old_fp = in->token.fingerprint;
         std::string new_fp = fresh.fingerprint;
         if (o.now) {
-            PITOOL_TRY(core::rotate_now(*in.value(), std::move(fresh), now));
+            PITOOL_TRY(core::rotate_now(*in, std::move(fresh), now));
             record_event(ctx, vault.payload(), "rotate-now", o.name, new_fp,
                          "old token " + old_fp + " expired at once");
         } else {
-            PITOOL_TRY(core::rotate_later(*in.value(), std::move(fresh), now));
+            PITOOL_TRY(core::rotate_later(*in, std::move(fresh), now));
             record_event(ctx, vault.payload(), "rotate", o.name, new_fp,
-                         "old token " + old_fp + " valid until " +
-                             format_rfc3339(in.value()->rotation->old_expires_at));
+                         "old token " + old_fp + " valid until " + format_rfc3339(in->rotation->old_expires_at));
         }
         return {};
     });

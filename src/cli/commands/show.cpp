@@ -16,15 +16,13 @@ Status run_show(Context& ctx, const ShowOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    vault::Vault& v = *opened.value();
-    auto in = find_integration(v, o.name, false);
-    if (!in) return std::move(in).error();
+    PITOOL_TRY_ASSIGN(auto opened, s.open());
+    vault::Vault& v = *opened;
+    PITOOL_TRY_ASSIGN(auto in, find_integration(v, o.name, false));
     if (ctx.opts.json)
-        print_json(ctx, integration_json(*in.value(), ctx.clock.now()));
+        print_json(ctx, integration_json(*in, ctx.clock.now()));
     else
-        print_integration(ctx.out, *in.value(), ctx.clock.now());
+        print_integration(ctx.out, *in, ctx.clock.now());
     return {};
 }
 

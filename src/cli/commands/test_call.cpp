@@ -81,48 +81,40 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
         return make_error(Errc::usage, "--parallel, --provider and --kind go with --all");
     PITOOL_TRY(core::validate_name(o.name));
     Session s(ctx);
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    auto found = find_integration(*opened.value(), o.name);
-    if (!found) return std::move(found).error();
+    PITOOL_TRY_ASSIGN(auto opened, s.open());
+    PITOOL_TRY_ASSIGN(auto found, find_integration(*opened, o.name));
     auto now = ctx.clock.now();
-    if (o.old && !core::window_open(*found.value(), now))
+    if (o.old && !core::window_open(*found, now))
         return make_error(Errc::conflict, "no rotation window is open for '" + o.name + "': there is no old token");
 
     providers::CallSpec spec;
     if (o.path.empty()) {
-        auto def = providers::default_call(*found.value());
-        if (!def) return std::move(def).error();
-        spec = std::move(def).value();
+        PITOOL_TRY_ASSIGN(auto def, providers::default_call(*found));
+        spec = std::move(def);
     } else {
         spec.path = o.path;
     }
     if (!o.method.empty()) {
-        auto m = parse_method(o.method);
-        if (!m) return std::move(m).error();
-        spec.method = m.value();
+        PITOOL_TRY_ASSIGN(auto m, parse_method(o.method));
+        spec.method = m;
     } else if (!o.data.empty()) {
         spec.method = http::Method::post;
     }
     if (!o.data.empty()) {
-        auto body = read_data(o.data);
-        if (!body) return std::move(body).error();
-        spec.json_body = std::move(body).value();
+        PITOOL_TRY_ASSIGN(auto body, read_data(o.data));
+        spec.json_body = std::move(body);
     }
 
-    auto client = make_client(ctx);
-    if (!client) return std::move(client).error();
-    const core::Integration* in = found.value();
+    PITOOL_TRY_ASSIGN(auto client, make_client(ctx));
+    const core::Integration* in = found;
     if (!o.old && needs_refresh(*in, now)) {
-        auto r = refresh_oauth(s, *client.value(), o.name, false);
-        if (!r) return std::move(r).error();
+        PITOOL_TRY(refresh_oauth(s, *client, o.name, false));
         in = s.open().value()->payload().find(o.name);
     }
     const core::Token& token = o.old ? in->rotation->old : in->token;
     std::string fp = token.fingerprint;
-    auto outcome = providers::test_call(*client.value(), *in, token.value, spec);
-    if (!outcome) return std::move(outcome).error();
-    const auto& out = outcome.value();
+    PITOOL_TRY_ASSIGN(auto outcome, providers::test_call(*client, *in, token.value, spec));
+    const auto& out = outcome;
     if (!out.rate_limit.describe().empty()) debug(ctx, out.rate_limit.describe());
 
     bool judged = o.path.empty() || out.ok || providers::errc_for(out.failure) == Errc::rejected;
@@ -232,6 +224,75 @@ private:
     bool m_shown = false;
 };
 
+/// Records every verdict on its credential in one locked write (a warning
+/// if that fails).
+void record_verdicts(Context& ctx, Session& s, const std::vector<Item>& items)
+{
+    // Record every verdict on the credential in one locked write, skipping
+    // tokens that changed while we were asking.
+    const auto checked_at = ctx.clock.now();
+    bool any_judged = false;
+    for (const auto& it : items)
+        any_judged = any_judged || (it.outcome && (it.outcome->ok || it.errc() == Errc::rejected));
+    if (any_judged) {
+        auto saved = s.mutate_if([&](vault::Vault& vv) -> Result<bool> {
+            bool changed = false;
+            for (const auto& it : items) {
+                if (!it.outcome || !(it.outcome->ok || it.errc() == Errc::rejected)) continue;
+                PITOOL_TRY(vv.load(it.name, /*secrets=*/false));
+                auto* cur = vv.payload().find(it.name);
+                if (cur == nullptr || cur->token.fingerprint != it.fingerprint) continue;
+                cur->last_check = core::LastCheck{checked_at, static_cast<int>(it.outcome->status), it.outcome->ok,
+                                                  it.outcome->summary};
+                changed = true;
+            }
+            return changed;
+        });
+        if (!saved) warn(ctx, "could not record the test call results: " + saved.error().message);
+    }
+}
+
+/// Prints the results of test-call --all; the exit code a single test-call
+/// would give.
+Status report_all(Context& ctx, const std::vector<Item>& items)
+{
+    std::size_t ok = 0;
+    const Item* first_failed = nullptr;
+    bool any_rejected = false;
+    bool any_unavailable = false;
+    for (const auto& it : items) {
+        if (it.ok()) {
+            ++ok;
+            continue;
+        }
+        if (first_failed == nullptr) first_failed = &it;
+        any_rejected = any_rejected || it.errc() == Errc::rejected;
+        any_unavailable = any_unavailable || it.errc() == Errc::unavailable;
+    }
+    const std::size_t failed = items.size() - ok;
+    if (ctx.opts.json) {
+        auto arr = nlohmann::json::array();
+        for (const auto& it : items) arr.push_back(item_json(it));
+        print_json(ctx, {{"results", arr}, {"summary", {{"total", items.size()}, {"ok", ok}, {"failed", failed}}}});
+    } else if (!items.empty()) {
+        std::vector<std::vector<std::string>> rows{{"NAME", "RESULT", "HTTP", "MS", "DETAIL"}};
+        for (const auto& it : items) {
+            const auto* out = it.outcome ? &*it.outcome : nullptr;
+            rows.push_back({it.name, it.ok() ? "OK" : (out != nullptr ? "FAILED" : "ERROR"),
+                            out != nullptr ? std::to_string(out->status) : "-",
+                            out != nullptr ? std::to_string(out->latency.count()) : "-",
+                            out != nullptr ? out->summary : it.error->message});
+        }
+        print_table(ctx.out, rows);
+        ctx.out << items.size() << " checked: " << ok << " ok, " << failed << " failed\n";
+    }
+    if (first_failed == nullptr) return {};
+    // The exit code a single test-call would give; a rejected credential
+    // outranks an unreachable provider, which outranks anything else.
+    const Errc code = any_rejected ? Errc::rejected : any_unavailable ? Errc::unavailable : first_failed->errc();
+    return make_error(code, std::to_string(failed) + " of " + std::to_string(items.size()) + " test calls failed");
+}
+
 Status run_test_call_all(Context& ctx, const TestCallOptions& o)
 {
     if (!o.name.empty()) return make_error(Errc::usage, "give an integration name or --all, not both");
@@ -241,20 +302,18 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
     const int parallel = o.parallel_given ? o.parallel : k_default_parallel;
     if (parallel < 1 || parallel > k_max_parallel)
         return make_error(Errc::usage, "--parallel must be between 1 and " + std::to_string(k_max_parallel));
-    auto filter = parse_filter(o.provider, o.kind);
-    if (!filter) return std::move(filter).error();
-    if (filter->kind == core::Kind::oauth_app)
+    PITOOL_TRY_ASSIGN(auto filter, parse_filter(o.provider, o.kind));
+    if (filter.kind == core::Kind::oauth_app)
         return make_error(Errc::usage, "an OAuth app's client secret is not a bearer token: it cannot be tested");
 
     Session s(ctx);
-    auto opened = s.open_all();
-    if (!opened) return std::move(opened).error();
+    PITOOL_TRY_ASSIGN(auto opened, s.open_all());
     std::vector<std::string> names;
     std::vector<std::string> to_refresh;
     const auto now = ctx.clock.now();
-    for (const auto& in : opened.value()->payload().integrations) {
+    for (const auto& in : opened->payload().integrations) {
         if (in.kind == core::Kind::oauth_app) continue;
-        if (!filter->matches(in)) continue;
+        if (!filter.matches(in)) continue;
         names.push_back(in.name);
         if (needs_refresh(in, now)) to_refresh.push_back(in.name);
     }
@@ -262,9 +321,8 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
 
     std::unique_ptr<http::Client> client;
     if (!names.empty()) {
-        auto made = make_client(ctx);
-        if (!made) return std::move(made).error();
-        client = std::move(made).value();
+        PITOOL_TRY_ASSIGN(auto made, make_client(ctx));
+        client = std::move(made);
     }
     // Access tokens about to expire are refreshed first, one at a time and
     // each under the lock, exactly as a single test-call would; a failed
@@ -275,8 +333,7 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
         if (!r) refresh_errors.emplace(name, std::move(r).error());
     }
     if (!to_refresh.empty()) {
-        opened = s.open_all();
-        if (!opened) return std::move(opened).error();
+        PITOOL_TRY_ASSIGN(opened, s.open_all());
     }
 
     std::vector<Item> items;
@@ -285,7 +342,7 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
     batch.max_in_flight = parallel;
     batch.pools = {{std::min(parallel, k_leadconnector_in_flight), 0},
                    {std::min(parallel, k_hint_in_flight), k_hint_starts_per_second}};
-    vault::Vault& v = *opened.value();
+    vault::Vault& v = *opened;
     for (const auto& name : names) {
         // Every record is loaded (metadata): this reads its tokens in place.
         PITOOL_TRY(v.load(name, /*secrets=*/true));
@@ -326,64 +383,8 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
     }
     requests.clear(); // wipes the bearer copies now
 
-    // Record every verdict on the credential in one locked write, skipping
-    // tokens that changed while we were asking.
-    const auto checked_at = ctx.clock.now();
-    bool any_judged = false;
-    for (const auto& it : items)
-        any_judged = any_judged || (it.outcome && (it.outcome->ok || it.errc() == Errc::rejected));
-    if (any_judged) {
-        auto saved = s.mutate_if([&](vault::Vault& vv) -> Result<bool> {
-            bool changed = false;
-            for (const auto& it : items) {
-                if (!it.outcome || !(it.outcome->ok || it.errc() == Errc::rejected)) continue;
-                PITOOL_TRY(vv.load(it.name, /*secrets=*/false));
-                auto* cur = vv.payload().find(it.name);
-                if (cur == nullptr || cur->token.fingerprint != it.fingerprint) continue;
-                cur->last_check = core::LastCheck{checked_at, static_cast<int>(it.outcome->status), it.outcome->ok,
-                                                  it.outcome->summary};
-                changed = true;
-            }
-            return changed;
-        });
-        if (!saved) warn(ctx, "could not record the test call results: " + saved.error().message);
-    }
-
-    std::size_t ok = 0;
-    const Item* first_failed = nullptr;
-    bool any_rejected = false;
-    bool any_unavailable = false;
-    for (const auto& it : items) {
-        if (it.ok()) {
-            ++ok;
-            continue;
-        }
-        if (first_failed == nullptr) first_failed = &it;
-        any_rejected = any_rejected || it.errc() == Errc::rejected;
-        any_unavailable = any_unavailable || it.errc() == Errc::unavailable;
-    }
-    const std::size_t failed = items.size() - ok;
-    if (ctx.opts.json) {
-        auto arr = nlohmann::json::array();
-        for (const auto& it : items) arr.push_back(item_json(it));
-        print_json(ctx, {{"results", arr}, {"summary", {{"total", items.size()}, {"ok", ok}, {"failed", failed}}}});
-    } else if (!items.empty()) {
-        std::vector<std::vector<std::string>> rows{{"NAME", "RESULT", "HTTP", "MS", "DETAIL"}};
-        for (const auto& it : items) {
-            const auto* out = it.outcome ? &*it.outcome : nullptr;
-            rows.push_back({it.name, it.ok() ? "OK" : (out != nullptr ? "FAILED" : "ERROR"),
-                            out != nullptr ? std::to_string(out->status) : "-",
-                            out != nullptr ? std::to_string(out->latency.count()) : "-",
-                            out != nullptr ? out->summary : it.error->message});
-        }
-        print_table(ctx.out, rows);
-        ctx.out << items.size() << " checked: " << ok << " ok, " << failed << " failed\n";
-    }
-    if (first_failed == nullptr) return {};
-    // The exit code a single test-call would give; a rejected credential
-    // outranks an unreachable provider, which outranks anything else.
-    const Errc code = any_rejected ? Errc::rejected : any_unavailable ? Errc::unavailable : first_failed->errc();
-    return make_error(code, std::to_string(failed) + " of " + std::to_string(items.size()) + " test calls failed");
+    record_verdicts(ctx, s, items);
+    return report_all(ctx, items);
 }
 
 } // namespace

@@ -84,26 +84,22 @@ Status run_unlock(Context& ctx, const UnlockOptions& o)
 {
     if (o.status) return run_status(ctx);
     agent::KeyTimes times;
-    auto ttl = positive_duration(o.ttl, "--ttl");
-    if (!ttl) return std::move(ttl).error();
-    times.ttl = ttl.value();
+    PITOOL_TRY_ASSIGN(auto ttl, positive_duration(o.ttl, "--ttl"));
+    times.ttl = ttl;
     std::string idle_text = o.idle;
     if (idle_text.empty())
         if (const char* v = ctx.env.get("PITOOL_AGENT_IDLE"); v != nullptr) idle_text = v;
     if (!idle_text.empty()) {
-        auto idle = positive_duration(idle_text, o.idle.empty() ? "PITOOL_AGENT_IDLE" : "--idle");
-        if (!idle) return std::move(idle).error();
-        times.idle = idle.value();
+        PITOOL_TRY_ASSIGN(auto idle, positive_duration(idle_text, o.idle.empty() ? "PITOOL_AGENT_IDLE" : "--idle"));
+        times.idle = idle;
     }
 
     Session s(ctx);
     // Always the passphrase, never the agent: otherwise anyone who can reach
     // the agent could extend an unlock forever without knowing it.
-    auto pass = s.passphrase();
-    if (!pass) return std::move(pass).error();
-    auto v = vault::Vault::open(s.storage(), *pass.value());
-    if (!v) return std::move(v).error();
-    PITOOL_TRY(agent::store_key(agent_socket(ctx), s.storage().path(), v->data_key(), times, agent_launcher()));
+    PITOOL_TRY_ASSIGN(auto pass, s.passphrase());
+    PITOOL_TRY_ASSIGN(auto v, vault::Vault::open(s.storage(), *pass));
+    PITOOL_TRY(agent::store_key(agent_socket(ctx), s.storage().path(), v.data_key(), times, agent_launcher()));
 
     const std::string vault = agent::vault_id(s.storage().path());
     if (ctx.opts.json)

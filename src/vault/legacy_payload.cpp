@@ -1,10 +1,13 @@
-#include "pitool/core/codec.hpp"
+#include "pitool/vault/legacy_payload.hpp"
 
 #include "pitool/core/lifecycle.hpp"
 
-#include "core/secure_json.hpp"
+#include "pitool/core/secure_json.hpp"
 
-namespace pitool::core {
+namespace pitool::vault::legacy {
+
+using namespace core;
+
 namespace {
 
 struct DecodeError {
@@ -269,4 +272,4 @@ Result<Payload> decode_payload(std::string_view text)
     }
 }
 
-} // namespace pitool::core
+} // namespace pitool::vault::legacy

@@ -6,7 +6,7 @@
 # get, show, list, audit, one rotate --now, and a trivial process as the floor,
 # and records each command's peak RSS.
 #
-#   scripts/bench-scale.sh [BUILD_DIR] [SIZES...]      (default: build/release, 1 10 100 1000 10000 100000)
+#   bench/bench-scale.sh [BUILD_DIR] [SIZES...]      (default: build/release, 1 10 100 1000 10000 100000)
 #
 # Writes a CSV (size,command,median_ms,mean_ms,min_ms,max_ms,peak_rss_kb) to
 # $OUT (default bench-scale.csv) and prints a markdown table.
@@ -19,7 +19,7 @@ sizes=("$@")
 pitool=$(realpath "$build/pitool")
 out=${OUT:-bench-scale.csv}
 runs=${RUNS:-30}
-source scripts/bench-common.sh
+source bench/bench-common.sh
 printf 'pit-4f1c2a9e-0000-4000-8000-%012d\n' 42 > "$work/newtoken"
 
 peak_rss() { # peak RSS (KiB) of one run of "$@", by GNU time (package time)

@@ -1,4 +1,4 @@
-#include "pitool/core/codec.hpp"
+#include "pitool/vault/legacy_payload.hpp"
 
 #include "pitool/core/lifecycle.hpp"
 
@@ -9,6 +9,10 @@
 
 namespace pitool::core {
 namespace {
+
+using vault::legacy::decode_payload;
+using vault::legacy::encode_payload;
+using vault::legacy::k_payload_schema;
 
 using namespace std::chrono_literals;
 using nlohmann::json;

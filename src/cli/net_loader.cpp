@@ -1,6 +1,6 @@
-#include "cli/net_module.hpp"
+#include "cli/net_loader.hpp"
 
-#include "pitool/http/net_module.hpp"
+#include "pitool/http/module_abi.hpp"
 
 #include <dlfcn.h>
 #include <unistd.h>

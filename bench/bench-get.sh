@@ -4,7 +4,7 @@
 # hyperfine invocation so that the machine's load affects both alike. The
 # target (issue 5) is a median at most 3x the floor's.
 #
-#   scripts/bench-get.sh [BUILD_DIR] [OTHER_PITOOL...]   (default: build/release)
+#   bench/bench-get.sh [BUILD_DIR] [OTHER_PITOOL...]   (default: build/release)
 #
 # N (default 10) integrations, RUNS (default 300) runs after WARMUP (default
 # 20). Any OTHER_PITOOL binaries (e.g. a copy of an older build, with its
@@ -21,7 +21,7 @@ for p in "$@"; do others+=("$(realpath "$p")"); done
 n=${N:-10}
 runs=${RUNS:-300}
 warmup=${WARMUP:-20}
-source scripts/bench-common.sh
+source bench/bench-common.sh
 
 export PITOOL_VAULT="$work/vault" PITOOL_PASSPHRASE_FILE="$work/pass"
 "$pitool" -q init --kdf interactive >/dev/null

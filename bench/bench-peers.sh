@@ -2,9 +2,9 @@
 # Whole-process comparison: the cost of one lookup with pitool and with other
 # credential stores on this machine, by number of stored credentials.
 #
-#   scripts/bench-deps.sh                       # once, as root: hyperfine, pass, age, keepassxc, ...
+#   bench/bench-deps.sh                       # once, as root: hyperfine, pass, age, keepassxc, ...
 #   cmake --preset release && cmake --build --preset release --target pitool pitool-bench-gen
-#   scripts/bench-peers.sh [-s "1 10 100 1000"] [-r RUNS] [-o OUTDIR]
+#   bench/bench-peers.sh [-s "1 10 100 1000"] [-r RUNS] [-o OUTDIR]
 #
 # Everything lives in throwaway homes under a temp dir (removed at the end
 # unless KEEP=1): a GNUPGHOME with a passphrase-less key, a pass store, an age
@@ -52,7 +52,7 @@ MEASURE_KDF=${MEASURE_KDF:-moderate}
 SYS_PYTHON=/usr/bin/python3 # Debian's, which has pykeepass (a pyenv python may not)
 
 for tool in hyperfine jq cc gpg pass age age-keygen keepassxc-cli "$PITOOL_BIN" "$PITOOL_GEN"; do
-  command -v "$tool" >/dev/null || { echo "bench-peers: missing $tool (see scripts/bench-deps.sh)" >&2; exit 2; }
+  command -v "$tool" >/dev/null || { echo "bench-peers: missing $tool (see bench/bench-deps.sh)" >&2; exit 2; }
 done
 
 mkdir -p "$outdir"

@@ -2,7 +2,7 @@
 """Turns a pitool-bench JSON file (--benchmark_out=F --benchmark_out_format=json)
 into the markdown table of docs/performance.md.
 
-    /usr/bin/python3 scripts/bench-table.py build/micro.json
+    /usr/bin/python3 bench/bench-table.py build/micro.json
 """
 import json
 import sys

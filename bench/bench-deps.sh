@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# OPTIONAL: what scripts/bench-peers.sh and scripts/plot-bench.py need on
+# OPTIONAL: what bench/bench-peers.sh and bench/plot-bench.py need on
 # Debian 12 (run as root). Not part of the build or CI deps (scripts/deps.sh):
 # only for comparing pitool with other credential stores on one machine.
 # Only installs packages that are missing; runs apt-get update at most once.
@@ -9,7 +9,7 @@ packages=(
   time
   hyperfine                   # whole-process timing
   pass gnupg age keepassxc    # the peers (keepassxc-cli is in keepassxc)
-  python3-matplotlib          # scripts/plot-bench.py (run with /usr/bin/python3)
+  python3-matplotlib          # bench/plot-bench.py (run with /usr/bin/python3)
   python3-pykeepass           # an Argon2 .kdbx (keepassxc-cli 2.7 cannot choose the KDF)
 )
 

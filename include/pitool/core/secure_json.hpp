@@ -1,7 +1,8 @@
 #pragma once
-// Internal: a JSON document whose strings live in wiped-on-free memory, for
-// parsing and building text that carries secrets (the vault payload,
-// provider responses with tokens). Shared by core and providers.
+/// A JSON document whose strings live in wiped-on-free memory, for
+/// parsing and building text that carries secrets (the vault payload,
+/// provider responses with tokens). Shared by core, vault, providers and
+/// cli; whoever includes it links nlohmann_json.
 
 #include "pitool/util/secret.hpp"
 

@@ -1,9 +1,9 @@
-// The network module's two entry points (see pitool/http/net_module.hpp).
+// The network module's two entry points (see pitool/http/module_abi.hpp).
 // Built as the MODULE library pitool-net.so together with the libcurl client;
 // everything else in it is hidden (-fvisibility=hidden, --exclude-libs).
 
 #include "pitool/http/client.hpp"
-#include "pitool/http/net_module.hpp"
+#include "pitool/http/module_abi.hpp"
 
 #include <new>
 

@@ -3,8 +3,8 @@
 # against the default concurrency, over N throwaway credentials served by
 # pitool-sandbox with a fixed delay on every provider request.
 #
-#   scripts/bench-test-call-all.sh            # 200 credentials, 100 ms, 3 runs each
-#   N=50 DELAY_MS=200 RUNS=5 BUILD=build/release scripts/bench-test-call-all.sh
+#   bench/bench-test-call-all.sh            # 200 credentials, 100 ms, 3 runs each
+#   N=50 DELAY_MS=200 RUNS=5 BUILD=build/release bench/bench-test-call-all.sh
 #
 # Needs curl and a built pitool, pitool-net.so and pitool-sandbox in $BUILD.
 # Everything lives in a temporary directory removed on exit; the vault uses

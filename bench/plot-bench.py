@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Plots scripts/bench-peers.sh results: median cost of one call (ms, log y)
+"""Plots bench/bench-peers.sh results: median cost of one call (ms, log y)
 against the number of stored credentials (log x, 1..100,000), one line per
 tool. Debian's python3 has matplotlib (python3-matplotlib, see
-scripts/bench-deps.sh); a pyenv python may not, hence /usr/bin/python3.
+bench/bench-deps.sh); a pyenv python may not, hence /usr/bin/python3.
 
-    /usr/bin/python3 scripts/plot-bench.py [build/bench-peers/results.csv] [docs/perf-scale.png]
+    /usr/bin/python3 bench/plot-bench.py [build/bench-peers/results.csv] [docs/perf-scale.png]
 """
 import csv
 import sys
