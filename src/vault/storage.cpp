@@ -222,12 +222,28 @@ Result<std::vector<std::uint8_t>> FileStorage::read()
     return r;
 }
 
-Status FileStorage::write(std::span<const std::uint8_t> bytes)
+std::filesystem::path FileStorage::dir() const
+{
+    return m_path.parent_path().empty() ? std::filesystem::path(".") : m_path.parent_path();
+}
+
+Status FileStorage::prepare_dir() const
 {
     PITOOL_TRY(util::ensure_private_dir(m_path.parent_path()));
+    if (auto st = util::check_private_dir(dir()); !st)
+        return make_error(Errc::io, "refusing to write the vault: " + st.error().message);
+    return {};
+}
+
+Status FileStorage::write(std::span<const std::uint8_t> bytes)
+{
+    PITOOL_TRY(prepare_dir());
     remove_stale_temp_files();
     auto bak = backup_path();
-    return util::atomic_replace(m_path, bytes, &bak);
+    std::string warning;
+    PITOOL_TRY(util::atomic_replace(m_path, bytes, &bak, &warning));
+    if (!warning.empty() && m_warn) m_warn(warning);
+    return {};
 }
 
 void FileStorage::remove_stale_temp_files() const
@@ -235,10 +251,9 @@ void FileStorage::remove_stale_temp_files() const
     // Writers make temp files only while holding the lock, which the caller
     // of write() holds: any temp file present now was left by a writer that
     // died before its rename. It never held the only copy of anything.
-    auto dir = m_path.parent_path().empty() ? std::filesystem::path(".") : m_path.parent_path();
     std::string prefix = "." + m_path.filename().string() + ".tmp.";
     std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    for (const auto& e : std::filesystem::directory_iterator(dir(), ec)) {
         if (e.path().filename().string().rfind(prefix, 0) != 0) continue;
         std::error_code ignored;
         if (e.is_regular_file(ignored) && !e.is_symlink(ignored)) std::filesystem::remove(e.path(), ignored);
@@ -247,7 +262,7 @@ void FileStorage::remove_stale_temp_files() const
 
 Result<std::unique_ptr<StorageLock>> FileStorage::lock(std::chrono::milliseconds timeout)
 {
-    PITOOL_TRY(util::ensure_private_dir(m_path.parent_path()));
+    PITOOL_TRY(prepare_dir());
     auto l = util::FileLock::acquire(lock_path(), timeout);
     if (!l) return std::move(l).error();
     return std::unique_ptr<StorageLock>(std::make_unique<FileStorageLock>(std::move(l).value()));

@@ -975,7 +975,7 @@ Status Vault::save()
     auto sealed_index = crypto::seal(index, h.payload_nonce, file, m_key);
     file.insert(file.end(), sealed_index.begin(), sealed_index.end());
     if (auto st = m_storage->write(file); !st) {
-        undo();
+        undo(); // an error means the vault was not replaced (Storage::write): nothing names the bytes
         return st;
     }
     if (!append) {

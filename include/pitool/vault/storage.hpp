@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -72,10 +73,12 @@ public:
     /// Errc::io for permission or ownership problems. Never a torn read.
     [[nodiscard]] virtual Result<std::vector<std::uint8_t>> read() = 0;
     /// Replaces the vault atomically (all or nothing), keeping the previous
-    /// generation as a backup. Call only while holding lock().
+    /// generation as a backup. Call only while holding lock(). An error means
+    /// the vault was not replaced; once it is, the write succeeds (what fails
+    /// after that is a warning, not an error: the caller must not undo).
     [[nodiscard]] virtual Status write(std::span<const std::uint8_t> bytes) = 0;
     /// Takes the exclusive writer lock, waiting at most `timeout`
-    /// (Errc::io on timeout).
+    /// (Errc::io on timeout, or when the place is not safe to write to).
     [[nodiscard]] virtual Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout) = 0;
     /// For messages: where the vault is.
     [[nodiscard]] virtual std::string describe() const = 0;
@@ -125,14 +128,24 @@ public:
     void remove_data_except(std::span<const std::uint64_t> keep) override;
 
     [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+    /// The directory holding the vault ("." for a bare file name).
+    [[nodiscard]] std::filesystem::path dir() const;
+    /// Where write() reports what went wrong after the vault was replaced (a
+    /// failed directory fsync): the write stands, so it is no error. Not
+    /// secret. Without a sink such warnings are dropped.
+    void set_warning_sink(std::function<void(const std::string&)> sink) { m_warn = std::move(sink); }
     [[nodiscard]] std::filesystem::path data_path(std::uint64_t id) const;
     [[nodiscard]] std::filesystem::path backup_path() const;
     [[nodiscard]] std::filesystem::path lock_path() const;
 
 private:
     void remove_stale_temp_files() const;
+    /// Creates the vault directory if missing; Errc::io when it breaks
+    /// util::check_private_dir (no write goes into a directory others control).
+    [[nodiscard]] Status prepare_dir() const;
     std::filesystem::path m_path;
     std::filesystem::path m_data_base;
+    std::function<void(const std::string&)> m_warn;
 };
 
 } // namespace pitool::vault
