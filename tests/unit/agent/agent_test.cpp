@@ -456,7 +456,9 @@ TEST_F(AgentTest, PutAboveTheMaximumTtlIsRefused)
     const Seconds ten_years(10LL * 366 * 86'400);
     EXPECT_FALSE(put_key(m_socket, m_vault, random_key(), {ten_years, Seconds(60)}));
     EXPECT_FALSE(put_key(m_socket, m_vault, random_key(), {Seconds(24 * 3600 + 1), Seconds(60)}));
-    EXPECT_EQ(fetch_key(m_socket, m_vault).error().code, Errc::not_found);
+    auto held = fetch_key(m_socket, m_vault);
+    ASSERT_FALSE(held);
+    EXPECT_EQ(held.error().code, Errc::not_found);
     // At most a day, and an idle time beyond it counts as a day.
     ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {Seconds(24 * 3600), ten_years}));
     auto s = agent::status(m_socket);
