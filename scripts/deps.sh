@@ -9,6 +9,7 @@ packages=(
   libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openssl faketime ca-certificates curl jq
+  strace # fault injection (fsync) in tests/cli/local_attacks_test.cpp
 )
 
 missing=()

@@ -166,8 +166,8 @@ Result<Secret> fetch_key(const std::filesystem::path& socket, const std::filesys
     return detail::keep_only(std::move(body), field);
 }
 
-Status put_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
-               KeyTimes times)
+Result<KeyTimes> put_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
+                         KeyTimes times)
 {
     auto reply = round_trip(socket, [&](Writer& req) {
         req.u8(static_cast<std::uint8_t>(Op::put))
@@ -178,24 +178,31 @@ Status put_key(const std::filesystem::path& socket, const std::filesystem::path&
     });
     if (!reply) return std::move(reply).error();
     Reader r(reply.value());
-    if (static_cast<Reply>(r.u8()) != Reply::ok || !r.ok()) return make_error(Errc::io, "the agent refused the key");
-    return {};
+    auto code = static_cast<Reply>(r.u8());
+    if (code == Reply::full)
+        return make_error(Errc::conflict, "the agent already holds " + std::to_string(k_max_keys) +
+                                              " keys, its limit (run: pitool lock, to forget them all)");
+    if (code != Reply::ok || !r.ok()) return make_error(Errc::io, "the agent refused the key");
+    KeyTimes kept{Seconds(static_cast<long long>(r.u64())), Seconds(static_cast<long long>(r.u64()))};
+    if (!r.ok() || !r.at_end()) return bad_reply();
+    return kept;
 }
 
-Status store_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
-                 KeyTimes times, const Launcher& launch)
+Result<KeyTimes> store_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
+                           KeyTimes times, const Launcher& launch)
 {
     if (times.ttl.count() <= 0 || times.idle.count() <= 0)
         return make_error(Errc::usage, "agent key lifetimes must be positive");
+    if (times.ttl > k_max_key_ttl) return make_error(Errc::usage, "the agent holds a key at most 24 h");
     const auto dir = socket.parent_path();
     PITOOL_TRY(prepare_socket_dir(dir));
-    if (auto st = put_key(socket, vault, key, times); st || st.error().code != Errc::not_found) return st;
+    if (auto kept = put_key(socket, vault, key, times); kept || kept.error().code != Errc::not_found) return kept;
 
     // Nobody answered. Check again under the start lock: another process may
     // have started an agent meanwhile; if not, we start the only one.
     auto lock = util::FileLock::acquire(dir / "agent.lock", k_lock_timeout);
     if (!lock) return std::move(lock).error();
-    if (auto st = put_key(socket, vault, key, times); st || st.error().code != Errc::not_found) return st;
+    if (auto kept = put_key(socket, vault, key, times); kept || kept.error().code != Errc::not_found) return kept;
     struct stat st {};
     if (::lstat(socket.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode))

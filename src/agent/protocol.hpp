@@ -6,7 +6,9 @@
 // and received in `Secret` buffers, so a key never sits in ordinary memory
 // (only requests that carry no secret, `plain_request`, are ordinary strings):
 //   request  = u8 op, fields...      reply = u8 Reply, fields...
-//   PUT      vault:str key:bytes ttl_s:u64 idle_s:u64   -> ok
+//   PUT      vault:str key:bytes ttl_s:u64 idle_s:u64   -> ok expires_s:u64 idle_s:u64 | full
+//            (ttl_s at most k_max_key_ttl; the times kept are never later than those of a key
+//            already held for the vault; full when k_max_keys other vaults are held)
 //   GET      vault:str                                  -> ok key:bytes | not_found
 //   STATUS                                              -> ok pid:u64 n:u32 (vault:str expires_s:u64 idle_s:u64)*n
 //   STOP                                                -> ok n:u32 (sent after the keys are wiped and the socket
@@ -29,7 +31,7 @@ namespace pitool::agent::detail {
 inline constexpr std::size_t k_max_frame = 64 * 1024;
 
 enum class Op : std::uint8_t { put = 1, get = 2, status = 3, stop = 4 };
-enum class Reply : std::uint8_t { ok = 0, not_found = 1, bad_request = 2 };
+enum class Reply : std::uint8_t { ok = 0, not_found = 1, bad_request = 2, full = 3 };
 
 /// A growing message body in guarded memory.
 class Writer {

@@ -48,6 +48,11 @@ struct Held {
     [[nodiscard]] Millis deadline() const { return std::min(expires, last_used + idle); }
 };
 
+std::uint64_t seconds_left(Millis m)
+{
+    return static_cast<std::uint64_t>(std::max<long long>(m.count(), 0) / 1000);
+}
+
 volatile std::sig_atomic_t g_stop_signal = 0;
 
 extern "C" void on_stop_signal(int)
@@ -121,20 +126,34 @@ private:
         case Op::put: {
             std::string vault = r.str();
             Secret key = r.secret();
-            auto ttl = static_cast<long long>(std::min<std::uint64_t>(r.u64(), 10ULL * 366 * 86'400));
-            auto idle = static_cast<long long>(std::min<std::uint64_t>(r.u64(), 10ULL * 366 * 86'400));
-            if (!r.ok() || !r.at_end() || vault.empty() || key.empty() || ttl <= 0 || idle <= 0) {
+            const std::uint64_t ttl_s = r.u64();
+            const std::uint64_t idle_s = r.u64();
+            const auto max_s = static_cast<std::uint64_t>(k_max_key_ttl.count());
+            if (!r.ok() || !r.at_end() || vault.empty() || key.empty() || ttl_s == 0 || idle_s == 0 || ttl_s > max_s) {
                 reply.u8(static_cast<std::uint8_t>(Reply::bad_request));
                 break;
             }
             Millis t = now();
-            Held h{vault, std::move(key), t + std::chrono::seconds(ttl), std::chrono::seconds(idle), t};
-            if (Held* old = find(vault))
+            expire(t);
+            Held h{vault, std::move(key), t + std::chrono::seconds(ttl_s),
+                   std::chrono::seconds(std::min(idle_s, max_s)), t};
+            if (Held* old = find(vault)) {
+                // A PUT never extends an unlock: whoever can reach the socket
+                // could otherwise turn a 30 s unlock into a day.
+                h.expires = std::min(h.expires, old->expires);
+                h.idle = std::min(h.idle, old->idle);
                 *old = std::move(h);
-            else
+            } else if (m_keys.size() >= k_max_keys) {
+                reply.u8(static_cast<std::uint8_t>(Reply::full));
+                break;
+            } else {
                 m_keys.push_back(std::move(h));
+            }
             m_had_key = true;
-            reply.u8(static_cast<std::uint8_t>(Reply::ok));
+            const Held& held = *find(vault);
+            reply.u8(static_cast<std::uint8_t>(Reply::ok))
+                .u64(seconds_left(held.expires - t))
+                .u64(seconds_left(held.idle));
             break;
         }
         case Op::get: {
@@ -157,10 +176,7 @@ private:
                 .u64(static_cast<std::uint64_t>(::getpid()))
                 .u32(static_cast<std::uint32_t>(m_keys.size()));
             for (const auto& h : m_keys) {
-                auto secs = [](Millis m) {
-                    return static_cast<std::uint64_t>(std::max<long long>(m.count(), 0) / 1000);
-                };
-                reply.bytes(h.vault).u64(secs(h.expires - t)).u64(secs(h.last_used + h.idle - t));
+                reply.bytes(h.vault).u64(seconds_left(h.expires - t)).u64(seconds_left(h.last_used + h.idle - t));
             }
             break;
         }

@@ -6,7 +6,7 @@ namespace pitool::cli {
 
 std::filesystem::path agent_socket(const Context& ctx)
 {
-    return agent::socket_path(ctx.env.get("PITOOL_AGENT_SOCKET"), ctx.env.get("XDG_RUNTIME_DIR"));
+    return agent::socket_path(ctx.env.get("PITOOL_AGENT_SOCKET"), ctx.env.get("XDG_RUNTIME_DIR"), ctx.env.get("HOME"));
 }
 
 bool agent_enabled(const Context& ctx)

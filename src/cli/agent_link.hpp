@@ -12,7 +12,7 @@
 namespace pitool::cli {
 
 /// PITOOL_AGENT_SOCKET, else $XDG_RUNTIME_DIR/pitool/agent.sock, else
-/// /tmp/pitool-<uid>/agent.sock.
+/// ~/.cache/pitool-agent/agent.sock (agent::socket_path).
 [[nodiscard]] std::filesystem::path agent_socket(const Context& ctx);
 
 /// False when PITOOL_NO_AGENT is set to anything but "" or "0".

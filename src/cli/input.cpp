@@ -1,5 +1,6 @@
 #include "cli/input.hpp"
 
+#include "cli/log.hpp"
 #include "pitool/util/fs.hpp"
 
 #include <fcntl.h>
@@ -25,6 +26,16 @@ Result<Secret> finish(Secret buf, std::size_t used, std::string_view what)
     strip_newlines(buf);
     if (buf.empty()) return make_error(Errc::usage, std::string(what) + " is empty");
     return buf;
+}
+
+/// A passphrase file others can read gives them the passphrase: said once.
+Result<Secret> read_passphrase_file(const Context& ctx, const std::string& path)
+{
+    auto pass = read_secret_file(path, "passphrase");
+    struct stat st {};
+    if (pass && ::stat(path.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH)) != 0)
+        warn(ctx, "passphrase file " + path + " is readable by group or others (run: chmod 600 " + path + ")");
+    return pass;
 }
 
 } // namespace
@@ -89,12 +100,21 @@ Result<Secret> read_token(Context& ctx, bool from_stdin, const std::string& file
     return t;
 }
 
+bool passphrase_given(const Context& ctx)
+{
+    auto set = [&](const char* name) {
+        const char* v = ctx.env.get(name);
+        return v != nullptr && *v != '\0';
+    };
+    return !ctx.opts.passphrase_file.empty() || set("PITOOL_PASSPHRASE_FILE") || set("PITOOL_PASSPHRASE");
+}
+
 Result<Secret> read_passphrase(Context& ctx)
 {
     std::string file = ctx.opts.passphrase_file;
     if (file.empty())
         if (const char* f = ctx.env.get("PITOOL_PASSPHRASE_FILE"); f != nullptr && *f != '\0') file = f;
-    if (!file.empty()) return read_secret_file(file, "passphrase");
+    if (!file.empty()) return read_passphrase_file(ctx, file);
     if (const char* p = ctx.env.get("PITOOL_PASSPHRASE"); p != nullptr && *p != '\0')
         return Secret::from(std::string_view(p));
     if (!ctx.prompt.available())
@@ -107,7 +127,7 @@ Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const 
 {
     Result<Secret> pass = make_error(Errc::internal, "unset");
     if (!file.empty()) {
-        pass = read_secret_file(file, "passphrase");
+        pass = read_passphrase_file(ctx, file);
     } else if (const char* p = env_var ? ctx.env.get(env_var) : nullptr; p != nullptr && *p != '\0') {
         pass = Secret::from(std::string_view(p));
     } else if (use_default_sources &&

@@ -22,6 +22,10 @@ inline constexpr std::size_t k_max_secret_input = 64 * 1024;
 [[nodiscard]] Result<Secret> read_token(Context& ctx, bool from_stdin, const std::string& file,
                                         std::string_view prompt_text);
 
+/// Whether a passphrase was given without a prompt: --passphrase-file,
+/// PITOOL_PASSPHRASE_FILE or PITOOL_PASSPHRASE, non-empty.
+[[nodiscard]] bool passphrase_given(const Context& ctx);
+
 /// The vault passphrase: --passphrase-file / PITOOL_PASSPHRASE_FILE, then
 /// PITOOL_PASSPHRASE, then a prompt on the terminal; Errc::usage at once
 /// when none is available.

@@ -3,7 +3,9 @@
 #include "cli/agent_link.hpp"
 #include "cli/common.hpp"
 #include "cli/input.hpp"
+#include "cli/log.hpp"
 #include "pitool/core/lifecycle.hpp"
+#include "pitool/util/fs.hpp"
 
 #include <algorithm>
 
@@ -25,7 +27,10 @@ std::chrono::milliseconds lock_timeout(const Context& ctx)
     return env_seconds(ctx, "PITOOL_LOCK_TIMEOUT", std::chrono::seconds(10), {.zero_allowed = true, .max = 3600});
 }
 
-Session::Session(Context& ctx) : m_ctx(ctx), m_storage(resolve_vault_path(ctx)) {}
+Session::Session(Context& ctx) : m_ctx(ctx), m_storage(resolve_vault_path(ctx))
+{
+    m_storage.set_warning_sink([&ctx](const std::string& message) { warn(ctx, message); });
+}
 
 Result<const Secret*> Session::passphrase()
 {
@@ -39,8 +44,13 @@ Result<const Secret*> Session::passphrase()
 Result<vault::Vault*> Session::open()
 {
     if (m_vault) return &*m_vault;
+    // Writes refuse such a directory (FileStorage::lock); reads go on, warned.
+    if (!m_writing)
+        if (auto st = util::check_private_dir(m_storage.dir()); !st && st.error().code != Errc::not_found)
+            warn(m_ctx, st.error().message);
     if (auto unlocked = open_with_agent(m_ctx, m_storage)) {
         m_vault.emplace(std::move(*unlocked));
+        m_by_agent = true;
         return &*m_vault;
     }
     PITOOL_TRY_ASSIGN(auto pass, passphrase());
@@ -76,6 +86,7 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
 {
     // Derive the key before taking the lock (open() caches it), so concurrent
     // writers hold the lock only for the short decrypt-change-encrypt-rename.
+    m_writing = true;
     PITOOL_TRY_ASSIGN(auto before, open());
     PITOOL_TRY_ASSIGN(auto lock, m_storage.lock(lock_timeout(m_ctx) + extra_wait));
     // Opened with the agent's key (no passphrase read): reuse that key. If the

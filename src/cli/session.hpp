@@ -26,7 +26,9 @@ public:
 
     /// Opens the vault read-only (no lock: the file is replaced atomically),
     /// with the key the agent holds for it if any, else with the passphrase.
-    /// The vault is owned by the session.
+    /// Warns (one line) when the vault directory breaks
+    /// util::check_private_dir, which writes refuse. The vault is owned by
+    /// the session.
     [[nodiscard]] Result<vault::Vault*> open();
     /// open(), then every integration's metadata (and secrets if asked), in
     /// name order, and the whole history if asked.
@@ -44,6 +46,8 @@ public:
 
     [[nodiscard]] vault::FileStorage& storage() { return m_storage; }
     [[nodiscard]] Context& ctx() { return m_ctx; }
+    /// Whether open() used the agent's key (no passphrase was read for it).
+    [[nodiscard]] bool unlocked_by_agent() const { return m_by_agent; }
     /// The passphrase (secret), read once.
     [[nodiscard]] Result<const Secret*> passphrase();
 
@@ -52,6 +56,8 @@ private:
     vault::FileStorage m_storage;
     std::optional<Secret> m_passphrase;
     std::optional<vault::Vault> m_vault;
+    bool m_by_agent = false;
+    bool m_writing = false; ///< in mutate: the lock refuses a bad directory, no read warning
 };
 
 } // namespace pitool::cli

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <thread>
 #include <utility>
@@ -162,7 +163,7 @@ Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path&
 }
 
 Status atomic_replace(const std::filesystem::path& path, std::span<const std::uint8_t> data,
-                      const std::filesystem::path* backup)
+                      const std::filesystem::path* backup, std::string* warning)
 {
     auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
@@ -192,7 +193,31 @@ Status atomic_replace(const std::filesystem::path& path, std::span<const std::ui
         }
     }
     if (::rename(tmpl.c_str(), path.c_str()) != 0) return fail("cannot replace " + path.string(), errno);
-    return sync_dir(dir);
+    // From here `path` is the new file: nothing may be undone.
+    if (auto st = sync_dir(dir); !st && warning != nullptr)
+        *warning = path.string() + " was written, but " + st.error().message + " (it may not survive a crash)";
+    return {};
+}
+
+Status check_private_dir(const std::filesystem::path& dir)
+{
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0) {
+        int err = errno;
+        return make_error(errc_for(err), "cannot check directory " + dir.string() + ": " + errno_text(err));
+    }
+    if (!S_ISDIR(st.st_mode)) return make_error(Errc::io, dir.string() + " is not a directory");
+    if (st.st_uid != ::geteuid())
+        return make_error(Errc::io, "directory " + dir.string() + " is owned by uid " + std::to_string(st.st_uid) +
+                                        ", not by you (run: chown " + std::to_string(::geteuid()) + " " + dir.string() +
+                                        ")");
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        return make_error(Errc::io, "directory " + dir.string() + " is writable by group or others (mode " + mode +
+                                        "; run: chmod go-w " + dir.string() + ")");
+    }
+    return {};
 }
 
 Status ensure_private_dir(const std::filesystem::path& dir)

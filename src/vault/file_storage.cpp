@@ -120,14 +120,29 @@ Result<Head> FileStorage::read_head()
 
 Result<HeadVersion> FileStorage::swap_head(const HeadVersion& expected, std::span<const std::uint8_t> bytes)
 {
-    PITOOL_TRY(util::ensure_private_dir(m_path.parent_path()));
+    PITOOL_TRY(prepare_dir());
     PITOOL_TRY_ASSIGN(auto current, file_version(m_path));
     if (current != expected)
         return make_error(Errc::conflict, "the vault at " + m_path.string() + " changed while it was written");
     remove_stale_temp_files();
     auto bak = backup_path();
-    PITOOL_TRY(util::atomic_replace(m_path, bytes, &bak));
+    std::string warning;
+    PITOOL_TRY(util::atomic_replace(m_path, bytes, &bak, &warning));
+    if (!warning.empty() && m_warn) m_warn(warning);
     return file_version(m_path);
+}
+
+std::filesystem::path FileStorage::dir() const
+{
+    return dir_of(m_path);
+}
+
+Status FileStorage::prepare_dir() const
+{
+    PITOOL_TRY(util::ensure_private_dir(m_path.parent_path()));
+    if (auto st = util::check_private_dir(dir()); !st)
+        return make_error(Errc::io, "refusing to write the vault: " + st.error().message);
+    return {};
 }
 
 std::filesystem::path FileStorage::data_path(std::uint64_t id) const
@@ -191,7 +206,7 @@ void FileStorage::remove_stale_temp_files() const
 
 Result<std::unique_ptr<StorageLock>> FileStorage::lock(std::string_view name, std::chrono::milliseconds timeout)
 {
-    PITOOL_TRY(util::ensure_private_dir(m_path.parent_path()));
+    PITOOL_TRY(prepare_dir());
     const std::filesystem::path path = name == k_writer_lock
                                            ? lock_path()
                                            : std::filesystem::path(m_path.string() + "." + std::string(name) + ".lock");

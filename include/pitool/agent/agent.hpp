@@ -12,7 +12,9 @@
 /// Trust model: the socket lives in a private (0700) directory, and both ends
 /// check the peer's uid with SO_PEERCRED. Any process of the same uid may
 /// fetch a key while it is held (like ssh-agent); the agent is not dumpable,
-/// so the same uid cannot ptrace it or read its memory.
+/// so the same uid cannot ptrace it or read its memory. No client can make
+/// the agent hold a key longer than it was first stored for, or longer than
+/// k_max_key_ttl, or hold more than k_max_keys keys.
 ///
 /// This layer depends on util only; it knows nothing of the vault format.
 
@@ -27,15 +29,28 @@
 
 namespace pitool::agent {
 
+/// The longest a key is held, whatever a client asks for (`unlock --ttl`
+/// refuses more): a client that could ask for more could keep a short unlock
+/// going for years.
+inline constexpr Seconds k_max_key_ttl{24 * 3600};
+/// The most keys (vaults) one agent holds; a PUT for one more is refused, so
+/// a client flooding it with keys cannot exhaust its guarded memory.
+inline constexpr std::size_t k_max_keys = 64;
+
 /// The socket path: `override_path` when non-empty (PITOOL_AGENT_SOCKET),
 /// else `$XDG_RUNTIME_DIR/pitool/agent.sock` when `xdg_runtime_dir` is an
-/// absolute directory owned by us, else `/tmp/pitool-<uid>/agent.sock`.
-/// Never touches the file system beyond one lstat of `xdg_runtime_dir`.
-[[nodiscard]] std::filesystem::path socket_path(const char* override_path, const char* xdg_runtime_dir);
+/// absolute directory owned by us, else `HOME/.cache/pitool-agent/agent.sock`
+/// with HOME `home` when absolute, else our passwd entry's home. Never a path
+/// in a shared directory such as /tmp, where another user could create the
+/// directory first. Empty when no home is known. Never touches the file
+/// system beyond one lstat of `xdg_runtime_dir`.
+[[nodiscard]] std::filesystem::path socket_path(const char* override_path, const char* xdg_runtime_dir,
+                                                const char* home);
 
-/// Creates `dir` (mode 0700) if missing and checks it is private: Errc::io
-/// with a one-line message if it is a symlink, not a directory, not owned by
-/// our uid, or accessible by group or others.
+/// Creates `dir` (mode 0700) if missing, and its parent (0700) if that is
+/// missing too, and checks it is private: Errc::io with a one-line message if
+/// it is a symlink, not a directory, not owned by our uid, or accessible by
+/// group or others.
 [[nodiscard]] Status prepare_socket_dir(const std::filesystem::path& dir);
 
 /// The key a vault is held under: its weakly canonical absolute path.
@@ -63,16 +78,20 @@ struct KeyTimes {
 };
 
 /// Stores `key` (secret, copied) for `vault` with `times`, replacing any key
-/// held for it. Starts an agent with `launch` when none answers: under a lock
+/// held for it; returns the lifetimes the agent keeps, which are never later
+/// than those of a key it already held for the vault (a store shortens an
+/// unlock, never extends it). Errc::usage when `times.ttl` exceeds
+/// k_max_key_ttl; Errc::conflict when the agent holds k_max_keys keys for
+/// other vaults. Starts an agent with `launch` when none answers: under a lock
 /// file in the socket directory (so concurrent callers end with one agent),
 /// removing a stale socket nobody listens on. Errc::io on socket directory
 /// problems or when the agent cannot be started.
-[[nodiscard]] Status store_key(const std::filesystem::path& socket, const std::filesystem::path& vault,
-                               const Secret& key, KeyTimes times, const Launcher& launch);
+[[nodiscard]] Result<KeyTimes> store_key(const std::filesystem::path& socket, const std::filesystem::path& vault,
+                                         const Secret& key, KeyTimes times, const Launcher& launch);
 
 /// Like store_key but never starts an agent: Errc::not_found when none answers.
-[[nodiscard]] Status put_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
-                             KeyTimes times);
+[[nodiscard]] Result<KeyTimes> put_key(const std::filesystem::path& socket, const std::filesystem::path& vault,
+                                       const Secret& key, KeyTimes times);
 
 /// What a running agent holds (nothing secret).
 struct AgentStatus {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace pitool::util {
@@ -57,10 +58,20 @@ private:
 /// Atomically replaces (or creates) `path` with `data`, mode 0600: writes a
 /// temp file in the same directory, fsyncs it, optionally makes `backup` a
 /// hard link to the previous generation, renames over `path`, and fsyncs the
-/// directory. On failure the old file is untouched and the temp file removed.
-/// Errc::io on any failure (full disk, read-only directory...).
+/// directory. On failure before the rename the old file is untouched and the
+/// temp file removed: Errc::io (full disk, read-only directory...). Once the
+/// rename has happened `path` holds `data` and success is returned: a failed
+/// directory fsync is then only reported in `warning` (when given), since
+/// undoing anything would break the file that now stands.
 [[nodiscard]] Status atomic_replace(const std::filesystem::path& path, std::span<const std::uint8_t> data,
-                                    const std::filesystem::path* backup = nullptr);
+                                    const std::filesystem::path* backup = nullptr, std::string* warning = nullptr);
+
+/// The rule for a directory that holds private files (the vault's): owned by
+/// our uid and not writable by group or others, else another user could
+/// replace or remove the files in it. Errc::io with a one-line message naming
+/// the chmod or chown to run; Errc::not_found when `dir` does not exist.
+/// Follows a symlink: the directory it names is checked.
+[[nodiscard]] Status check_private_dir(const std::filesystem::path& dir);
 
 /// fsyncs a directory, so that entries created or renamed in it are durable.
 [[nodiscard]] Status sync_dir(const std::filesystem::path& dir);

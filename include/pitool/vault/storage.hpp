@@ -33,6 +33,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <span>
@@ -123,8 +124,11 @@ public:
     /// Replaces the head with `bytes` if its version is still `expected`
     /// (absent: only if there is no head), keeping the previous generation
     /// as a backup where the store keeps one; all or nothing. Returns the new
-    /// version. Errc::conflict if the head changed; Errc::io. Call only
-    /// while holding lock(k_writer_lock).
+    /// version. Errc::conflict if the head changed; Errc::io, also when the
+    /// place is not safe to write to. An error means the head was not
+    /// replaced; once it is, the swap succeeds (what fails after that is a
+    /// warning, not an error: the caller must not undo). Call only while
+    /// holding lock(k_writer_lock).
     [[nodiscard]] virtual Result<HeadVersion> swap_head(const HeadVersion& expected,
                                                         std::span<const std::uint8_t> bytes) = 0;
 
@@ -205,14 +209,24 @@ public:
     [[nodiscard]] std::string describe() const override { return m_path.string(); }
 
     [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
+    /// The directory holding the vault ("." for a bare file name).
+    [[nodiscard]] std::filesystem::path dir() const;
+    /// Where write() reports what went wrong after the vault was replaced (a
+    /// failed directory fsync): the write stands, so it is no error. Not
+    /// secret. Without a sink such warnings are dropped.
+    void set_warning_sink(std::function<void(const std::string&)> sink) { m_warn = std::move(sink); }
     [[nodiscard]] std::filesystem::path data_path(std::uint64_t id) const;
     [[nodiscard]] std::filesystem::path backup_path() const;
     [[nodiscard]] std::filesystem::path lock_path() const;
 
 private:
     void remove_stale_temp_files() const;
+    /// Creates the vault directory if missing; Errc::io when it breaks
+    /// util::check_private_dir (no write goes into a directory others control).
+    [[nodiscard]] Status prepare_dir() const;
     std::filesystem::path m_path;
     std::filesystem::path m_data_base;
+    std::function<void(const std::string&)> m_warn;
 };
 
 } // namespace pitool::vault

@@ -86,6 +86,8 @@ Status run_unlock(Context& ctx, const UnlockOptions& o)
     agent::KeyTimes times;
     PITOOL_TRY_ASSIGN(auto ttl, positive_duration(o.ttl, "--ttl"));
     times.ttl = ttl;
+    if (times.ttl > agent::k_max_key_ttl)
+        return make_error(Errc::usage, "--ttl: at most 24h (the agent holds no key longer)");
     std::string idle_text = o.idle;
     if (idle_text.empty())
         if (const char* v = ctx.env.get("PITOOL_AGENT_IDLE"); v != nullptr) idle_text = v;
@@ -99,15 +101,24 @@ Status run_unlock(Context& ctx, const UnlockOptions& o)
     // the agent could extend an unlock forever without knowing it.
     PITOOL_TRY_ASSIGN(auto pass, s.passphrase());
     PITOOL_TRY_ASSIGN(auto v, vault::Vault::open(s.storage(), *pass));
-    PITOOL_TRY(agent::store_key(agent_socket(ctx), s.storage().path(), v.data_key(), times, agent_launcher()));
+    PITOOL_TRY_ASSIGN(auto kept,
+                      agent::store_key(agent_socket(ctx), s.storage().path(), v.data_key(), times, agent_launcher()));
 
+    // An earlier unlock of this vault may have a shorter life: the agent keeps it.
+    const bool shortened = kept.ttl < times.ttl || kept.idle < times.idle;
     const std::string vault = agent::vault_id(s.storage().path());
     if (ctx.opts.json)
-        print_json(
-            ctx, {{"vault", vault}, {"unlocked", true}, {"ttl_s", times.ttl.count()}, {"idle_s", times.idle.count()}});
+        print_json(ctx, {{"vault", vault},
+                         {"unlocked", true},
+                         {"ttl_s", kept.ttl.count()},
+                         {"idle_s", kept.idle.count()},
+                         {"kept_earlier_limit", shortened}});
     else if (!ctx.opts.quiet)
-        ctx.out << "Unlocked " << vault << " for " << duration_text(times.ttl) << " (locks after "
-                << duration_text(times.idle) << " unused; `pitool lock` to lock now)\n";
+        ctx.out << "Unlocked " << vault << " for " << duration_text(kept.ttl) << " (locks after "
+                << duration_text(kept.idle) << " unused; `pitool lock` to lock now)"
+                << (shortened ? "; an earlier unlock's shorter limit stands (`pitool lock` first to unlock for longer)"
+                              : "")
+                << "\n";
     return {};
 }
 
@@ -116,7 +127,15 @@ Status run_unlock(Context& ctx, const UnlockOptions& o)
 Handler setup_unlock(CLI::App& sub)
 {
     auto o = std::make_shared<UnlockOptions>();
-    sub.add_option("--ttl", o->ttl, "Keep the vault unlocked at most this long: 30s, 15m, 2h, 1d (default 8h)");
+    sub.footer("Trust model: the agent (socket: $PITOOL_AGENT_SOCKET, else $XDG_RUNTIME_DIR/pitool/agent.sock,\n"
+               "else ~/.cache/pitool-agent/agent.sock) protects the key from other users (it serves only your\n"
+               "uid, from a 0700 directory), from the disk, argv and environment (it is never written there),\n"
+               "from ptrace and core dumps, from being kept past this unlock's limits (a later store never\n"
+               "extends them; never more than 24h) and from floods (at most 64 keys). It does NOT protect\n"
+               "against any process running as you while the vault is unlocked: such a process can ask for the\n"
+               "key, decrypt the vault and keep the key. `pitool lock` when done.");
+    sub.add_option("--ttl", o->ttl,
+                   "Keep the vault unlocked at most this long: 30s, 15m, 2h, 1d (default 8h; at most 24h)");
     sub.add_option("--idle", o->idle,
                    "Lock when the key has not been used this long (default $PITOOL_AGENT_IDLE or 15m)");
     sub.add_flag("--status", o->status, "Say whether an agent runs and whether this vault is unlocked");

@@ -93,15 +93,29 @@ protected:
     void SetUp() override { ASSERT_TRUE(prepare_socket_dir(m_dir)); }
 };
 
-TEST(AgentPaths, SocketPathPrefersOverrideThenOwnedRuntimeDirThenTmp)
+TEST(AgentPaths, SocketPathPrefersOverrideThenOwnedRuntimeDirThenHome)
 {
-    EXPECT_EQ(socket_path("/x/y.sock", "/run/user/1"), fs::path("/x/y.sock"));
+    EXPECT_EQ(socket_path("/x/y.sock", "/run/user/1", "/home/u"), fs::path("/x/y.sock"));
     TempDir runtime;
-    EXPECT_EQ(socket_path(nullptr, runtime.path().c_str()), runtime.path() / "pitool" / "agent.sock");
-    EXPECT_EQ(socket_path("", "relative/dir"),
-              fs::path("/tmp") / ("pitool-" + std::to_string(::geteuid())) / "agent.sock");
-    EXPECT_EQ(socket_path(nullptr, (runtime.path() / "missing").c_str()),
-              fs::path("/tmp") / ("pitool-" + std::to_string(::geteuid())) / "agent.sock");
+    EXPECT_EQ(socket_path(nullptr, runtime.path().c_str(), "/home/u"), runtime.path() / "pitool" / "agent.sock");
+    // Never a predictable path in a shared directory another user could create first.
+    const fs::path in_home = fs::path("/home/u") / ".cache" / "pitool-agent" / "agent.sock";
+    EXPECT_EQ(socket_path("", "relative/dir", "/home/u"), in_home);
+    EXPECT_EQ(socket_path(nullptr, (runtime.path() / "missing").c_str(), "/home/u"), in_home);
+    // No usable HOME: the passwd entry's home.
+    auto fallback = socket_path(nullptr, nullptr, "relative");
+    EXPECT_EQ(fallback.filename(), "agent.sock");
+    EXPECT_EQ(fallback.parent_path().filename(), "pitool-agent");
+    EXPECT_TRUE(fallback.is_absolute()) << fallback;
+    EXPECT_NE(fallback.string().rfind("/tmp/", 0), 0u) << fallback;
+}
+
+TEST(AgentSocketDir, MissingParentIsCreatedPrivate)
+{
+    TempDir t;
+    ASSERT_TRUE(prepare_socket_dir(t / ".cache" / "pitool-agent"));
+    EXPECT_EQ(mode_of(t / ".cache"), 0700u);
+    EXPECT_EQ(mode_of(t / ".cache" / "pitool-agent"), 0700u);
 }
 
 TEST(AgentPaths, VaultIdIsCanonical)
@@ -413,6 +427,59 @@ TEST_F(AgentTest, StoreKeyUsesARunningAgent)
     Secret key = random_key();
     ASSERT_TRUE(store_key(m_socket, m_vault, key, {}, Launcher{"/bin/false", {"false"}}));
     EXPECT_TRUE(fetch_key(m_socket, m_vault)->equals(key));
+}
+
+// A same-uid client cannot stretch an unlock or flood the agent (issue 12).
+TEST_F(AgentTest, PutNeverExtendsAKeysLifetime)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {Seconds(120), Seconds(60)}));
+    // The same client, or any other of our uid, asks for ten years.
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {Seconds(3600), Seconds(3600)}));
+    auto s = agent::status(m_socket);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(s->keys.size(), 1u);
+    EXPECT_LE(s->keys[0].expires_in.count(), 120);
+    EXPECT_LE(s->keys[0].idle_left.count(), 60);
+}
+
+TEST_F(AgentTest, PutAboveTheMaximumTtlIsRefused)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    const Seconds ten_years(10LL * 366 * 86'400);
+    EXPECT_FALSE(put_key(m_socket, m_vault, random_key(), {ten_years, Seconds(60)}));
+    EXPECT_FALSE(put_key(m_socket, m_vault, random_key(), {Seconds(24 * 3600 + 1), Seconds(60)}));
+    auto held = fetch_key(m_socket, m_vault);
+    ASSERT_FALSE(held);
+    EXPECT_EQ(held.error().code, Errc::not_found);
+    // At most a day, and an idle time beyond it counts as a day.
+    ASSERT_TRUE(put_key(m_socket, m_vault, random_key(), {Seconds(24 * 3600), ten_years}));
+    auto s = agent::status(m_socket);
+    ASSERT_TRUE(s) << s.error().message;
+    ASSERT_EQ(s->keys.size(), 1u);
+    EXPECT_LE(s->keys[0].expires_in.count(), 24 * 3600);
+    EXPECT_LE(s->keys[0].idle_left.count(), 24 * 3600);
+}
+
+TEST_F(AgentTest, AtMostSixtyFourKeys)
+{
+    ChildAgent a(m_socket);
+    ASSERT_TRUE(a.ready());
+    for (int i = 0; i < 64; ++i)
+        ASSERT_TRUE(put_key(m_socket, m_tmp / ("v" + std::to_string(i)), random_key(), {})) << i;
+    for (int i = 64; i < 200; ++i) {
+        auto st = put_key(m_socket, m_tmp / ("v" + std::to_string(i)), random_key(), {});
+        ASSERT_FALSE(st) << i;
+        EXPECT_EQ(st.error().code, Errc::conflict);
+    }
+    // Still alive and serving; a held vault's key can still be replaced.
+    EXPECT_TRUE(fetch_key(m_socket, m_tmp / "v0"));
+    EXPECT_TRUE(put_key(m_socket, m_tmp / "v63", random_key(), {}));
+    auto s = agent::status(m_socket);
+    ASSERT_TRUE(s) << s.error().message;
+    EXPECT_EQ(s->keys.size(), 64u);
 }
 
 } // namespace
