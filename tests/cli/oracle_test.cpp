@@ -217,7 +217,7 @@ TEST_F(Oracle, GoldenVaultsOfEveryVersion)
         const json o = oracle(k_golden_passphrase, &got);
         EXPECT_EQ(got, version);
         // What the golden generator stored (tests/unit/vault/golden_test.cpp).
-        ASSERT_EQ(o["integrations"].size(), 3u) << o.dump();
+        ASSERT_EQ(o["integrations"].size(), 2u) << o.dump();
         EXPECT_EQ(o["integrations"][0]["name"], "acme-prod");
         EXPECT_EQ(o["integrations"][0]["token"]["secret"], "pit-golden-new-2222-3333");
         EXPECT_EQ(o["integrations"][0]["rotation"]["old"]["secret"], "pit-golden-old-0000-1111");
