@@ -1,12 +1,14 @@
 // Happy paths and documented exit codes of every offline command, run
 // through the real binary.
 #include "cli/cli_fixture.hpp"
+#include "support/vault_snapshot.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <sstream>
 
@@ -42,7 +44,10 @@ TEST_F(Commands, HelpAndVersionExitZero)
     EXPECT_THAT(help.out, HasSubstr("rotate"));
     auto version = pitool({"--version"});
     EXPECT_EQ(version.exit_code, 0) << describe(version);
-    EXPECT_THAT(version.out, HasSubstr("pitool "));
+    // docs/cli.md: "prints `pitool 0.1.0`": the name, one space, the version, nothing else.
+    EXPECT_EQ(version.out, "pitool " PITOOL_VERSION "\n");
+    EXPECT_THAT(std::string(PITOOL_VERSION), ::testing::MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+"));
+    EXPECT_EQ(version.err, "");
     auto sub_help = pitool({"create", "--help"});
     EXPECT_EQ(sub_help.exit_code, 0) << describe(sub_help);
     EXPECT_THAT(sub_help.out, HasSubstr("--token-stdin"));
@@ -72,11 +77,11 @@ TEST_F(Commands, InitCreatesPrivateVaultAndRefusesToOverwrite)
     ASSERT_EQ(r.exit_code, 0) << describe(r);
     EXPECT_EQ(mode_of(m_vault), 0600u);
     EXPECT_EQ(mode_of(m_dir), 0700u);
-    auto before = vault_bytes();
+    const VaultSnapshot before(m_dir);
     auto again = pitool({"init", "--kdf", "interactive"});
     EXPECT_EQ(again.exit_code, 4) << describe(again);
     EXPECT_TRUE(one_line(again.err)) << describe(again);
-    EXPECT_EQ(vault_bytes(), before);
+    EXPECT_TRUE(before.unchanged());
     auto list = pitool({"list", "--json"});
     EXPECT_EQ(list.exit_code, 0) << describe(list);
     EXPECT_EQ(json::parse(list.out), json::array());
@@ -170,7 +175,7 @@ TEST_F(Commands, CreateWithoutTokenAndWithoutTerminalFailsAtOnce)
 TEST_F(Commands, CreateRejectsBadInput)
 {
     init_vault();
-    auto before = vault_bytes();
+    const VaultSnapshot before(m_dir);
     const std::string tok(k_token);
     struct Case {
         std::vector<std::string> args;
@@ -205,7 +210,7 @@ TEST_F(Commands, CreateRejectsBadInput)
         auto r = pitool({"create", "a", "--provider", "hint", "--token-stdin"}, {.stdin_data = bad});
         EXPECT_EQ(r.exit_code, 2) << "token '" << bad << "' " << describe(r);
     }
-    EXPECT_EQ(vault_bytes(), before);
+    EXPECT_TRUE(before.unchanged());
     EXPECT_EQ(ok_json({"list", "--json"}), json::array());
 }
 
@@ -213,10 +218,10 @@ TEST_F(Commands, CreateDuplicateNameIsConflict)
 {
     init_vault();
     create_pit("a", k_token);
-    auto before = vault_bytes();
+    const VaultSnapshot before(m_dir);
     auto r = pitool({"create", "a", "--provider", "hint", "--token-stdin"}, {.stdin_data = std::string(k_token2)});
     EXPECT_EQ(r.exit_code, 4) << describe(r);
-    EXPECT_EQ(vault_bytes(), before);
+    EXPECT_TRUE(before.unchanged());
     EXPECT_EQ(ok({"get", "a"}).out, std::string(k_token) + "\n");
 }
 
@@ -278,14 +283,14 @@ TEST_F(Commands, RotateLifecycle)
     EXPECT_EQ(ok({"get", "a", "--old"}).out, std::string(k_token) + "\n");
 
     // A second rotate while the window is open is refused, --now too.
-    auto before = vault_bytes();
+    const VaultSnapshot before(m_dir);
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"rotate", "a", "--token-stdin"}, {"rotate", "a", "--now", "--token-stdin"}}) {
         auto r = pitool(args, {.stdin_data = "pit-0a0a0a0a-1111-4222-8333-444444444444"});
         EXPECT_EQ(r.exit_code, 4) << describe(r);
         EXPECT_TRUE(one_line(r.err)) << describe(r);
     }
-    EXPECT_EQ(vault_bytes(), before);
+    EXPECT_TRUE(before.unchanged());
 }
 
 TEST_F(Commands, RotateNowDropsOldTokenAtOnce)
@@ -333,7 +338,7 @@ TEST_F(Commands, WindowCommandsWithoutWindowAreConflicts)
 {
     init_vault();
     create_pit("a", k_token);
-    auto before = vault_bytes();
+    const VaultSnapshot before(m_dir);
     for (const std::vector<std::string>& args : {std::vector<std::string>{"cancel-rotation", "a"},
                                                  {"expire-old", "a"},
                                                  {"get", "a", "--old"},
@@ -342,7 +347,7 @@ TEST_F(Commands, WindowCommandsWithoutWindowAreConflicts)
         EXPECT_EQ(r.exit_code, 4) << args[0] << " " << describe(r);
         EXPECT_TRUE(one_line(r.err)) << describe(r);
     }
-    EXPECT_EQ(vault_bytes(), before);
+    EXPECT_TRUE(before.unchanged());
 }
 
 TEST_F(Commands, UnknownIntegrationIsNotFound)
@@ -536,10 +541,10 @@ TEST_F(Commands, AuditVerdictsAndExitNineWhenDue)
     auto strict = pitool({"audit", "--json", "--max-age", "40", "--warn-days", "5"}, {.at = "2026-04-01 00:00:00"});
     EXPECT_EQ(strict.exit_code, 9);
     const auto strict_doc = json::parse(strict.out);
-    for (const auto& x : strict_doc["findings"])
-        if (x["name"] == "mid") {
-            EXPECT_EQ(x["verdict"], "due");
-        }
+    const auto& findings = strict_doc.at("findings");
+    const auto mid = std::find_if(findings.begin(), findings.end(), [](const json& x) { return x["name"] == "mid"; });
+    ASSERT_NE(mid, findings.end()) << "no finding for 'mid': " << strict_doc.dump();
+    EXPECT_EQ((*mid)["verdict"], "due");
     auto human = pitool({"audit"}, {.at = "2026-04-01 00:00:00"});
     EXPECT_EQ(human.exit_code, 9);
     EXPECT_THAT(human.out, HasSubstr("due"));
@@ -602,10 +607,10 @@ TEST_F(Commands, DeleteNeedsYes)
 {
     init_vault();
     create_pit("a", k_token);
-    auto before = vault_bytes();
+    const VaultSnapshot before(m_dir);
     auto r = pitool({"delete", "a"});
     EXPECT_EQ(r.exit_code, 2) << describe(r);
-    EXPECT_EQ(vault_bytes(), before);
+    EXPECT_TRUE(before.unchanged());
     ok({"delete", "a", "--yes"});
     EXPECT_EQ(pitool({"get", "a"}).exit_code, 3);
     EXPECT_EQ(ok_json({"list", "--json"}), json::array());
@@ -625,15 +630,15 @@ TEST_F(Commands, PasswdChangesPassphrase)
     EXPECT_EQ(ok({"get", "a"}, {.env = {{"PITOOL_PASSPHRASE", fresh}}}).out, std::string(k_token) + "\n");
 
     // Wrong current passphrase: 5, file untouched.
-    auto before = vault_bytes();
+    const VaultSnapshot before(m_dir);
     auto wrong = pitool({"passwd"}, {.env = {{"PITOOL_NEW_PASSPHRASE", "x-y-z-passphrase"}}});
     EXPECT_EQ(wrong.exit_code, 5) << describe(wrong);
-    EXPECT_EQ(vault_bytes(), before);
+    EXPECT_TRUE(before.unchanged());
 
     // No new passphrase and no terminal: usage error, not a hang.
     auto none = pitool({"passwd"}, {.env = {{"PITOOL_PASSPHRASE", fresh}}, .timeout_seconds = 10});
     EXPECT_EQ(none.exit_code, 2) << describe(none);
-    EXPECT_EQ(vault_bytes(), before);
+    EXPECT_TRUE(before.unchanged());
 }
 
 TEST_F(Commands, PassphraseFromFile)
@@ -645,8 +650,9 @@ TEST_F(Commands, PassphraseFromFile)
     auto r = ok({"--passphrase-file", pass_file.string(), "get", "a"},
                 {.env = {{"PITOOL_PASSPHRASE", "wrong-passphrase-from-env"}}});
     EXPECT_EQ(r.out, std::string(k_token) + "\n") << "the file wins over PITOOL_PASSPHRASE";
+    // docs/cli.md: "A missing file is exit 2, an unreadable one exit 10."
     auto missing = pitool({"--passphrase-file", (m_tmp / "none").string(), "get", "a"});
-    EXPECT_NE(missing.exit_code, 0);
+    EXPECT_EQ(missing.exit_code, 2) << describe(missing);
     EXPECT_TRUE(one_line(missing.err)) << describe(missing);
 }
 
@@ -677,9 +683,8 @@ TEST_F(Commands, NoPassphraseAndNoTerminalFailsAtOnce)
     EXPECT_EQ(c.exit_code, 2) << describe(c);
 }
 
-// KNOWN BUG (src/cli/session.cpp, resolve_vault_path): an empty --vault is
-// treated as "not given", so `pitool --vault "$UNSET_VAR" delete x --yes`
-// silently acts on $PITOOL_VAULT or the default vault. Expected: exit 2.
+// An empty --vault (`pitool --vault "$UNSET_VAR" delete x --yes`) is a usage
+// error: it must not fall back to $PITOOL_VAULT or the default vault.
 TEST_F(Commands, EmptyVaultFlagIsUsageError)
 {
     auto xdg = m_tmp / "xdg";
@@ -687,8 +692,12 @@ TEST_F(Commands, EmptyVaultFlagIsUsageError)
     ok({"init", "--kdf", "interactive"}, {.env = env, .no_vault_flag = true});
     ok({"create", "a", "--provider", "hint", "--token-stdin"},
        {.stdin_data = "hint_partner_key_1", .env = env, .no_vault_flag = true});
+    const VaultSnapshot before(xdg / "pitool");
+    ASSERT_FALSE(before.entries().empty()) << "the default vault is not where the test expects it";
     auto r = pitool({"--vault", "", "delete", "a", "--yes"}, {.env = env, .no_vault_flag = true});
     EXPECT_EQ(r.exit_code, 2) << "an empty --vault must not fall back to the default vault: " << describe(r);
+    EXPECT_TRUE(one_line(r.err)) << describe(r);
+    EXPECT_TRUE(before.unchanged()) << "the default vault was touched";
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // Concurrent pitool processes on one vault lose no update; a held lock ends
 // in a bounded wait with exit 10.
 #include "cli/cli_fixture.hpp"
+#include "support/vault_snapshot.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -140,10 +141,10 @@ TEST_F(Concurrency, HeldLockTimesOutWithTen)
 {
     init_vault();
     create_pit("a", k_token);
-    const auto before = vault_bytes();
     int fd = ::open((m_vault.string() + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     ASSERT_GE(fd, 0);
     ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    const VaultSnapshot before(m_dir);
     const Call half{
         .stdin_data = std::string(k_token2), .env = {{"PITOOL_LOCK_TIMEOUT", "0.5"}}, .timeout_seconds = 20};
     for (const std::vector<std::string>& args :
@@ -158,11 +159,12 @@ TEST_F(Concurrency, HeldLockTimesOutWithTen)
         EXPECT_THAT(r.err, HasSubstr("lock"));
         EXPECT_GE(elapsed, std::chrono::milliseconds(450)) << args[0];
         EXPECT_LT(elapsed, std::chrono::seconds(8)) << "bounded wait: " << args[0];
-        EXPECT_EQ(vault_bytes(), before) << args[0];
+        EXPECT_TRUE(before.unchanged()) << args[0];
     }
     auto json_err = pitool({"--json", "expire-old", "a"}, half);
     EXPECT_EQ(json_err.exit_code, 10) << describe(json_err);
     EXPECT_EQ(json::parse(json_err.out)["error"]["kind"], "io");
+    EXPECT_TRUE(before.unchanged()) << "expire-old";
     ::flock(fd, LOCK_UN);
     ::close(fd);
     // Released: the same command now succeeds.

@@ -1,6 +1,7 @@
 // pitool import / export: one locked write for a whole import, nothing
 // written on any bad line, secrets exported only when asked.
 #include "cli/cli_fixture.hpp"
+#include "support/vault_snapshot.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -77,7 +78,7 @@ TEST_F(ImportExport, ABadLineWritesNothing)
 {
     init_vault(k_t0);
     create_pit("exists", k_token, k_t0);
-    const auto before = vault_bytes();
+    const VaultSnapshot before(m_dir);
     const std::string good = line("fine", "pit-00000000-0000-4000-8000-000000000009");
     struct Case {
         std::string input;
@@ -106,7 +107,7 @@ TEST_F(ImportExport, ABadLineWritesNothing)
         EXPECT_THAT(r.err, HasSubstr(c.needle));
         EXPECT_THAT(r.err, HasSubstr("nothing imported"));
         EXPECT_EQ(r.err.find("pit-00000000"), std::string::npos) << "never quotes a token";
-        EXPECT_EQ(vault_bytes(), before) << c.needle;
+        EXPECT_TRUE(before.unchanged()) << c.needle;
     }
 }
 

@@ -59,6 +59,9 @@ protected:
             }
             // A prefix long enough to identify the secret must not leak either.
             EXPECT_THAT(r.err, Not(HasSubstr(s.substr(0, 16)))) << "stderr of" << cmd;
+            if (s != allowed) {
+                EXPECT_THAT(r.out, Not(HasSubstr(s.substr(0, 16)))) << "stdout of" << cmd;
+            }
         }
         ++m_runs;
         return r;

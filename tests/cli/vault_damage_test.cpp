@@ -1,7 +1,9 @@
 // A wrong passphrase, a damaged file and a vault that is not a safe regular
 // file: each has its own exit code and one-line message, and no failed
-// command changes a byte of the vault or its backup.
+// command changes a byte of any file in the vault directory (the vault, its
+// backup, its data file, the lock file).
 #include "cli/cli_fixture.hpp"
+#include "support/vault_snapshot.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -28,11 +30,11 @@ protected:
     [[nodiscard]] std::filesystem::path backup() const { return m_dir / "vault.bak"; }
 
     /// Runs reads, every write and passwd; each must exit `code` with a
-    /// one-line stderr and leave the vault and its backup alone. A few also
-    /// run with --json, which must give one JSON error document.
+    /// one-line stderr and leave every file of the vault directory alone. A
+    /// few also run with --json, which must give one JSON error document.
     void expect_every_command_fails(int code, const Call& base = {})
     {
-        const auto damaged = vault_bytes();
+        const VaultSnapshot damaged(m_dir);
         struct Cmd {
             std::vector<std::string> args;
             bool json_too;
@@ -72,7 +74,7 @@ protected:
                     EXPECT_EQ(doc["error"]["code"], code);
                 }) << describe(j);
             }
-            EXPECT_EQ(vault_bytes(), damaged) << "after " << args[0];
+            EXPECT_TRUE(damaged.unchanged()) << "after " << args[0];
             EXPECT_EQ(read_file(backup()), m_bak) << "after " << args[0];
         }
     }
@@ -133,9 +135,11 @@ TEST_F(VaultDamage, FlippedBitInARecordFailsWhatReadsIt)
     // everything.
     const auto data = data_file();
     auto bytes = read_file(data);
+    const VaultSnapshot intact(m_dir);
     constexpr std::size_t k_part_box = 24 + 1 + 1 + 2 + 2 * (8 + 4 + 16) + 8 + 1 + 16;
     bytes[bytes.size() - k_part_box - 1] = static_cast<char>(bytes[bytes.size() - k_part_box - 1] ^ 0x01);
     write_file(data, bytes);
+    const VaultSnapshot damaged(m_dir);
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"get", "a"}, {"export", "--yes-secrets"}, {"verify"}}) {
         auto r = pitool(args, {.stdin_data = "hint_partner_key_new_1"});
@@ -147,8 +151,10 @@ TEST_F(VaultDamage, FlippedBitInARecordFailsWhatReadsIt)
     auto rotate = pitool({"rotate", "a", "--now", "--token-stdin"}, {.stdin_data = "hint_partner_key_new_1"});
     EXPECT_EQ(rotate.exit_code, 6) << describe(rotate);
     EXPECT_EQ(pitool({"list"}).exit_code, 0);
+    EXPECT_TRUE(damaged.unchanged()) << "nothing wrote";
     EXPECT_EQ(read_file(data), bytes) << "nothing wrote";
     EXPECT_EQ(vault_bytes(), m_good) << "nothing wrote";
+    EXPECT_NE(intact.diff(damaged), "") << "the test damaged the data file";
 }
 
 TEST_F(VaultDamage, FlippedBitAnywhereIsNeverAccepted)
@@ -160,6 +166,7 @@ TEST_F(VaultDamage, FlippedBitAnywhereIsNeverAccepted)
         auto bytes = m_good;
         bytes[i] = static_cast<char>(bytes[i] ^ 0x01);
         write_vault(bytes);
+        const VaultSnapshot damaged(m_dir);
         auto r = pitool({"get", "a", "--old"});
         if (r.exit_code == 0)
             EXPECT_EQ(r.out, std::string(k_token) + "\n") << "byte " << i;
@@ -167,6 +174,7 @@ TEST_F(VaultDamage, FlippedBitAnywhereIsNeverAccepted)
             EXPECT_TRUE(r.exit_code == 5 || r.exit_code == 6) << "byte " << i << " " << describe(r);
         auto v = pitool({"verify"});
         EXPECT_TRUE(v.exit_code == 5 || v.exit_code == 6) << "byte " << i << " " << describe(v);
+        EXPECT_TRUE(damaged.unchanged()) << "byte " << i;
     }
     // And in the data file (every box: records, index parts, history).
     write_vault(m_good);
@@ -176,6 +184,7 @@ TEST_F(VaultDamage, FlippedBitAnywhereIsNeverAccepted)
         auto bytes = good_data;
         bytes[i] = static_cast<char>(bytes[i] ^ 0x01);
         write_file(data, bytes);
+        const VaultSnapshot damaged(m_dir);
         auto r = pitool({"get", "a", "--old"});
         if (r.exit_code == 0)
             EXPECT_EQ(r.out, std::string(k_token) + "\n") << "data byte " << i;
@@ -183,6 +192,7 @@ TEST_F(VaultDamage, FlippedBitAnywhereIsNeverAccepted)
             EXPECT_EQ(r.exit_code, 6) << "data byte " << i << " " << describe(r);
         auto v = pitool({"verify"});
         EXPECT_EQ(v.exit_code, 6) << "data byte " << i << " " << describe(v);
+        EXPECT_TRUE(damaged.unchanged()) << "data byte " << i;
     }
     write_file(data, good_data);
 }
@@ -217,23 +227,28 @@ TEST_F(VaultDamage, UnknownVersionIsSix)
 TEST_F(VaultDamage, InitRefusesToReplaceDamagedVault)
 {
     write_vault(m_good.substr(0, 50));
+    const VaultSnapshot damaged(m_dir);
     auto r = pitool({"init", "--kdf", "interactive"});
     EXPECT_NE(r.exit_code, 0) << describe(r);
     EXPECT_EQ(vault_bytes(), m_good.substr(0, 50));
+    EXPECT_TRUE(damaged.unchanged());
 }
 
 TEST_F(VaultDamage, MissingVaultIsThree)
 {
     std::filesystem::remove(m_vault);
+    const VaultSnapshot without(m_dir);
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"list"}, {"get", "a"}, {"delete", "a", "--yes"}, {"passwd"}, {"audit"}}) {
         auto r = pitool(args, {.env = {{"PITOOL_NEW_PASSPHRASE", "new-passphrase-0000"}}});
         EXPECT_EQ(r.exit_code, 3) << args[0] << " " << describe(r);
         EXPECT_TRUE(one_line(r.err)) << describe(r);
+        EXPECT_TRUE(without.unchanged()) << args[0];
     }
     auto c = pitool({"create", "b", "--provider", "hint", "--token-stdin"}, {.stdin_data = "hint_partner_key_1"});
     EXPECT_EQ(c.exit_code, 3) << describe(c);
     EXPECT_FALSE(std::filesystem::exists(m_vault)) << "only init creates a vault";
+    EXPECT_TRUE(without.unchanged());
 }
 
 class VaultFile : public CliTest {};
@@ -242,12 +257,14 @@ TEST_F(VaultFile, DirectoryIsTen)
 {
     std::filesystem::create_directories(m_vault);
     ::chmod(m_dir.c_str(), 0700);
+    const VaultSnapshot before(m_dir);
     auto r = pitool({"list"});
     EXPECT_EQ(r.exit_code, 10) << describe(r);
     EXPECT_TRUE(one_line(r.err)) << describe(r);
     auto i = pitool({"init", "--kdf", "interactive"});
     EXPECT_NE(i.exit_code, 0) << describe(i);
     EXPECT_TRUE(std::filesystem::is_directory(m_vault));
+    EXPECT_TRUE(before.unchanged());
 }
 
 TEST_F(VaultFile, SymlinkIsTen)
@@ -258,6 +275,7 @@ TEST_F(VaultFile, SymlinkIsTen)
     std::filesystem::rename(m_vault, real);
     std::filesystem::create_symlink(real, m_vault);
     auto before = read_file(real);
+    const VaultSnapshot dir_before(m_dir);
     for (const std::vector<std::string>& args : {std::vector<std::string>{"list"}, {"get", "a"}}) {
         auto r = pitool(args);
         EXPECT_EQ(r.exit_code, 10) << describe(r);
@@ -268,6 +286,7 @@ TEST_F(VaultFile, SymlinkIsTen)
     EXPECT_EQ(w.exit_code, 10) << describe(w);
     EXPECT_TRUE(std::filesystem::is_symlink(m_vault));
     EXPECT_EQ(read_file(real), before);
+    EXPECT_TRUE(dir_before.unchanged());
 }
 
 TEST_F(VaultFile, GroupReadableModeIsTen)
@@ -276,6 +295,7 @@ TEST_F(VaultFile, GroupReadableModeIsTen)
     create_pit("a", k_token);
     ::chmod(m_vault.c_str(), 0644);
     auto before = vault_bytes();
+    const VaultSnapshot dir_before(m_dir);
     for (const std::vector<std::string>& args : {std::vector<std::string>{"list"}, {"get", "a"}}) {
         auto r = pitool(args);
         EXPECT_EQ(r.exit_code, 10) << describe(r);
@@ -283,6 +303,7 @@ TEST_F(VaultFile, GroupReadableModeIsTen)
         EXPECT_EQ(r.out, "");
     }
     EXPECT_EQ(vault_bytes(), before);
+    EXPECT_TRUE(dir_before.unchanged());
 }
 
 TEST_F(VaultFile, JsonErrorsAreOneDocument)
@@ -308,9 +329,11 @@ TEST_F(VaultFile, JsonErrorsAreOneDocument)
         {{"--json", "list", "--no-such-flag"}, {}, 2, "usage"},
         {{"--json", "list"}, {.no_passphrase = true}, 2, "usage"},
     };
+    const VaultSnapshot before(m_dir);
     for (const auto& c : cases) {
         auto r = pitool(c.args, c.call);
         EXPECT_EQ(r.exit_code, c.code) << c.args[1] << " " << describe(r);
+        EXPECT_TRUE(before.unchanged()) << c.args[1];
         EXPECT_TRUE(one_line(r.err)) << describe(r);
         EXPECT_TRUE(one_line(r.out)) << "one JSON document on one line: " << describe(r);
         json doc;

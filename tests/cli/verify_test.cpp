@@ -1,5 +1,6 @@
 // pitool verify: integrity, permissions and backup checks, through the binary.
 #include "cli_fixture.hpp"
+#include "support/vault_snapshot.hpp"
 
 #include <sys/stat.h>
 
@@ -44,6 +45,7 @@ TEST_F(Verify, FlippedPayloadBitIsDamageAndBackupStillOpens)
     bytes[bytes.size() - k_part_box - 7] = static_cast<char>(bytes[bytes.size() - k_part_box - 7] ^ 0x04);
     write_file(data, bytes);
     const auto vault_before = vault_bytes();
+    const VaultSnapshot dir_before(m_dir);
     auto r = pitool({"verify", "--json"});
     ASSERT_EQ(r.exit_code, 6) << describe(r);
     auto report = nlohmann::json::parse(r.out);
@@ -58,6 +60,7 @@ TEST_F(Verify, FlippedPayloadBitIsDamageAndBackupStillOpens)
     EXPECT_TRUE(one_line(r.err)) << r.err;
     EXPECT_EQ(read_file(data), bytes) << "verify must not write";
     EXPECT_EQ(vault_bytes(), vault_before) << "verify must not write";
+    EXPECT_TRUE(dir_before.unchanged()) << "verify must not write";
 }
 
 TEST_F(Verify, WorldReadableBackupFails)

@@ -329,17 +329,26 @@ protected:
         return plant(c["code"].get<std::string>());
     }
 
-    /// Fails the current test if a planted secret or a JWT-shaped string is in
-    /// any recorded output (or in `extra`).
+    /// Fails the current test if a planted secret, its first 16 characters, or
+    /// a JWT-shaped string is in any recorded output (or in `extra`).
     void check_hygiene(const std::vector<std::pair<std::string, std::string>>& extra = {})
     {
         static const std::regex jwt(R"(eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)");
         auto all = m_outputs;
         all.insert(all.end(), extra.begin(), extra.end());
         for (const auto& [label, text] : all) {
-            for (const auto& s : m_secrets)
+            for (const auto& s : m_secrets) {
                 EXPECT_EQ(text.find(s), std::string::npos)
                     << "a planted secret (..." << s.substr(s.size() > 4 ? s.size() - 4 : 0) << ") leaked in " << label;
+                // A prefix long enough to identify the secret must not leak
+                // either, on stdout as on stderr. (A JWT's first 16
+                // characters are its common header: the regex below covers those.)
+                if (s.size() > 16 && !s.starts_with("eyJ")) {
+                    EXPECT_EQ(text.find(s.substr(0, 16)), std::string::npos)
+                        << "a 16-character prefix of a planted secret (..." << s.substr(s.size() - 4) << ") leaked in "
+                        << label;
+                }
+            }
             EXPECT_FALSE(std::regex_search(text, jwt)) << "a JWT-shaped token leaked in " << label << ":\n" << text;
         }
     }

@@ -3,6 +3,7 @@
 // the vault; a code is never replayed.
 
 #include "e2e/e2e_support.hpp"
+#include "support/vault_snapshot.hpp"
 
 namespace pitool::e2e {
 namespace {
@@ -137,12 +138,12 @@ TEST_F(ExchangeCode, ReusedLeadConnectorCodeIsRejectedAndNothingIsStored)
     pit_expect(0, args, how);
 
     auto list_before = pit_expect(0, {"list", "--json"}).out;
-    auto bytes_before = pitool::test::read_file(vault());
+    const pitool::test::VaultSnapshot bytes_before(vault().parent_path());
     args[6] = "second";
     auto r = pit_expect(7, args, how);
     EXPECT_NE(r.err.find("invalid"), std::string::npos) << r.err;
     EXPECT_EQ(pit_expect(0, {"list", "--json"}).out, list_before);
-    EXPECT_EQ(pitool::test::read_file(vault()), bytes_before) << "a refused code changed the vault";
+    EXPECT_TRUE(bytes_before.unchanged()) << "a refused code changed the vault";
     pit_expect(3, {"show", "second"});
 }
 
@@ -152,9 +153,9 @@ TEST_F(ExchangeCode, ReusedHintCodeIsRejectedAndNothingIsStored)
     How how;
     how.in = mint_hint_code(pid) + "\n";
     pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "one", "--code-stdin"}, how);
-    auto bytes_before = pitool::test::read_file(vault());
+    const pitool::test::VaultSnapshot bytes_before(vault().parent_path());
     pit_expect(7, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "two", "--code-stdin"}, how);
-    EXPECT_EQ(pitool::test::read_file(vault()), bytes_before);
+    EXPECT_TRUE(bytes_before.unchanged());
     pit_expect(3, {"show", "two"});
 }
 
@@ -165,11 +166,11 @@ TEST_F(ExchangeCode, HintCodeWithAWrongPartnerKeyIsRejected)
     store_partner("bogus", "hint-bogus-partner-key-" + random_hex(24));
     How how;
     how.in = mint_hint_code(real) + "\n";
-    auto bytes_before = pitool::test::read_file(vault());
+    const pitool::test::VaultSnapshot bytes_before(vault().parent_path());
     auto r = pit_expect(
         7, {"exchange-code", "--provider", "hint", "--partner", "bogus", "--name", "joes", "--code-stdin"}, how);
     EXPECT_NE(r.err.find("partner key"), std::string::npos) << r.err;
-    EXPECT_EQ(pitool::test::read_file(vault()), bytes_before);
+    EXPECT_TRUE(bytes_before.unchanged());
     // The code was not spent: the right partner can still use it.
     pit_expect(0, {"exchange-code", "--provider", "hint", "--partner", "acme", "--name", "joes", "--code-stdin"}, how);
 }

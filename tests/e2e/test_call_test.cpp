@@ -3,6 +3,7 @@
 // credentials never sent to another origin.
 
 #include "e2e/e2e_support.hpp"
+#include "support/vault_snapshot.hpp"
 
 #include <atomic>
 #include <thread>
@@ -256,12 +257,32 @@ TEST_F(TestCall, OnlyCallsThatJudgeTheCredentialAreRecorded)
     // A custom path that fails for another reason (404): exit 2, not recorded.
     pit_expect(2, {"test-call", "crm", "--path", "/nope"});
     EXPECT_TRUE(show("crm")["last_check"].is_null());
-    // --old is never recorded; a rejection of the current token is.
     pit_expect(0, {"test-call", "crm"});
     EXPECT_EQ(show("crm")["last_check"]["status"], 200);
     sb().fault({{"kind", "status"}, {"status", 500}, {"count", 1}, {"path_prefix", "/contacts"}});
     pit_expect(8, {"test-call", "crm", "--path", "/contacts/", "--data", R"({"locationId":"LOC1"})"});
     EXPECT_EQ(show("crm")["last_check"]["status"], 200) << "a 5xx on a custom path replaced the last check";
+
+    // --old is never recorded, whether the old token works or is rejected.
+    auto rotated = sb().admin("POST", "/pits/" + m_pit["id"].get<std::string>() + "/rotate", {{"mode", "later"}});
+    How how;
+    how.in = plant(rotated["token"].get<std::string>()) + "\n";
+    pit_expect(0, {"rotate", "crm", "--token-stdin"}, how);
+    pit_expect(0, {"test-call", "crm"}); // the current (new) token's check
+    const auto recorded = show("crm")["last_check"];
+    ASSERT_TRUE(recorded.is_object()) << "the current token's check was not recorded";
+    const pitool::test::VaultSnapshot before_old(vault().parent_path());
+    sb().clear_requests();
+    auto old_ok = pit_expect(0, {"test-call", "crm", "--old"});
+    EXPECT_NE(old_ok.out.find("old token"), std::string::npos) << old_ok.out;
+    ASSERT_EQ(sb().requests("/locations/").size(), 1U) << "the --old call did not reach the provider";
+    EXPECT_EQ(show("crm")["last_check"], recorded) << "a successful --old call was recorded";
+    EXPECT_TRUE(before_old.unchanged()) << "a successful --old call wrote the vault";
+    // The provider expires the old token: the --old call is rejected (7), still not recorded.
+    sb().admin("POST", "/pits/" + m_pit["id"].get<std::string>() + "/expire-now");
+    pit_expect(7, {"test-call", "crm", "--old"});
+    EXPECT_EQ(show("crm")["last_check"], recorded) << "a rejected --old call was recorded";
+    EXPECT_TRUE(before_old.unchanged()) << "a rejected --old call wrote the vault";
 }
 
 TEST_F(TestCall, RateLimitFiguresAreReported)
@@ -284,10 +305,10 @@ TEST_F(TokenEndpoint, ExchangeIsNotRetriedAfterA500)
     how.in = code + "\n";
     std::vector<std::string> args{"exchange-code", "--provider", "leadconnector", "--app",
                                   "crm-app",       "--name",     "crm",           "--code-stdin"};
-    auto bytes = pitool::test::read_file(vault());
+    const pitool::test::VaultSnapshot bytes(vault().parent_path());
     pit_expect(8, args, how);
     EXPECT_EQ(sb().requests("/oauth/token").size(), 1U) << "the code exchange was replayed";
-    EXPECT_EQ(pitool::test::read_file(vault()), bytes);
+    EXPECT_TRUE(bytes.unchanged());
     // The faulted request did not spend the code: it still works.
     sb().admin("DELETE", "/faults");
     pit_expect(0, args, how);

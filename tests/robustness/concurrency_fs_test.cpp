@@ -2,6 +2,7 @@
 // cannot be had) and hostile filesystems (RLIMIT_FSIZE, a full tmpfs, a
 // read-only directory, the vault deleted or replaced while a command waits).
 #include "robust_support.hpp"
+#include "support/vault_snapshot.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -157,7 +158,7 @@ TEST_F(Robust, HeldLockEndsInExitTenQuickly)
     pt.ok({"exchange-code", "--provider", "leadconnector", "--app", "app", "--name", "o", "--code-stdin"},
           sb.new_code(app["client_id"]));
     pt.ok({"create", "a", "--provider", "leadconnector", "--location", "L", "--token-stdin"}, random_pit(rng));
-    const auto before = *slurp(pt.vault);
+    const pitool::test::VaultSnapshot before(pt.vault.parent_path());
     const auto requests_before = sb.admin("GET", "/requests")["requests"].size();
     int fd = ::open((pt.vault.string() + ".lock").c_str(), O_RDWR | O_CLOEXEC);
     ASSERT_GE(fd, 0);
@@ -183,7 +184,7 @@ TEST_F(Robust, HeldLockEndsInExitTenQuickly)
         EXPECT_LT(p.elapsed_ms, 8000) << args[0];
     }
     ::close(fd);
-    EXPECT_EQ(*slurp(pt.vault), before);
+    EXPECT_TRUE(before.unchanged());
     EXPECT_EQ(sb.admin("GET", "/requests")["requests"].size(), requests_before) << "nothing was sent without the lock";
 }
 
@@ -221,10 +222,15 @@ TEST_F(Robust, VaultDeletedOrReplacedWhileWaitingForTheLock)
     EXPECT_FALSE(std::filesystem::exists(pt.vault)) << "a deleted vault came back from a stale copy";
     // Replaced by garbage: damage, the garbage left alone.
     pitool::test::write_file(pt.vault, original);
-    p = while_waiting(pt, {"rotate", "a", "--token-stdin"}, tok,
-                      [&] { pitool::test::write_file(pt.vault, "not a vault at all"); });
+    std::optional<pitool::test::VaultSnapshot> meddled;
+    p = while_waiting(pt, {"rotate", "a", "--token-stdin"}, tok, [&] {
+        pitool::test::write_file(pt.vault, "not a vault at all");
+        meddled.emplace(pt.vault.parent_path());
+    });
     EXPECT_EQ(p.exit_code, k_damaged) << describe(p);
     EXPECT_EQ(*slurp(pt.vault), "not a vault at all");
+    ASSERT_TRUE(meddled.has_value());
+    EXPECT_TRUE(meddled->unchanged()) << "the damaged vault's directory was written";
     // Replaced by another vault under another passphrase: refused, untouched.
     Pitool other;
     other.vault = tmp.path() / "o" / "vault";
@@ -232,10 +238,15 @@ TEST_F(Robust, VaultDeletedOrReplacedWhileWaitingForTheLock)
     other.ok({"init", "--kdf", "interactive"});
     const auto other_bytes = cheapen_vault(*slurp(other.vault), other.passphrase);
     pitool::test::write_file(pt.vault, original);
-    p = while_waiting(pt, {"rotate", "a", "--token-stdin"}, tok,
-                      [&] { pitool::test::write_file(pt.vault, other_bytes); });
+    meddled.reset();
+    p = while_waiting(pt, {"rotate", "a", "--token-stdin"}, tok, [&] {
+        pitool::test::write_file(pt.vault, other_bytes);
+        meddled.emplace(pt.vault.parent_path());
+    });
     EXPECT_EQ(p.exit_code, k_wrong_pass) << describe(p);
     EXPECT_EQ(*slurp(pt.vault), other_bytes);
+    ASSERT_TRUE(meddled.has_value());
+    EXPECT_TRUE(meddled->unchanged()) << "the replaced vault's directory was written";
     // Replaced by an older generation of the same vault: the change applies to what is there now.
     pitool::test::write_file(pt.vault, original);
     pt.ok({"create", "b", "--provider", "leadconnector", "--location", "L", "--token-stdin"}, random_pit(rng));
@@ -250,6 +261,7 @@ TEST_F(Robust, FileSizeLimitIsAnIoErrorAndChangesNothing)
 {
     pt.ok({"create", "a", "--provider", "leadconnector", "--location", "L", "--token-stdin"}, random_pit(rng));
     const auto before = *slurp(pt.vault);
+    const pitool::test::VaultSnapshot dir_before(pt.vault.parent_path());
     auto s = pt.spec({"create", "big", "--provider", "leadconnector", "--location", "L", "--description",
                       std::string(1000, 'd'), "--token-stdin"},
                      random_pit(rng));
@@ -258,6 +270,7 @@ TEST_F(Robust, FileSizeLimitIsAnIoErrorAndChangesNothing)
     EXPECT_EQ(p.exit_code, k_io) << describe(p);
     EXPECT_TRUE(one_line(p.err)) << describe(p);
     EXPECT_EQ(*slurp(pt.vault), before);
+    EXPECT_TRUE(dir_before.unchanged()) << "a failed write must truncate the data file back";
     EXPECT_EQ(stray_temp_files(pt.vault.parent_path()), 0) << "the failed temp file was not removed";
     pt.ok({"list"});
 }
@@ -291,8 +304,9 @@ TEST_F(Robust, FullTmpfsIsAnIoErrorAndChangesNothing)
         "set -e; d=\"$DIR\"; mount -t tmpfs -o size=64k,mode=0700 tmpfs \"$d\"; cp -p \"$SRC\" \"$d/vault\"; "
         "for f in \"$SRC\".data-*; do cp -p \"$f\" \"$d/vault.${f##*.}\"; done; "
         ": > \"$d/vault.lock\"; dd if=/dev/zero of=\"$d/fill\" bs=1024 2>/dev/null || true; "
+        "cp -a \"$d\" \"$OUT.before\"; "
         "set +e; printf %s \"$TOK\" | \"$PITOOL\" --vault \"$d/vault\" create full --provider leadconnector "
-        "--location L --token-stdin 2>\"$OUT.err\"; rc=$?; cp -p \"$d/vault\" \"$OUT\"; "
+        "--location L --token-stdin 2>\"$OUT.err\"; rc=$?; cp -a \"$d\" \"$OUT.after\"; cp -p \"$d/vault\" \"$OUT\"; "
         "cat \"$d\"/vault.data-* > \"$OUT.data\"; "
         "ls -a \"$d\" > \"$OUT.ls\"; exit $rc";
     std::filesystem::create_directory(tmp.path() / "mnt");
@@ -307,6 +321,8 @@ TEST_F(Robust, FullTmpfsIsAnIoErrorAndChangesNothing)
     EXPECT_TRUE(one_line(err)) << err;
     EXPECT_EQ(slurp(out), before) << "the vault in the full tmpfs changed";
     EXPECT_EQ(slurp(out.string() + ".data"), data_before) << "the data file kept what a failed write appended";
+    EXPECT_TRUE(pitool::test::VaultSnapshot(out.string() + ".before")
+                    .same_as(pitool::test::VaultSnapshot(out.string() + ".after")));
     EXPECT_THAT(slurp(out.string() + ".ls").value_or(""), ::testing::Not(HasSubstr(".vault.tmp.")))
         << "temp file left in the full filesystem";
 }
@@ -316,6 +332,7 @@ TEST_F(Robust, ImmutableDirectoryIsAnIoErrorAndChangesNothing)
     pt.ok({"create", "a", "--provider", "leadconnector", "--location", "L", "--token-stdin"}, random_pit(rng));
     const auto before = *slurp(pt.vault);
     const auto dir = pt.vault.parent_path();
+    const pitool::test::VaultSnapshot dir_before(dir);
     // chattr +i on the directory (root cannot create or rename entries in it).
     Spawn ch;
     ch.argv = {"/usr/bin/chattr", "+i", dir.string()};
@@ -329,6 +346,7 @@ TEST_F(Robust, ImmutableDirectoryIsAnIoErrorAndChangesNothing)
     EXPECT_EQ(p.exit_code, k_io) << describe(p);
     EXPECT_TRUE(one_line(p.err)) << describe(p);
     EXPECT_EQ(*slurp(pt.vault), before);
+    EXPECT_TRUE(dir_before.unchanged());
 }
 
 TEST_F(Robust, ReadOnlyDirectoryIsAnIoErrorAndChangesNothing)
@@ -336,6 +354,7 @@ TEST_F(Robust, ReadOnlyDirectoryIsAnIoErrorAndChangesNothing)
     pt.ok({"create", "a", "--provider", "leadconnector", "--location", "L", "--token-stdin"}, random_pit(rng));
     const auto before = *slurp(pt.vault);
     const auto dir = pt.vault.parent_path();
+    const pitool::test::VaultSnapshot dir_before(dir);
     // A read-only bind mount in a private mount namespace.
     if (!can_unshare_mounts()) GTEST_SKIP() << "needs root and mount namespaces for a read-only bind mount";
     const std::string script = "set -e; mount --bind \"$D\" \"$D\"; mount -o remount,bind,ro \"$D\"; set +e; "
@@ -346,6 +365,7 @@ TEST_F(Robust, ReadOnlyDirectoryIsAnIoErrorAndChangesNothing)
     EXPECT_EQ(p.exit_code, k_io) << describe(p);
     EXPECT_TRUE(one_line(p.err)) << describe(p);
     EXPECT_EQ(*slurp(pt.vault), before);
+    EXPECT_TRUE(dir_before.unchanged());
 }
 
 } // namespace

@@ -4,13 +4,17 @@
 // with a passphrase and hold exactly the state before or after the
 // interrupted command; the history must agree and its chain be intact.
 //
-// The state is read two ways: an independent decoder (robust_support.cpp,
-// libsodium, from docs/vault-format.md) after every kill, and pitool itself
+// The state is read two ways: an independent decoder (tests/oracle, written
+// from docs/vault-format.md alone, sharing no code with src/) after every
+// kill, and pitool itself
 // (`history --json`, `list --json`) whenever the bytes differ from the last
 // state pitool already verified (identical bytes were verified before).
 //
-// PITOOL_CRASH_ITERATIONS=N sets the number of killed commands (default 150);
-// PITOOL_CRASH_REPORT=FILE appends a JSON line with the figures.
+// The seed is printed first; PITOOL_CRASH_SEED=N replays a run (the same
+// commands, tokens and kill delays; where a kill lands still depends on the
+// machine's timing). PITOOL_CRASH_ITERATIONS=N sets the number of killed
+// commands (default 150); PITOOL_CRASH_REPORT=FILE appends a JSON line with
+// the figures.
 #include "robust_support.hpp"
 
 #include <gmock/gmock.h>
@@ -102,6 +106,18 @@ struct Figures {
     std::map<std::string, std::array<int, 3>> per_op; // before, after, completed
 };
 
+/// PITOOL_CRASH_SEED (decimal) if set, else a fresh random seed.
+std::uint64_t crash_seed()
+{
+    if (const char* v = std::getenv("PITOOL_CRASH_SEED"); v != nullptr && *v != '\0') {
+        char* end = nullptr;
+        const auto seed = std::strtoull(v, &end, 10);
+        if (end != nullptr && *end == '\0') return seed;
+        ADD_FAILURE() << "PITOOL_CRASH_SEED is not a decimal number: " << v;
+    }
+    return std::random_device{}() * 0x100000000ULL + std::random_device{}();
+}
+
 int iterations()
 {
     const char* v = std::getenv("PITOOL_CRASH_ITERATIONS");
@@ -110,16 +126,20 @@ int iterations()
 
 TEST(CrashSafety, KilledMutationsLeaveBeforeOrAfterState)
 {
+    // The seed comes first, before anything can fail, so that every run can
+    // be replayed: PITOOL_CRASH_SEED=<seed>.
+    const std::uint64_t seed = crash_seed();
+    std::cout << "[crash] seed " << seed << " (replay with PITOOL_CRASH_SEED=" << seed << ")" << std::endl;
+    RecordProperty("seed", std::to_string(seed));
+    SCOPED_TRACE("PITOOL_CRASH_SEED=" + std::to_string(seed));
+    std::mt19937_64 rng{seed};
+
     pitool::test::TempDir tmp;
     Sandbox sb;
+    const int sb_port = std::stoi(sb.url().substr(sb.url().rfind(':') + 1));
     Pitool pt;
     pt.vault = tmp.path() / "v" / "vault";
     const std::string pass_a = pt.passphrase, pass_b = "Robust-OTHER-passphrase-b9d2";
-    std::mt19937_64 rng{std::random_device{}()};
-    const char* seed_env = std::getenv("PITOOL_CRASH_SEED");
-    const auto seed = seed_env != nullptr ? std::strtoull(seed_env, nullptr, 10) : rng();
-    rng.seed(seed);
-    RecordProperty("seed", std::to_string(seed));
 
     pt.ok({"init", "--kdf", "interactive"});
     // Minimum-cost KDF so that the write phase is a large part of each run.
@@ -163,8 +183,10 @@ TEST(CrashSafety, KilledMutationsLeaveBeforeOrAfterState)
             if (i["kind"] == "pit") (i["old"].is_null() ? pits : windows).push_back(n);
             if (i["kind"] == "oauth" && suspect.contains(n) && !dead_refresh.contains(n)) {
                 suspect.erase(n);
-                // The sandbox may still be handling the dead client's request.
-                std::this_thread::sleep_for(std::chrono::milliseconds(150));
+                // The sandbox may still be handling the dead client's request:
+                // wait until it has finished with every connection made to it.
+                if (!wait_until_served(sb_port))
+                    ADD_FAILURE() << "the sandbox still holds a connection 30 s after the client was killed";
                 if (sb.inspect(i["refresh"])["state"] != "active") {
                     ++f.refresh_lost;
                     dead_refresh.insert(n);

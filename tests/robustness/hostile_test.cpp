@@ -2,11 +2,12 @@
 // empty, huge, non-UTF-8, or full of control characters and newlines; broken
 // provider answers; vault files that are not what they should be. Each case
 // must end with ONE line on stderr, its documented exit code (docs/cli.md),
-// no crash (exit < 128), and the vault bytes unchanged.
+// no crash (exit < 128), and every file of the vault directory unchanged.
 //
 // PITOOL_ROBUSTNESS_TABLE=FILE writes the matrix (case -> expected, actual)
 // as Markdown rows, for docs/robustness.md.
 #include "robust_support.hpp"
+#include "support/vault_snapshot.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -33,16 +34,6 @@ struct Case {
 };
 
 std::mutex g_table_mu;
-
-/// The vault path's bytes, or its kind when it is not a regular file (never blocks on a FIFO).
-std::string snapshot(const std::filesystem::path& p)
-{
-    struct stat st {};
-    if (::lstat(p.c_str(), &st) != 0) return "<missing>";
-    if (!S_ISREG(st.st_mode)) return "<mode " + std::to_string(st.st_mode) + ">";
-    return slurp(p).value_or("<unreadable>") + "<uid " + std::to_string(st.st_uid) + " mode " +
-           std::to_string(st.st_mode) + ">";
-}
 
 void table_row(const Case& c, int got)
 {
@@ -86,7 +77,10 @@ protected:
     Proc check(const Case& c)
     {
         SCOPED_TRACE(c.group + " / " + c.label + " / " + (c.args.empty() ? "" : c.args[0]));
-        const auto before = snapshot(pt.vault);
+        // Every file of the vault directory (vault, backup, data file, lock):
+        // its bytes, or its kind when it is not a regular file (a FIFO is
+        // never opened), its owner and mode.
+        const pitool::test::VaultSnapshot before(pt.vault.parent_path());
         auto s = pt.spec(c.args, c.in);
         for (const auto& [k, v] : c.env) s.env[k] = v;
         s.timeout_s = c.max_seconds;
@@ -101,7 +95,7 @@ protected:
             EXPECT_THAT(p.err, ::testing::StartsWith("pitool: error: ")) << describe(p);
         }
         if (!c.vault_may_change) {
-            EXPECT_TRUE(snapshot(pt.vault) == before) << "the vault was written";
+            EXPECT_TRUE(before.unchanged()) << "the vault was written";
         }
         return p;
     }

@@ -78,9 +78,11 @@ bool one_line(const std::string& s);
 /// Whole file, or nullopt if it cannot be read.
 std::optional<std::string> slurp(const std::filesystem::path& p);
 
-/// Decrypts a vault image with a passphrase; nullopt (and `why`) on failure.
-/// A version 3 image's boxes are read from its data file beside `vault`.
-/// Caches derived keys per (passphrase, salt, limits).
+/// Decrypts a vault image with a passphrase through the independent oracle
+/// (tests/oracle/vault_reader.hpp); nullopt (and `why`) on failure. A
+/// version 3 image's boxes are read from its data file beside `vault`.
+/// Caches derived keys per (passphrase, salt, limits). The result has the
+/// version 1 payload shape.
 std::optional<json> decrypt_vault(const std::string& bytes, const std::string& passphrase,
                                   const std::filesystem::path& vault, std::string* why = nullptr);
 
@@ -143,6 +145,14 @@ private:
     std::unique_ptr<Impl> m_impl;
     int m_port = 0;
 };
+
+/// Waits until the server listening on loopback `port` has finished with
+/// every connection made to it: no socket on that local port is
+/// ESTABLISHED, SYN_RECV or CLOSE_WAIT (/proc/net/tcp, tcp6). A server that
+/// closes a connection only after handling its request (pitool-sandbox does)
+/// has then handled every request a killed client managed to send. Polls the
+/// kernel's table; `guard` is only a loose bound. False if it ran out.
+bool wait_until_served(int port, std::chrono::seconds guard = std::chrono::seconds(30));
 
 /// True when the test may use mount namespaces (root + unshare works).
 bool can_unshare_mounts();

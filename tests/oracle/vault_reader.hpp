@@ -1,0 +1,50 @@
+#pragma once
+// An independent reader of pitool vaults, written from docs/vault-format.md
+// alone: libsodium and nlohmann-json, no pitool header, no code shared with
+// src/. The tests use it as their oracle: a bug in the vault code cannot
+// agree with itself, because what pitool wrote is read back by a second
+// implementation of the documented format.
+//
+// Reads versions 1 (one sealed JSON payload), 2 (an index and a data region
+// after it) and 3 (a top index, parts and boxes in the data file beside the
+// vault). Checks what the document promises a reader can check (magic,
+// version, flags, checksum, lengths, KDF caps, tags pinned by the index,
+// parts sorted and matching the top index, entries sorted and unique, the
+// secret slots agreeing with the metadata) and refuses anything else.
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace pitool::oracle {
+
+/// What a vault holds, in the version 1 payload shape (docs/vault-format.md,
+/// "Version 1 payload"), whatever the version it was read from:
+/// {"schema": 1, "integrations": [...], "history": [...]}, integrations in
+/// name order. Besides the documented v1 fields, each integration carries
+/// "token": {"secret", "issued_at", "fingerprint"} and, in a rotation,
+/// "rotation": {"old": {"secret", "issued_at", "fingerprint"}, ...}
+/// (fingerprints are absent when read from version 1). Holds plaintext
+/// tokens: for tests only.
+struct Contents {
+    int version = 0;           ///< the file's format version (1, 2 or 3)
+    std::uint64_t data_id = 0; ///< v3: the data file's id
+    nlohmann::json payload;
+};
+
+/// Reads `bytes` (the `vault` file) with `passphrase`; a version 3 vault's
+/// boxes are read from `vault_path.data-<id>`. nullopt on any failure, with
+/// the reason in `why`: "wrong passphrase" when no recipient opens, anything
+/// else is damage or an unsupported file. Derived keys are cached per
+/// (passphrase, salt, limits), so repeated reads of one vault are cheap.
+std::optional<Contents> read_vault(const std::string& bytes, const std::string& passphrase,
+                                   const std::filesystem::path& vault_path, std::string* why = nullptr);
+
+/// Reads the file at `vault_path` (and its data file).
+std::optional<Contents> read_vault_file(const std::filesystem::path& vault_path, const std::string& passphrase,
+                                        std::string* why = nullptr);
+
+} // namespace pitool::oracle
