@@ -572,7 +572,12 @@ private:
     {
         if (m_opts.debug_log) m_opts.debug_log(line);
     }
-    [[nodiscard]] bool tracing() const noexcept { return static_cast<bool>(m_opts.debug_log); }
+    [[nodiscard]] bool debugging() const noexcept { return static_cast<bool>(m_opts.debug_log); }
+    void trace(const std::string& line) const
+    {
+        if (m_opts.trace_log) m_opts.trace_log(line);
+    }
+    [[nodiscard]] bool tracing() const noexcept { return static_cast<bool>(m_opts.trace_log); }
 
     /// Full jitter: uniform in [0, min(backoff_max, backoff_base * 2^(attempt-1))].
     milliseconds backoff(int attempt)
@@ -623,7 +628,7 @@ private:
                 f.method = Method::get;
                 f.with_body = false;
             }
-            if (tracing()) debug("http: " + std::to_string(ex.status) + " redirect to " + *next);
+            if (debugging()) debug("http: " + std::to_string(ex.status) + " redirect to " + *next);
             f.path = std::move(*next);
             ++f.hops;
             step.kind = Step::Kind::redirect;
@@ -641,7 +646,7 @@ private:
                 return step;
             }
             step.wait = backoff(attempt);
-            if (tracing())
+            if (debugging())
                 debug("http: " + err.message + " (attempt " + std::to_string(attempt) + "/" +
                       std::to_string(max_attempts) + "), retrying in " + std::to_string(step.wait.count()) + " ms");
         } else {
@@ -661,7 +666,7 @@ private:
                 if (asked && *asked > m_opts.backoff_max) {
                     // Waiting less than the server asked would only burn an
                     // attempt on another refusal: hand the response back.
-                    if (tracing())
+                    if (debugging())
                         debug("http: " + origin.host + " asks to retry after " + std::to_string(asked->count()) +
                               " ms, beyond the " + std::to_string(m_opts.backoff_max.count()) +
                               " ms cap; not retrying");
@@ -673,7 +678,7 @@ private:
             } else {
                 step.wait = backoff(attempt);
             }
-            if (tracing())
+            if (debugging())
                 debug("http: status " + std::to_string(resp.status) + " from " + origin.host + " (attempt " +
                       std::to_string(attempt) + "/" + std::to_string(max_attempts) + "), retrying in " +
                       std::to_string(step.wait.count()) + " ms");
@@ -806,17 +811,17 @@ private:
 
     void log_request(const Request& req, const std::string& url, Method method, bool sends_body) const
     {
-        debug("http: > " + std::string(method_name(method)) + " " + url);
-        debug("http: > User-Agent: " + m_opts.user_agent);
+        trace("http: > " + std::string(method_name(method)) + " " + url);
+        trace("http: > User-Agent: " + m_opts.user_agent);
         for (const auto& hdr : req.headers) {
-            debug("http: > " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
+            trace("http: > " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
         }
-        if (req.bearer) debug("http: > Authorization: Bearer [redacted]");
+        if (req.bearer) trace("http: > Authorization: Bearer [redacted]");
         if (sends_body) {
             if (req.body_loggable) {
-                debug("http: > body: " + std::string(req.body.view()));
+                trace("http: > body: " + std::string(req.body.view()));
             } else {
-                debug("http: > body: <" + std::to_string(req.body.size()) + " bytes>");
+                trace("http: > body: <" + std::to_string(req.body.size()) + " bytes>");
             }
         }
     }
@@ -824,14 +829,14 @@ private:
     void log_response(const Exchange& ex, const Origin& origin, milliseconds elapsed) const
     {
         if (ex.code != CURLE_OK) {
-            debug("http: < " + origin.host_port() + " failed after " + std::to_string(elapsed.count()) +
+            trace("http: < " + origin.host_port() + " failed after " + std::to_string(elapsed.count()) +
                   " ms: " + curl_easy_strerror(ex.code) + " (" + ex.curl_error + ")");
             return;
         }
-        debug("http: < " + std::to_string(ex.status) + " from " + origin.host_port() + " in " +
+        trace("http: < " + std::to_string(ex.status) + " from " + origin.host_port() + " in " +
               std::to_string(elapsed.count()) + " ms, body <" + std::to_string(ex.body.size()) + " bytes>");
         for (const auto& hdr : ex.headers) {
-            debug("http: < " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
+            trace("http: < " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
         }
     }
 
@@ -847,8 +852,7 @@ private:
 // ---------------------------------------------------------------------------
 // Batches on the multi interface
 
-std::vector<Result<Response>> CurlClient::perform_all(const std::vector<Request>& requests,
-                                                      const BatchOptions& options)
+std::vector<Result<Response>> CurlClient::perform_all(const std::vector<Request>& requests, const BatchOptions& options)
 {
     const std::lock_guard lock(m_mutex);
     const std::size_t total = requests.size();

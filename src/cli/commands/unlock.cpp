@@ -1,5 +1,6 @@
 #include "cli/agent_link.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/log.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 
@@ -101,9 +102,10 @@ Status run_unlock(Context& ctx, const UnlockOptions& o)
     // the agent could extend an unlock forever without knowing it.
     auto pass = s.passphrase();
     if (!pass) return std::move(pass).error();
-    auto v = vault::Vault::open(s.storage(), *pass.value());
+    auto v = open_with_passphrase(ctx, s.storage(), *pass.value());
     if (!v) return std::move(v).error();
-    PITOOL_TRY(agent::store_key(agent_socket(ctx), s.storage().path(), v->data_key(), times, agent_launcher()));
+    PITOOL_TRY(agent::store_key(agent_socket(ctx), s.storage().path(), v->data_key(), times, agent_launcher(ctx)));
+    debug(ctx, "agent: holding the key at " + agent_socket(ctx).string());
 
     const std::string vault = agent::vault_id(s.storage().path());
     if (ctx.opts.json)
