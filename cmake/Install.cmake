@@ -31,11 +31,11 @@ set(completion_files ${PITOOL_COMPLETION_DIR}/pitool ${PITOOL_COMPLETION_DIR}/_p
 add_custom_command(
   OUTPUT ${completion_files}
   COMMAND ${CMAKE_COMMAND} -E make_directory ${PITOOL_COMPLETION_DIR}
-  COMMAND sh -c "$<TARGET_FILE:pitool> completion bash > ${PITOOL_COMPLETION_DIR}/pitool"
-  COMMAND sh -c "$<TARGET_FILE:pitool> completion zsh > ${PITOOL_COMPLETION_DIR}/_pitool"
-  COMMAND sh -c "$<TARGET_FILE:pitool> completion fish > ${PITOOL_COMPLETION_DIR}/pitool.fish"
+  COMMAND sh -c "\"$1\" completion bash > \"$2/pitool\" && \"$1\" completion zsh > \"$2/_pitool\" && \"$1\" completion fish > \"$2/pitool.fish\""
+          sh $<TARGET_FILE:pitool> ${PITOOL_COMPLETION_DIR}
   DEPENDS pitool
-  COMMENT "Generating shell completions from pitool's command tree")
+  COMMENT "Generating shell completions from pitool's command tree"
+  VERBATIM)
 add_custom_target(pitool_completions ALL DEPENDS ${completion_files})
 install(FILES ${PITOOL_COMPLETION_DIR}/pitool DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
         COMPONENT pitool)

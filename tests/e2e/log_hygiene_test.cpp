@@ -92,7 +92,7 @@ TEST_F(LogHygiene, VerboseSaysWhichVaultPassphraseSourceKdfAndLock)
         << r.err;
 
     // A write says how long it waited for the lock.
-    r = pit_expect(0, {"-v", "delete", "crm"}, no_agent);
+    r = pit_expect(0, {"-v", "delete", "crm", "--yes"}, no_agent);
     EXPECT_TRUE(mentions(r.err, "pitool: debug: lock: holding the vault's write lock after waiting ")) << r.err;
 
     // Without -v: none of it.
