@@ -25,13 +25,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-(cd "$build" && cpack -G DEB -B "$work/pkg" >/dev/null)
-debs=("$work"/pkg/pitool_*.deb "$work"/pkg/pitool-sandbox_*.deb)
+# cmake/Packaging.cmake writes them to BUILD_DIR/packages.
+rm -f "$build"/packages/pitool*.deb
+(cd "$build" && cpack -G DEB >/dev/null)
+debs=("$build"/packages/pitool_*.deb "$build"/packages/pitool-sandbox_*.deb)
 for d in "${debs[@]}"; do
   [ -f "$d" ] || { echo "test-deb: no package $d" >&2; exit 1; }
   echo "test-deb: $(basename "$d"): $(dpkg-deb -f "$d" Depends)"
 done
-dpkg-deb -f "$work"/pkg/pitool_*.deb Depends | grep -q libsodium23 || { echo "test-deb: no libsodium23 dependency" >&2; exit 1; }
+dpkg-deb -f "$build"/packages/pitool_*.deb Depends | grep -q libsodium23 || { echo "test-deb: no libsodium23 dependency" >&2; exit 1; }
 dpkg -i "${debs[@]}" >/dev/null
 
 /usr/bin/pitool --version
@@ -44,7 +46,6 @@ source tests/shell/smoke-lib.sh
 mkdir "$work/run"
 (cd "$work/run" && smoke_test_call /usr/bin/pitool /usr/bin/pitool-sandbox "$work/run")
 
-dpkg -r pitool-sandbox pitool >/dev/null
-dpkg --purge pitool pitool-sandbox >/dev/null
+dpkg --purge pitool-sandbox pitool >/dev/null
 [ ! -e /usr/bin/pitool ] || { echo "test-deb: /usr/bin/pitool left behind" >&2; exit 1; }
 echo "test-deb: ok"
