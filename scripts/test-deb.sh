@@ -39,7 +39,8 @@ dpkg -i "${debs[@]}" >/dev/null
 /usr/bin/pitool --version
 [ -e /usr/libexec/pitool/pitool-net.so ] || { echo "test-deb: no network module" >&2; exit 1; }
 if [ -e /usr/share/man/man1/pitool.1.gz ] || [ -e /usr/share/man/man1/pitool.1 ]; then
-  man -l /usr/share/man/man1/pitool.1* 2>/dev/null | grep -q "EXIT STATUS" || { echo "test-deb: man page" >&2; exit 1; }
+  page=$(man -l /usr/share/man/man1/pitool.1* 2>/dev/null)
+  grep -q "EXIT STATUS" <<<"$page" || { echo "test-deb: man page" >&2; exit 1; }
 fi
 bash -c 'source /usr/share/bash-completion/completions/pitool; complete -p pitool' | grep -q _pitool
 source tests/shell/smoke-lib.sh
