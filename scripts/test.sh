@@ -9,6 +9,7 @@
 # any process the run started is still alive (its argv names the build tree
 # or that directory, or its working directory is inside it): a leaked
 # pitool-sandbox, pitool or `pitool __agent`.
+# As root, it also builds, installs and removes the .deb packages (scripts/test-deb.sh).
 #
 #   PITOOL_TEST_PRESETS  presets whose ctest runs (default "dev asan")
 #   PITOOL_FUZZ_SECONDS  seconds per fuzz target (default 10; 0 skips fuzzing)
@@ -71,6 +72,10 @@ for preset in ${PITOOL_TEST_PRESETS:-dev asan}; do
   list_skips "build/$preset"
   check_no_leftovers "the $preset suite" || status=1
   [ "$status" = 0 ] || exit "$status"
+  # The .deb packages, from the debug tree just built (root only: dpkg -i).
+  if [ "$preset" = dev ] && [ "$(id -u)" -eq 0 ]; then
+    bash scripts/test-deb.sh build/dev
+  fi
 done
 
 fuzz_seconds=${PITOOL_FUZZ_SECONDS:-10}

@@ -60,10 +60,15 @@ extern "C" void on_stop_signal(int)
     g_stop_signal = 1;
 }
 
+std::string seconds_text(Millis m)
+{
+    return std::to_string(std::max<long long>(m.count(), 0) / 1000) + " s";
+}
+
 class Server {
 public:
-    Server(Fd listener, std::filesystem::path socket, dev_t dev, ino_t ino)
-        : m_listener(std::move(listener)), m_socket(std::move(socket)), m_dev(dev), m_ino(ino)
+    Server(Fd listener, std::filesystem::path socket, dev_t dev, ino_t ino, const EventLog& log)
+        : m_listener(std::move(listener)), m_socket(std::move(socket)), m_dev(dev), m_ino(ino), m_log(log)
     {
     }
 
@@ -73,7 +78,10 @@ public:
         while (!m_stopped && g_stop_signal == 0) {
             Millis t = now();
             expire(t);
-            if (m_keys.empty() && (m_had_key || t >= started + startup_grace)) break;
+            if (m_keys.empty() && (m_had_key || t >= started + startup_grace)) {
+                event(m_had_key ? "holding no key any more: exiting" : "no key arrived in the startup grace: exiting");
+                break;
+            }
             Millis wake = m_had_key ? Millis::max() : started + startup_grace;
             for (const auto& h : m_keys) wake = std::min(wake, h.deadline());
             Millis left = std::clamp(wake - t, Millis(0), Millis(3'600'000));
@@ -84,13 +92,24 @@ public:
             Fd conn(::accept4(m_listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
             if (conn.get() >= 0) serve_one(conn.get());
         }
+        if (g_stop_signal != 0) event("stopped by a signal");
         shut_down();
     }
 
 private:
+    void event(const std::string& line, bool refusal = false) const
+    {
+        if (m_log) m_log(refusal, line);
+    }
+
     void expire(Millis t)
     {
-        std::erase_if(m_keys, [t](const Held& h) { return t >= h.deadline(); });
+        std::erase_if(m_keys, [&](const Held& h) {
+            if (t < h.deadline()) return false;
+            event("forgot the key for " + h.vault +
+                  (t >= h.expires ? " (its lifetime ended)" : " (unused for " + seconds_text(h.idle) + ")"));
+            return true;
+        });
     }
 
     Held* find(const std::string& vault)
@@ -103,7 +122,10 @@ private:
     void serve_one(int fd)
     {
         // Only our own uid: anyone else is hung up on without a word.
-        if (detail::peer_uid(fd) != static_cast<long>(::geteuid())) return;
+        if (const long uid = detail::peer_uid(fd); uid != static_cast<long>(::geteuid())) {
+            event("refused a connection from uid " + std::to_string(uid), true);
+            return;
+        }
         detail::set_timeouts(fd, k_client_timeout);
         // Request and reply live in buffers kept for the agent's lifetime
         // (each guarded allocation costs a dozen system calls) and are wiped
@@ -130,6 +152,7 @@ private:
             const std::uint64_t idle_s = r.u64();
             const auto max_s = static_cast<std::uint64_t>(k_max_key_ttl.count());
             if (!r.ok() || !r.at_end() || vault.empty() || key.empty() || ttl_s == 0 || idle_s == 0 || ttl_s > max_s) {
+                event("refused a malformed key", true);
                 reply.u8(static_cast<std::uint8_t>(Reply::bad_request));
                 break;
             }
@@ -137,6 +160,9 @@ private:
             expire(t);
             Held h{vault, std::move(key), t + std::chrono::seconds(ttl_s),
                    std::chrono::seconds(std::min(idle_s, max_s)), t};
+            const bool replaced = find(vault) != nullptr;
+            event(std::string(replaced ? "replaced" : "holding") + " the key for " + vault + " (lifetime " +
+                  std::to_string(ttl_s) + " s, idle timeout " + std::to_string(idle_s) + " s)");
             if (Held* old = find(vault)) {
                 // A PUT never extends an unlock: whoever can reach the socket
                 // could otherwise turn a 30 s unlock into a day.
@@ -144,6 +170,7 @@ private:
                 h.idle = std::min(h.idle, old->idle);
                 *old = std::move(h);
             } else if (m_keys.size() >= k_max_keys) {
+                event("refused a key: holding " + std::to_string(k_max_keys) + " already", true);
                 reply.u8(static_cast<std::uint8_t>(Reply::full));
                 break;
             } else {
@@ -182,6 +209,7 @@ private:
         }
         case Op::stop: {
             auto n = static_cast<std::uint32_t>(m_keys.size());
+            event("told to stop: forgetting " + std::to_string(n) + (n == 1 ? " key" : " keys"));
             // Forget and go away before answering, so that when `lock`
             // returns the keys are wiped and the socket is gone.
             shut_down();
@@ -190,6 +218,7 @@ private:
             break;
         }
         default:
+            event("refused a malformed request", true);
             reply.u8(static_cast<std::uint8_t>(Reply::bad_request));
         }
         (void)detail::send_frame(fd, reply.view());
@@ -212,6 +241,7 @@ private:
     std::vector<Held> m_keys;
     Secret m_request; ///< reused receive buffer; its size is its capacity
     Writer m_reply;   ///< reused reply buffer
+    const EventLog& m_log;
     bool m_had_key = false;
     bool m_stopped = false;
 };
@@ -258,7 +288,8 @@ Status serve(const ServerOptions& o)
         (void)!::write(ready.get(), &one, 1);
         ready = Fd();
     }
-    Server server(std::move(listener), o.socket, st.st_dev, st.st_ino);
+    if (o.log) o.log(false, "started (pid " + std::to_string(::getpid()) + "), listening on " + o.socket.string());
+    Server server(std::move(listener), o.socket, st.st_dev, st.st_ino, o.log);
     server.run(o.startup_grace, wait_mask);
     return {};
 }

@@ -17,10 +17,17 @@ bool agent_enabled(const Context& ctx)
 
 std::optional<vault::Vault> open_with_agent(const Context& ctx, vault::FileStorage& storage)
 {
-    if (!agent_enabled(ctx)) return std::nullopt;
-    auto key = agent::fetch_key(agent_socket(ctx), storage.path());
+    if (!agent_enabled(ctx)) {
+        debug(ctx, "agent: not asked (PITOOL_NO_AGENT is set)");
+        return std::nullopt;
+    }
+    const auto socket = agent_socket(ctx);
+    auto key = agent::fetch_key(socket, storage.path());
     if (!key) {
-        if (key.error().code != Errc::not_found) debug(ctx, "agent: " + key.error().message + "; using the passphrase");
+        debug(ctx, "agent: " +
+                       (key.error().code == Errc::not_found ? "no key for this vault at " + socket.string()
+                                                            : key.error().message) +
+                       "; using the passphrase");
         return std::nullopt;
     }
     auto v = vault::Vault::open_with_key(storage, std::move(key).value());
@@ -28,13 +35,28 @@ std::optional<vault::Vault> open_with_agent(const Context& ctx, vault::FileStora
         debug(ctx, "agent: " + v.error().message + "; using the passphrase");
         return std::nullopt;
     }
+    debug(ctx, "agent: opened the vault with the key held at " + socket.string() + " (no passphrase needed)");
     return std::move(v).value();
 }
 
-agent::Launcher agent_launcher()
+std::optional<std::filesystem::path> agent_log_path(const Context& ctx)
+{
+    if (const char* x = ctx.env.get("XDG_STATE_HOME"); x != nullptr && *x == '/')
+        return std::filesystem::path(x) / "pitool" / "agent.log";
+    if (const char* home = ctx.env.get("HOME"); home != nullptr && *home == '/')
+        return std::filesystem::path(home) / ".local" / "state" / "pitool" / "agent.log";
+    return std::nullopt;
+}
+
+agent::Launcher agent_launcher(const Context& ctx)
 {
     // /proc/self/exe: this very binary, even if PATH or argv[0] say otherwise.
-    return agent::Launcher{"/proc/self/exe", {"pitool", "__agent"}};
+    agent::Launcher launch{"/proc/self/exe", {"pitool", "__agent"}};
+    if (auto log = agent_log_path(ctx)) {
+        launch.argv.insert(launch.argv.end(), {"--log-file", log->string()});
+        debug(ctx, "agent: a new agent logs its events to " + log->string());
+    }
+    return launch;
 }
 
 } // namespace pitool::cli

@@ -24,7 +24,14 @@ namespace pitool::cli {
 /// then falls back to the passphrase.
 [[nodiscard]] std::optional<vault::Vault> open_with_agent(const Context& ctx, vault::FileStorage& storage);
 
-/// Starts the agent as this very program (`/proc/self/exe`): `pitool __agent`.
-[[nodiscard]] agent::Launcher agent_launcher();
+/// The agent's event log: $XDG_STATE_HOME/pitool/agent.log (an absolute
+/// XDG_STATE_HOME), else ~/.local/state/pitool/agent.log; std::nullopt
+/// without an absolute HOME either. The agent runs with an empty
+/// environment, so the parent works this out and passes it.
+[[nodiscard]] std::optional<std::filesystem::path> agent_log_path(const Context& ctx);
+
+/// Starts the agent as this very program (`/proc/self/exe`): `pitool __agent`,
+/// with `--log-file` when agent_log_path() has one.
+[[nodiscard]] agent::Launcher agent_launcher(const Context& ctx);
 
 } // namespace pitool::cli

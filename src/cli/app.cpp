@@ -79,6 +79,7 @@ void build_parser(CLI::App& app, Context& ctx, Handlers& handlers, const Command
     app.name("pitool");
     app.require_subcommand(1);
     app.set_version_flag("--version", "pitool " PITOOL_VERSION);
+    app.set_help_all_flag("--help-all", "Print help for every command (the manual page's source)");
     app.add_option("--vault", ctx.opts.vault,
                    "Vault file (default: $PITOOL_VAULT or "
                    "$XDG_DATA_HOME/pitool/vault)");
@@ -87,7 +88,9 @@ void build_parser(CLI::App& app, Context& ctx, Handlers& handlers, const Command
     app.add_option("--cacert", ctx.opts.cacert, "Also trust the CA certificates in this PEM file");
     app.add_flag("--json", ctx.opts.json, "Print one JSON document on stdout");
     app.add_flag("-q,--quiet", ctx.opts.quiet, "Only print errors on stderr");
-    app.add_flag("-v,--verbose", ctx.opts.verbose, "Print diagnostics (secrets are always redacted)");
+    app.add_flag("-v,--verbose", ctx.opts.verbose,
+                 "Print diagnostics: -v what pitool does (vault, passphrase source, KDF, locks, agent, retries), "
+                 "-vv also the HTTP trace (secrets are always redacted)");
 
     for (const auto& spec : all_commands()) {
         if (only != nullptr && &spec != only) continue;
@@ -111,7 +114,8 @@ int first_word(int argc, const char* const* argv)
 {
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
-        if (a == "--json" || a == "-q" || a == "--quiet" || a == "-v" || a == "--verbose") continue;
+        if (a == "--json" || a == "-q" || a == "--quiet" || a == "-v" || a == "-vv" || a == "-vvv" || a == "--verbose")
+            continue;
         bool with_value = false;
         for (std::string_view opt : {"--vault", "--passphrase-file", "--cacert"}) {
             if (a == opt) {
@@ -210,6 +214,12 @@ int run_in(Context& ctx, int argc, const char* const* argv)
         return report(ctx, make_error(Errc::usage, std::string(e.what()) + " (see pitool --help)"));
     }
     return dispatch(ctx, app, handlers);
+}
+
+void describe_commands(CLI::App& app, Context& ctx)
+{
+    Handlers handlers;
+    build_parser(app, ctx, handlers, nullptr);
 }
 
 int run(int argc, char** argv)

@@ -2,6 +2,10 @@
 
 #include "cli/context.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace pitool::cli {
 
 /// The whole program: hardens the process, parses `argv`, runs one command
@@ -12,5 +16,14 @@ int run(int argc, char** argv);
 /// environment supplied by the caller). Returns the exit code. Used by main
 /// through run() and by in-process tests.
 int run_in(Context& ctx, int argc, const char* const* argv);
+
+} // namespace pitool::cli
+
+namespace pitool::cli {
+
+/// Declares the global options and every subcommand with its flags on `app`
+/// (options bound to `ctx.opts`), as the real parser does, without running
+/// anything: the command tree for shell completion and documentation.
+void describe_commands(CLI::App& app, Context& ctx);
 
 } // namespace pitool::cli

@@ -112,14 +112,24 @@ bool passphrase_given(const Context& ctx)
 Result<Secret> read_passphrase(Context& ctx)
 {
     std::string file = ctx.opts.passphrase_file;
+    const char* from = "--passphrase-file";
     if (file.empty())
-        if (const char* f = ctx.env.get("PITOOL_PASSPHRASE_FILE"); f != nullptr && *f != '\0') file = f;
-    if (!file.empty()) return read_passphrase_file(ctx, file);
-    if (const char* p = ctx.env.get("PITOOL_PASSPHRASE"); p != nullptr && *p != '\0')
+        if (const char* f = ctx.env.get("PITOOL_PASSPHRASE_FILE"); f != nullptr && *f != '\0') {
+            file = f;
+            from = "$PITOOL_PASSPHRASE_FILE";
+        }
+    if (!file.empty()) {
+        debug(ctx, "passphrase: read from the file " + file + " (" + from + ")");
+        return read_passphrase_file(ctx, file);
+    }
+    if (const char* p = ctx.env.get("PITOOL_PASSPHRASE"); p != nullptr && *p != '\0') {
+        debug(ctx, "passphrase: taken from $PITOOL_PASSPHRASE");
         return Secret::from(std::string_view(p));
+    }
     if (!ctx.prompt.available())
         return make_error(Errc::usage, "no passphrase: set PITOOL_PASSPHRASE_FILE or PITOOL_PASSPHRASE, "
                                        "or use --passphrase-file (no terminal to prompt on)");
+    debug(ctx, "passphrase: asked on the terminal");
     return ctx.prompt.ask_secret("Vault passphrase: ");
 }
 

@@ -5,6 +5,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <mutex>
@@ -16,20 +17,32 @@
 #ifndef PITOOL_NET_INSTALL_DIR
 #define PITOOL_NET_INSTALL_DIR "/usr/local/libexec/pitool"
 #endif
+#ifndef PITOOL_NET_RELATIVE_DIR
+#define PITOOL_NET_RELATIVE_DIR "../libexec/pitool"
+#endif
 
 namespace pitool::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
+/// Where the module may be, in order: where an installed pitool keeps it
+/// relative to its own binary (bin/../libexec/pitool, whatever the prefix),
+/// beside the binary (a build tree), then the directory configured at build time.
 std::vector<std::string> candidates()
 {
     std::vector<std::string> out;
+    auto add = [&out](const fs::path& p) {
+        const std::string s = p.lexically_normal().string();
+        if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
+    };
     std::error_code ec;
     const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-    if (!ec && self.has_parent_path()) out.push_back((self.parent_path() / http::k_net_module_file).string());
-    const std::string installed = std::string(PITOOL_NET_INSTALL_DIR) + "/" + http::k_net_module_file;
-    if (out.empty() || out.front() != installed) out.push_back(installed);
+    if (!ec && self.has_parent_path()) {
+        add(self.parent_path() / PITOOL_NET_RELATIVE_DIR / http::k_net_module_file);
+        add(self.parent_path() / http::k_net_module_file);
+    }
+    add(fs::path(PITOOL_NET_INSTALL_DIR) / http::k_net_module_file);
     return out;
 }
 

@@ -36,6 +36,7 @@ Result<std::unique_ptr<http::Client>> make_client(Context& ctx)
     o.connect_timeout = std::min(o.total_timeout, std::chrono::milliseconds(10'000));
     o.user_agent = "pitool/" PITOOL_VERSION;
     o.debug_log = http_debug_sink(ctx);
+    o.trace_log = http_trace_sink(ctx);
     if (ctx.http_factory) return ctx.http_factory(o);
     return load_network_client(o);
 }

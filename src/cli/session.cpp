@@ -5,9 +5,11 @@
 #include "cli/input.hpp"
 #include "cli/log.hpp"
 #include "pitool/core/lifecycle.hpp"
+#include "pitool/crypto/crypto.hpp"
 #include "pitool/util/fs.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace pitool::cli {
 
@@ -22,6 +24,41 @@ std::filesystem::path resolve_vault_path(const Context& ctx)
            "vault";
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long long ms_since(Clock::time_point t0)
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+}
+
+std::string vault_source(const Context& ctx)
+{
+    if (!ctx.opts.vault.empty()) return "--vault";
+    if (const char* v = ctx.env.get("PITOOL_VAULT"); v != nullptr && *v != '\0') return "$PITOOL_VAULT";
+    if (const char* x = ctx.env.get("XDG_DATA_HOME"); x != nullptr && *x == '/') return "$XDG_DATA_HOME";
+    return "the default location";
+}
+
+} // namespace
+
+Result<vault::Vault> open_with_passphrase(const Context& ctx, vault::Storage& storage, const Secret& passphrase)
+{
+    const auto t0 = Clock::now();
+    auto v = vault::Vault::open(storage, passphrase);
+    if (!v || !debugging(ctx)) return v;
+    std::string kdf = "Argon2id";
+    if (!v->header().recipients.empty()) {
+        const auto& p = v->header().recipients.front().params;
+        const auto level = crypto::level_of(p);
+        kdf += " " + (level ? std::string(crypto::to_string(*level)) : std::string("custom")) + " (ops " +
+               std::to_string(p.opslimit) + ", memory " + std::to_string(p.memlimit >> 20) + " MiB)";
+    }
+    debug(ctx, "kdf: " + kdf + ": key derived and vault opened in " + std::to_string(ms_since(t0)) + " ms");
+    return v;
+}
+
 std::chrono::milliseconds lock_timeout(const Context& ctx)
 {
     return env_seconds(ctx, "PITOOL_LOCK_TIMEOUT", std::chrono::seconds(10), {.zero_allowed = true, .max = 3600});
@@ -30,6 +67,7 @@ std::chrono::milliseconds lock_timeout(const Context& ctx)
 Session::Session(Context& ctx) : m_ctx(ctx), m_storage(resolve_vault_path(ctx))
 {
     m_storage.set_warning_sink([&ctx](const std::string& message) { warn(ctx, message); });
+    if (debugging(ctx)) debug(ctx, "vault: " + m_storage.describe() + " (from " + vault_source(ctx) + ")");
 }
 
 Result<const Secret*> Session::passphrase()
@@ -54,7 +92,7 @@ Result<vault::Vault*> Session::open()
         return &*m_vault;
     }
     PITOOL_TRY_ASSIGN(auto pass, passphrase());
-    PITOOL_TRY_ASSIGN(auto v, vault::Vault::open(m_storage, *pass));
+    PITOOL_TRY_ASSIGN(auto v, open_with_passphrase(m_ctx, m_storage, *pass));
     m_vault.emplace(std::move(v));
     return &*m_vault;
 }
@@ -88,14 +126,16 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
     // writers hold the lock only for the short decrypt-change-encrypt-rename.
     m_writing = true;
     PITOOL_TRY_ASSIGN(auto before, open());
+    const auto asked = Clock::now();
     PITOOL_TRY_ASSIGN(auto lock, m_storage.lock(lock_timeout(m_ctx) + extra_wait));
+    debug(m_ctx, "lock: holding the vault's write lock after waiting " + std::to_string(ms_since(asked)) + " ms");
     // Opened with the agent's key (no passphrase read): reuse that key. If the
     // vault was replaced in between so that it no longer fits, ask after all.
     auto v = m_passphrase ? vault::Vault::open(m_storage, *m_passphrase, before)
                           : vault::Vault::open_with_key(m_storage, before->data_key());
     if (!v && !m_passphrase && v.error().code == Errc::wrong_passphrase) {
         PITOOL_TRY_ASSIGN(auto pass, passphrase());
-        v = vault::Vault::open(m_storage, *pass);
+        v = open_with_passphrase(m_ctx, m_storage, *pass);
     }
     if (!v) return std::move(v).error();
     // Windows that have ended are purged at every write: bring those records in.

@@ -15,6 +15,11 @@ namespace pitool::cli {
 /// ~/.local/share/pitool/vault.
 [[nodiscard]] std::filesystem::path resolve_vault_path(const Context& ctx);
 
+/// Vault::open with `passphrase` (secret), saying with -v which KDF the
+/// vault uses and how long deriving the key and opening took.
+[[nodiscard]] Result<vault::Vault> open_with_passphrase(const Context& ctx, vault::Storage& storage,
+                                                        const Secret& passphrase);
+
 /// How long a writer waits for the lock: PITOOL_LOCK_TIMEOUT seconds, default 10.
 [[nodiscard]] std::chrono::milliseconds lock_timeout(const Context& ctx);
 

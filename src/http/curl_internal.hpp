@@ -284,7 +284,12 @@ private:
     {
         if (m_opts.debug_log) m_opts.debug_log(line);
     }
-    [[nodiscard]] bool tracing() const noexcept { return static_cast<bool>(m_opts.debug_log); }
+    [[nodiscard]] bool debugging() const noexcept { return static_cast<bool>(m_opts.debug_log); }
+    void trace(const std::string& line) const
+    {
+        if (m_opts.trace_log) m_opts.trace_log(line);
+    }
+    [[nodiscard]] bool tracing() const noexcept { return static_cast<bool>(m_opts.trace_log); }
 
     /// Full jitter: uniform in [0, min(backoff_max, backoff_base * 2^(attempt-1))].
     milliseconds backoff(int attempt);

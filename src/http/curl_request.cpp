@@ -218,7 +218,7 @@ Step CurlClient::next_step(Flight& f, Result<Exchange> outcome)
             return step;
         }
         step.wait = backoff(attempt);
-        if (tracing())
+        if (debugging())
             debug("http: " + err.message + " (attempt " + std::to_string(attempt) + "/" + std::to_string(max_attempts) +
                   "), retrying in " + std::to_string(step.wait.count()) + " ms");
     } else {
@@ -238,7 +238,7 @@ Step CurlClient::next_step(Flight& f, Result<Exchange> outcome)
             if (asked && *asked > m_opts.backoff_max) {
                 // Waiting less than the server asked would only burn an
                 // attempt on another refusal: hand the response back.
-                if (tracing())
+                if (debugging())
                     debug("http: " + origin.host + " asks to retry after " + std::to_string(asked->count()) +
                           " ms, beyond the " + std::to_string(m_opts.backoff_max.count()) + " ms cap; not retrying");
                 step.result = std::move(resp);
@@ -249,7 +249,7 @@ Step CurlClient::next_step(Flight& f, Result<Exchange> outcome)
         } else {
             step.wait = backoff(attempt);
         }
-        if (tracing())
+        if (debugging())
             debug("http: status " + std::to_string(resp.status) + " from " + origin.host + " (attempt " +
                   std::to_string(attempt) + "/" + std::to_string(max_attempts) + "), retrying in " +
                   std::to_string(step.wait.count()) + " ms");
@@ -286,7 +286,7 @@ Step CurlClient::follow_redirect(Flight& f, Exchange& ex)
         f.method = Method::get;
         f.with_body = false;
     }
-    if (tracing()) debug("http: " + std::to_string(ex.status) + " redirect to " + *next);
+    if (debugging()) debug("http: " + std::to_string(ex.status) + " redirect to " + *next);
     f.path = std::move(*next);
     ++f.hops;
     step.kind = Step::Kind::redirect;
@@ -327,14 +327,14 @@ Result<Exchange> CurlClient::finish(CURL* h, CURLcode code, const Flight& f, Tra
 void CurlClient::log_response(const Exchange& ex, const Origin& origin, milliseconds elapsed) const
 {
     if (ex.code != CURLE_OK) {
-        debug("http: < " + origin.host_port() + " failed after " + std::to_string(elapsed.count()) +
+        trace("http: < " + origin.host_port() + " failed after " + std::to_string(elapsed.count()) +
               " ms: " + curl_easy_strerror(ex.code) + " (" + ex.curl_error + ")");
         return;
     }
-    debug("http: < " + std::to_string(ex.status) + " from " + origin.host_port() + " in " +
+    trace("http: < " + std::to_string(ex.status) + " from " + origin.host_port() + " in " +
           std::to_string(elapsed.count()) + " ms, body <" + std::to_string(ex.body.size()) + " bytes>");
     for (const auto& hdr : ex.headers) {
-        debug("http: < " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
+        trace("http: < " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
     }
 }
 

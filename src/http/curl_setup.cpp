@@ -232,17 +232,17 @@ Status CurlClient::configure(CURL* h, const Flight& f, Transfer& t)
 
 void CurlClient::log_request(const Request& req, const std::string& url, Method method, bool sends_body) const
 {
-    debug("http: > " + std::string(method_name(method)) + " " + url);
-    debug("http: > User-Agent: " + m_opts.user_agent);
+    trace("http: > " + std::string(method_name(method)) + " " + url);
+    trace("http: > User-Agent: " + m_opts.user_agent);
     for (const auto& hdr : req.headers) {
-        debug("http: > " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
+        trace("http: > " + hdr.name + ": " + (is_sensitive_header(hdr.name) ? "[redacted]" : hdr.value));
     }
-    if (req.bearer) debug("http: > Authorization: Bearer [redacted]");
+    if (req.bearer) trace("http: > Authorization: Bearer [redacted]");
     if (sends_body) {
         if (req.body_loggable) {
-            debug("http: > body: " + std::string(req.body.view()));
+            trace("http: > body: " + std::string(req.body.view()));
         } else {
-            debug("http: > body: <" + std::to_string(req.body.size()) + " bytes>");
+            trace("http: > body: <" + std::to_string(req.body.size()) + " bytes>");
         }
     }
 }

@@ -10,6 +10,8 @@
 
 #include <sys/stat.h>
 
+#include <sstream>
+
 namespace pitool::test {
 namespace {
 
@@ -61,7 +63,18 @@ protected:
             call.env["PITOOL_NEW_PASSPHRASE"] = "new-passphrase-0000";
             auto r = pitool(args, call);
             EXPECT_EQ(r.exit_code, code) << args[0] << " " << describe(r);
-            EXPECT_TRUE(one_line(r.err)) << args[0] << " " << describe(r);
+            // -v adds `pitool: debug:` lines (which vault, which passphrase
+            // source...); the error itself is still one line.
+            std::string err = r.err;
+            if (args.front() == "-v") {
+                std::string kept;
+                std::istringstream lines(err);
+                for (std::string line; std::getline(lines, line);)
+                    if (!line.starts_with("pitool: debug: ")) kept += line + "\n";
+                EXPECT_NE(kept, err) << "-v printed no debug line: " << describe(r);
+                err = kept;
+            }
+            EXPECT_TRUE(one_line(err)) << args[0] << " " << describe(r);
             EXPECT_EQ(r.out, "") << args[0];
             if (json_too) {
                 auto with_json = args;

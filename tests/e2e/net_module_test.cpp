@@ -44,7 +44,9 @@ protected:
     }
 };
 
-TEST_F(NetModule, TheProgramLinksNeitherLibcurlNorSpdlog)
+// spdlog and fmt are compiled in header-only (cmake/Logging.cmake): neither
+// shared library may appear in what the program loads.
+TEST_F(NetModule, TheProgramLinksNeitherLibcurlNorSharedSpdlogOrFmt)
 {
     auto r = pitool::test::run({"/usr/bin/ldd", PITOOL_BIN});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -55,8 +57,8 @@ TEST_F(NetModule, TheProgramLinksNeitherLibcurlNorSpdlog)
 
 TEST_F(NetModule, OfflineCommandsNeverMapLibcurl)
 {
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {"list"}, {"show", "crm"}, {"audit"}, {"history"}, {"--version"}}) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"list"}, {"show", "crm"}, {"audit"}, {"history"}, {"--version"}}) {
         auto r = traced(0, args);
         ASSERT_TRUE(mentions(r.err, "file=libsodium")) << "LD_DEBUG trace missing:\n" << r.err;
         EXPECT_FALSE(mentions(r.err, "libcurl")) << args[0] << " mapped libcurl:\n" << r.err;
@@ -76,9 +78,16 @@ TEST_F(NetModule, NetworkCommandsLoadTheModuleAndWork)
 
 TEST_F(NetModule, VerboseTracingReachesTheModule)
 {
-    auto r = pit_expect(0, {"-v", "test-call", "crm"});
-    EXPECT_TRUE(mentions(r.err, "pitool: debug: http: > GET " + sb().url() + "/locations/LOC1")) << r.err;
+    // -vv: the HTTP trace, from inside the module.
+    auto r = pit_expect(0, {"-vv", "test-call", "crm"});
+    EXPECT_TRUE(mentions(r.err, "pitool: trace: http: > GET " + sb().url() + "/locations/LOC1")) << r.err;
     EXPECT_TRUE(mentions(r.err, "Authorization: Bearer [redacted]")) << r.err;
+    EXPECT_TRUE(mentions(r.err, "pitool: trace: http: < 200 from")) << r.err;
+    // -v: what pitool does, without the trace.
+    r = pit_expect(0, {"-v", "test-call", "crm"});
+    EXPECT_TRUE(mentions(r.err, "pitool: debug: ")) << r.err;
+    EXPECT_FALSE(mentions(r.err, "http: >")) << r.err;
+    EXPECT_FALSE(mentions(r.err, "trace")) << r.err;
     r = pit_expect(0, {"test-call", "crm"});
     EXPECT_FALSE(mentions(r.err, "debug")) << r.err;
 }

@@ -32,8 +32,8 @@ TEST_F(SecretHygiene, VerboseRunsAndTheSandboxLogNeverShowASecret)
 {
     // A PIT: verbose test-calls, good and refused, GET and POST.
     auto p = store_pit("crm", "LOC1", {"locations.readonly", "contacts.write"});
-    auto r = pit_expect(0, {"-v", "test-call", "crm"});
-    EXPECT_NE(r.err.find("http: >"), std::string::npos) << "-v printed no request trace: " << r.err;
+    auto r = pit_expect(0, {"-vv", "test-call", "crm"});
+    EXPECT_NE(r.err.find("http: >"), std::string::npos) << "-vv printed no request trace: " << r.err;
     EXPECT_NE(r.err.find("Authorization"), std::string::npos) << r.err;
     pit_expect(
         0, {"-v", "test-call", "crm", "--path", "/contacts/", "--data", R"({"firstName":"John","locationId":"LOC1"})"});
@@ -44,7 +44,7 @@ TEST_F(SecretHygiene, VerboseRunsAndTheSandboxLogNeverShowASecret)
     How how;
     how.in = mint_code(cid, "LOC1") + "\n";
     r = pit_expect(0,
-                   {"-v", "--json", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name",
+                   {"-vv", "--json", "exchange-code", "--provider", "leadconnector", "--app", "crm-app", "--name",
                     "oauth", "--code-stdin"},
                    how);
     EXPECT_NE(r.err.find("/oauth/token"), std::string::npos) << r.err;

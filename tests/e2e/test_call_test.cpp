@@ -248,7 +248,7 @@ TEST_F(TestCall, RequestBodyIsNeverLogged)
     std::string marker = plant("personal-data-" + random_hex(24));
     auto body = dir() / "contact.json";
     pitool::test::write_file(body, R"({"firstName":")" + marker + R"(","locationId":"LOC1"})");
-    auto r = pit_expect(0, {"-v", "test-call", "crm", "--path", "/contacts/", "--data", "@" + body.string()});
+    auto r = pit_expect(0, {"-vv", "test-call", "crm", "--path", "/contacts/", "--data", "@" + body.string()});
     EXPECT_NE(r.err.find("http: >"), std::string::npos) << r.err;
 }
 

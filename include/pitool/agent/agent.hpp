@@ -24,7 +24,9 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pitool::agent {
@@ -112,6 +114,11 @@ struct AgentStatus {
 /// when no agent answers.
 [[nodiscard]] Result<std::size_t> stop(const std::filesystem::path& socket);
 
+/// Receives the agent's events, one line each and nothing secret: start,
+/// keys held, replaced and forgotten, stop, exit, and (`refusal` true)
+/// requests it refused.
+using EventLog = std::function<void(bool refusal, std::string_view line)>;
+
 /// Options of the agent process itself.
 struct ServerOptions {
     std::filesystem::path socket;
@@ -119,6 +126,8 @@ struct ServerOptions {
     int ready_fd = -1;
     /// Exit if no key has arrived this long after start.
     Seconds startup_grace{30};
+    /// Where events go; empty: nowhere.
+    EventLog log{};
 };
 
 /// Runs the agent in the calling process until it holds no key (after the

@@ -76,10 +76,12 @@ struct ClientOptions {
     std::chrono::milliseconds backoff_base{250};  ///< first backoff, doubled each try, jittered
     std::chrono::milliseconds backoff_max{8'000}; ///< cap on one wait (Retry-After included)
     std::string user_agent = "pitool";
-    /// Receives one debug line per request, response, retry and redirect
-    /// (tokens, bodies and cookies redacted). Empty: no tracing. Called on
-    /// the thread that called `send`/`perform_all`.
+    /// Receives one line per retry (with its back-off) and redirect. Empty:
+    /// none. Called on the thread that called `send`/`perform_all`.
     std::function<void(std::string_view)> debug_log;
+    /// Receives the trace: one line per request and response line (tokens,
+    /// bodies and cookies redacted). Empty: no trace. Same thread.
+    std::function<void(std::string_view)> trace_log;
 };
 
 /// A share of a batch's connections (e.g. one provider's).

@@ -16,7 +16,7 @@
 namespace pitool::http {
 
 /// Bump when `Client`'s virtual functions or the meaning of a field change.
-inline constexpr unsigned k_net_abi_version = 2;
+inline constexpr unsigned k_net_abi_version = 3; // 3: ClientOptions::trace_log
 
 /// What a module was built with.
 struct NetAbi {

@@ -27,5 +27,7 @@ Handler setup_verify(CLI::App& sub);
 Handler setup_unlock(CLI::App& sub);
 Handler setup_lock(CLI::App& sub);
 Handler setup_agent_serve(CLI::App& sub);
+Handler setup_completion(CLI::App& sub);
+Handler setup_complete(CLI::App& sub);
 
 } // namespace pitool::cli::commands

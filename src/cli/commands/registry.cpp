@@ -27,7 +27,9 @@ std::span<const CommandSpec> all_commands()
         {"verify", "Check the vault's integrity, history chain, permissions and backup", setup_verify},
         {"unlock", "Keep the vault's key in a per-user agent so commands need no passphrase", setup_unlock},
         {"lock", "Make the agent forget all keys and exit", setup_lock},
+        {"completion", "Print a shell completion script (bash, zsh or fish)", setup_completion},
         {"__agent", "", setup_agent_serve},
+        {"__complete", "", setup_complete},
     };
     return k_commands;
 }

@@ -1,5 +1,6 @@
 #include "cli/agent_link.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/log.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 
@@ -100,9 +101,10 @@ Status run_unlock(Context& ctx, const UnlockOptions& o)
     // Always the passphrase, never the agent: otherwise anyone who can reach
     // the agent could extend an unlock forever without knowing it.
     PITOOL_TRY_ASSIGN(auto pass, s.passphrase());
-    PITOOL_TRY_ASSIGN(auto v, vault::Vault::open(s.storage(), *pass));
-    PITOOL_TRY_ASSIGN(auto kept,
-                      agent::store_key(agent_socket(ctx), s.storage().path(), v.data_key(), times, agent_launcher()));
+    PITOOL_TRY_ASSIGN(auto v, open_with_passphrase(ctx, s.storage(), *pass));
+    PITOOL_TRY_ASSIGN(
+        auto kept, agent::store_key(agent_socket(ctx), s.storage().path(), v.data_key(), times, agent_launcher(ctx)));
+    debug(ctx, "agent: holding the key at " + agent_socket(ctx).string());
 
     // An earlier unlock of this vault may have a shorter life: the agent keeps it.
     const bool shortened = kept.ttl < times.ttl || kept.idle < times.idle;

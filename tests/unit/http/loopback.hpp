@@ -103,10 +103,11 @@ private:
     int m_port = 0;
 };
 
-/// Collects the HTTP client's debug lines (ClientOptions::debug_log).
+/// Collects the HTTP client's debug and trace lines (ClientOptions::debug_log
+/// and trace_log: retries and redirects, requests and responses), in order.
 class LogCapture {
 public:
-    /// `o` with its debug log written here; the capture must outlive the client.
+    /// `o` with both logs written here; the capture must outlive the client.
     [[nodiscard]] pitool::http::ClientOptions attach(pitool::http::ClientOptions o)
     {
         o.debug_log = [this](std::string_view line) {
@@ -114,6 +115,7 @@ public:
             m_text.append(line);
             m_text += '\n';
         };
+        o.trace_log = o.debug_log;
         return o;
     }
 
