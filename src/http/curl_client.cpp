@@ -25,6 +25,7 @@
 
 #include "http/detail.hpp"
 #include "pitool/http/client.hpp"
+#include "pitool/util/sanitize.hpp"
 
 #include <curl/curl.h>
 #include <openssl/err.h>
@@ -570,7 +571,8 @@ public:
 private:
     void debug(const std::string& line) const
     {
-        if (m_opts.debug_log) m_opts.debug_log(line);
+        // Header values and redirect targets come from the server: no raw controls.
+        if (m_opts.debug_log) m_opts.debug_log(util::sanitize(line));
     }
     [[nodiscard]] bool tracing() const noexcept { return static_cast<bool>(m_opts.debug_log); }
 
@@ -847,8 +849,7 @@ private:
 // ---------------------------------------------------------------------------
 // Batches on the multi interface
 
-std::vector<Result<Response>> CurlClient::perform_all(const std::vector<Request>& requests,
-                                                      const BatchOptions& options)
+std::vector<Result<Response>> CurlClient::perform_all(const std::vector<Request>& requests, const BatchOptions& options)
 {
     const std::lock_guard lock(m_mutex);
     const std::size_t total = requests.size();
