@@ -399,7 +399,7 @@ TEST(HttpClient, UnresolvableHostIsUnavailable)
     ClientOptions o = fast_options();
     o.max_attempts = 1;
     auto client = make_curl_client(o);
-    auto r = client->send(get("http://pitool-test.invalid", "/x"));
+    auto r = client->send(get("https://pitool-test.invalid", "/x"));
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::unavailable);
     EXPECT_NE(r.error().message.find("pitool-test.invalid"), std::string::npos) << r.error().message;
