@@ -25,6 +25,7 @@ Status check_credential_binding(const Integration& record, const Integration* so
         if (!oauth) return {};
         return make_error(Errc::usage, what + ", which is not in the vault: its client secret cannot be used");
     }
+    if (source->name != name) return make_error(Errc::usage, what + ", not from '" + source->name + "'");
     if (source->kind != holder || source->provider != record.provider)
         return make_error(Errc::usage, what + ", which is not a " + std::string(to_string(record.provider)) + " " +
                                            std::string(to_string(holder)));
