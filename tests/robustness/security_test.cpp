@@ -45,10 +45,8 @@ protected:
     {
         pt.vault = tmp.path() / "v" / "vault";
         pt.env["PITOOL_HTTP_TIMEOUT"] = "3";
-        pt.ok({"init", "--kdf", "interactive"});
-        pitool::test::write_file(pt.vault, cheapen_vault(*slurp(pt.vault), pt.passphrase));
-        pit = sb.admin("POST", "/pits",
-                       {{"level", "location"}, {"location_id", "LOC1"}, {"scopes", {"locations.readonly"}}})["token"];
+        pt.init_cheap();
+        pit = sb.new_pit();
         pt.ok({"create", "p", "--provider", "leadconnector", "--location", "LOC1", "--base-url", sb.url(),
                "--token-stdin"},
               pit);
@@ -168,7 +166,7 @@ TEST_F(Security, ImportRefusesAnOAuthRecordNotBoundToItsApp)
     pt.ok({"import"}, o.dump() + "\n" + a.dump() + "\n");
     Pitool other = pt;
     other.vault = tmp.path() / "w" / "vault";
-    other.ok({"init", "--kdf", "interactive"});
+    other.init_cheap();
     other.ok({"import"}, pt.ok({"export", "--yes-secrets"}).out);
 }
 
