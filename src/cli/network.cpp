@@ -3,6 +3,7 @@
 #include "cli/common.hpp"
 #include "cli/log.hpp"
 #include "cli/net_loader.hpp"
+#include "pitool/core/binding.hpp"
 #include "pitool/core/lifecycle.hpp"
 #include "pitool/providers/grants.hpp"
 
@@ -73,8 +74,9 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
             if (app_found == nullptr)
                 return make_error(Errc::not_found, "the OAuth app '" + in.oauth->app + "' that '" + name +
                                                        "' came from is no longer in the vault");
+            PITOOL_TRY(core::check_credential_binding(in, app_found));
             const core::Integration& app = *app_found;
-            providers::leadconnector::AppCredentials creds{in.base_url, app.client_id, &app.token.value};
+            providers::leadconnector::AppCredentials creds{app.base_url, app.client_id, &app.token.value};
             auto grant =
                 providers::leadconnector::refresh(client, creds, *in.oauth->refresh_token, in.oauth->user_type);
             if (!grant) return std::move(grant).error();

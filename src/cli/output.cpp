@@ -1,9 +1,26 @@
 #include "cli/output.hpp"
 
+#include "pitool/util/sanitize.hpp"
+
 #include <algorithm>
 #include <ostream>
 
 namespace pitool::cli {
+
+namespace {
+
+/// Printable ASCII, by far the common case, needs no sanitising.
+bool printable_ascii(std::string_view text) noexcept
+{
+    return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+}
+
+} // namespace
+
+std::string shown(std::string_view text)
+{
+    return printable_ascii(text) ? std::string(text) : util::sanitize(text);
+}
 
 std::string days_text(long long n)
 {
@@ -14,14 +31,15 @@ nlohmann::json integration_json(const core::Integration& in, Timestamp now)
 {
     using nlohmann::json;
     json j = json::object();
-    j["name"] = in.name;
+    j["name"] = shown(in.name);
     j["provider"] = core::to_string(in.provider);
     j["kind"] = core::to_string(in.kind);
-    j["description"] = in.description;
+    j["description"] = shown(in.description);
     j["level"] = in.level == core::Level::none ? json(nullptr) : json(core::to_string(in.level));
-    j["account_id"] = in.account_id.empty() ? json(nullptr) : json(in.account_id);
-    j["scopes"] = in.scopes;
-    j["base_url"] = in.base_url;
+    j["account_id"] = in.account_id.empty() ? json(nullptr) : json(shown(in.account_id));
+    j["scopes"] = json::array();
+    for (const auto& sc : in.scopes) j["scopes"].push_back(shown(sc));
+    j["base_url"] = shown(in.base_url);
     j["created_at"] = format_rfc3339(in.created_at);
     j["token"] = {{"fingerprint", in.token.fingerprint},
                   {"issued_at", format_rfc3339(in.token.issued_at)},
@@ -33,28 +51,28 @@ nlohmann::json integration_json(const core::Integration& in, Timestamp now)
     } else {
         j["rotation"] = nullptr;
     }
-    if (in.kind == core::Kind::oauth_app) j["client_id"] = in.client_id;
+    if (in.kind == core::Kind::oauth_app) j["client_id"] = shown(in.client_id);
     if (in.oauth) {
         json o = json::object();
         o["access_expires_at"] =
             in.oauth->access_expires_at ? json(format_rfc3339(*in.oauth->access_expires_at)) : json(nullptr);
         o["has_refresh_token"] = in.oauth->refresh_token.has_value();
-        o["user_type"] = in.oauth->user_type;
-        o["user_id"] = in.oauth->user_id;
-        o["app"] = in.oauth->app;
+        o["user_type"] = shown(in.oauth->user_type);
+        o["user_id"] = shown(in.oauth->user_id);
+        o["app"] = shown(in.oauth->app);
         j["oauth"] = std::move(o);
     }
     if (in.last_check) {
         j["last_check"] = {{"at", format_rfc3339(in.last_check->at)},
                            {"status", in.last_check->status},
                            {"ok", in.last_check->ok},
-                           {"summary", in.last_check->summary}};
+                           {"summary", shown(in.last_check->summary)}};
     } else {
         j["last_check"] = nullptr;
     }
     if (!in.extra.empty()) {
         json x = json::object();
-        for (const auto& [k, v] : in.extra) x[k] = v;
+        for (const auto& [k, v] : in.extra) x[shown(k)] = shown(v);
         j["extra"] = std::move(x);
     }
     return j;
@@ -62,8 +80,10 @@ nlohmann::json integration_json(const core::Integration& in, Timestamp now)
 
 nlohmann::json event_json(const core::Event& e)
 {
-    return {{"at", format_rfc3339(e.at)}, {"action", e.action}, {"name", e.name}, {"fingerprint", e.fingerprint},
-            {"actor", e.actor},           {"detail", e.detail}, {"hash", e.hash}};
+    return {{"at", format_rfc3339(e.at)}, {"action", shown(e.action)},
+            {"name", shown(e.name)},      {"fingerprint", shown(e.fingerprint)},
+            {"actor", shown(e.actor)},    {"detail", shown(e.detail)},
+            {"hash", shown(e.hash)}};
 }
 
 nlohmann::json finding_json(const core::Finding& f)
@@ -117,6 +137,9 @@ void print_integration(std::ostream& out, const core::Integration& in, Timestamp
 
 void Table::cell(std::string_view text)
 {
+    // Every cell, whoever wrote it, is printed without terminal controls.
+    std::string cleaned;
+    if (!printable_ascii(text)) text = cleaned = util::sanitize(text);
     const std::size_t column = m_cell_ends.size() - (m_row_ends.empty() ? 0 : m_row_ends.back());
     if (m_widths.size() <= column) m_widths.push_back(0);
     m_widths[column] = std::max(m_widths[column], text.size());
@@ -196,7 +219,8 @@ std::string_view errc_name(Errc e)
 
 void print_json(Context& ctx, const nlohmann::json& j)
 {
-    ctx.out << j.dump() << '\n';
+    // Strings are built with shown(); a stray invalid byte is replaced, never thrown on.
+    ctx.out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     ctx.json_written = true;
 }
 

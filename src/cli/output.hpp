@@ -16,7 +16,11 @@
 
 namespace pitool::cli {
 
-/// The public JSON shape of an integration (docs/cli.md).
+/// `text` (from the vault or a provider) as it may be printed or put in
+/// JSON: util::sanitize()d (valid UTF-8, terminal controls escaped), uncut.
+[[nodiscard]] std::string shown(std::string_view text);
+
+/// The public JSON shape of an integration (docs/cli.md); its strings shown().
 [[nodiscard]] nlohmann::json integration_json(const core::Integration& in, Timestamp now);
 [[nodiscard]] nlohmann::json event_json(const core::Event& e);
 [[nodiscard]] nlohmann::json finding_json(const core::Finding& f);

@@ -1,5 +1,7 @@
 #include "pitool/core/model.hpp"
 
+#include "pitool/util/sanitize.hpp"
+
 #include <sodium.h>
 
 #include <array>
@@ -98,58 +100,19 @@ Status validate_name(std::string_view name)
     return {};
 }
 
-namespace {
-
-/// Length of the well-formed UTF-8 sequence at `i` (RFC 3629: no overlong
-/// forms, no surrogates, nothing above U+10FFFF) and its code point, or 0.
-std::size_t utf8_sequence(std::string_view s, std::size_t i, char32_t& cp) noexcept
-{
-    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[i + k]); };
-    unsigned char c = byte(0);
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF; // allowed range of the second byte
-    if (c < 0x80) {
-        cp = c;
-        return 1;
-    } else if (c >= 0xC2 && c <= 0xDF) {
-        len = 2;
-        cp = c & 0x1Fu;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        len = 3;
-        cp = c & 0x0Fu;
-        if (c == 0xE0) lo = 0xA0; // overlong
-        if (c == 0xED) hi = 0x9F; // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        len = 4;
-        cp = c & 0x07u;
-        if (c == 0xF0) lo = 0x90; // overlong
-        if (c == 0xF4) hi = 0x8F; // above U+10FFFF
-    } else {
-        return 0;
-    }
-    if (i + len > s.size()) return 0;
-    for (std::size_t k = 1; k < len; ++k) {
-        unsigned char b = byte(k);
-        if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (b & 0x3Fu);
-    }
-    return len;
-}
-
-} // namespace
-
 Status validate_text(std::string_view what, std::string_view text, std::size_t max)
 {
     if (text.size() > max)
         return make_error(Errc::usage, std::string(what) + " is too long (at most " + std::to_string(max) + " bytes)");
     // Strict UTF-8 (the JSON encoder of the payload refuses anything else) and
-    // no C0/C1 control characters (C1 CSI can drive a terminal like ESC [).
+    // no C0/C1 control characters (C1 CSI can drive a terminal like ESC [) or
+    // bidirectional controls (they reorder what a terminal shows).
     std::size_t i = 0;
     while (i < text.size()) {
         char32_t cp = 0;
-        std::size_t len = utf8_sequence(text, i, cp);
+        std::size_t len = util::utf8_sequence(text, i, cp);
         if (len == 0) return make_error(Errc::usage, std::string(what) + " is not valid UTF-8");
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F))
+        if (util::is_terminal_control(cp))
             return make_error(Errc::usage, std::string(what) + " contains a control character");
         i += len;
     }

@@ -6,6 +6,9 @@
 #include "http/detail.hpp"
 #include "pitool/http/client.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -160,6 +163,7 @@ Result<std::string> normalize_base_url(std::string_view url)
     }
 
     std::string out = scheme + "://" + to_lower(host);
+    if (scheme == "http") PITOOL_TRY(check_plaintext_host(scheme, to_lower(host)));
     if (!port_part.empty()) {
         const auto digits = port_part.substr(1);
         if (port_part.front() != ':' || digits.empty() || digits.size() > 5 ||
@@ -172,6 +176,30 @@ Result<std::string> normalize_base_url(std::string_view url)
         out += ':' + std::to_string(port);
     }
     return out;
+}
+
+bool is_loopback_host(std::string_view host) noexcept
+{
+    if (host == "localhost") return true;
+    if (host.size() > INET6_ADDRSTRLEN + 2) return false;
+    if (!host.empty() && host.front() == '[' && host.back() == ']') {
+        const std::string inner(host.substr(1, host.size() - 2));
+        in6_addr a6{};
+        if (::inet_pton(AF_INET6, inner.c_str(), &a6) != 1) return false;
+        return IN6_IS_ADDR_LOOPBACK(&a6) || (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+    }
+    const std::string text(host);
+    in_addr a4{};
+    if (::inet_pton(AF_INET, text.c_str(), &a4) != 1) return false;
+    return (ntohl(a4.s_addr) >> 24) == 127;
+}
+
+Status check_plaintext_host(std::string_view scheme, std::string_view host)
+{
+    if (is_loopback_host(host)) return {};
+    return make_error(Errc::usage, "plain " + std::string(scheme) + ":// is allowed only to a loopback host " +
+                                       "(127.0.0.0/8, ::1, localhost), not " + std::string(host) +
+                                       (scheme == "http" ? ": use https://" : ": use TLS"));
 }
 
 namespace detail {

@@ -9,6 +9,7 @@
 
 #include "http/detail.hpp"
 #include "pitool/http/client.hpp"
+#include "pitool/util/sanitize.hpp"
 
 #include <curl/curl.h>
 #include <openssl/x509.h>
@@ -282,12 +283,13 @@ private:
     class Batch;
     void debug(const std::string& line) const
     {
-        if (m_opts.debug_log) m_opts.debug_log(line);
+        // Header values and redirect targets come from the server: no raw controls.
+        if (m_opts.debug_log) m_opts.debug_log(util::sanitize(line));
     }
     [[nodiscard]] bool debugging() const noexcept { return static_cast<bool>(m_opts.debug_log); }
     void trace(const std::string& line) const
     {
-        if (m_opts.trace_log) m_opts.trace_log(line);
+        if (m_opts.trace_log) m_opts.trace_log(util::sanitize(line));
     }
     [[nodiscard]] bool tracing() const noexcept { return static_cast<bool>(m_opts.trace_log); }
 

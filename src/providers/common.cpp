@@ -96,13 +96,6 @@ std::string RateLimit::describe() const
     return s;
 }
 
-void redact(std::string& text, std::string_view secret)
-{
-    if (secret.size() < 4) return;
-    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
-        text.replace(pos, secret.size(), "[redacted]");
-}
-
 namespace detail {
 
 bool contains_ci(std::string_view hay, std::string_view needle)
@@ -111,20 +104,6 @@ bool contains_ci(std::string_view hay, std::string_view needle)
         return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
     });
     return it != hay.end();
-}
-
-std::string clean_message(std::string_view raw)
-{
-    std::string out;
-    for (char c : raw) {
-        auto u = static_cast<unsigned char>(c);
-        out.push_back(u < 0x20 || u == 0x7F ? ' ' : c);
-        if (out.size() >= 200) {
-            out += "...";
-            break;
-        }
-    }
-    return out;
 }
 
 Failure classify_status(long status) noexcept

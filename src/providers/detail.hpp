@@ -10,8 +10,8 @@
 namespace pitool::providers::detail {
 
 [[nodiscard]] bool contains_ci(std::string_view hay, std::string_view needle);
-/// One line, control characters blanked, at most ~200 characters.
-[[nodiscard]] std::string clean_message(std::string_view raw);
+/// Longest provider message kept (util::sanitize's `max`).
+inline constexpr std::size_t k_max_message = 200;
 /// The failure a bare HTTP status implies.
 [[nodiscard]] Failure classify_status(long status) noexcept;
 /// j[key] if it is a string, else "".
@@ -29,8 +29,8 @@ void append_form(SecureString& body, std::string_view key, std::string_view valu
 /// An id from a provider answer that pitool puts in URL paths: empty, or
 /// 1-128 of [A-Za-z0-9._-].
 [[nodiscard]] bool plausible_id(std::string_view id);
-/// Text from a provider answer that pitool stores: valid UTF-8, no control
-/// characters, at most 1024 bytes.
+/// Text from a provider answer that pitool stores as is: valid UTF-8, no
+/// terminal controls, at most 1024 bytes.
 [[nodiscard]] bool plausible_text(std::string_view text);
 /// True when `key` is absent, null or a string.
 [[nodiscard]] bool string_or_absent(const SecureJson& j, const char* key);

@@ -2,18 +2,20 @@
 
 #include "providers/detail.hpp"
 
+#include "pitool/util/sanitize.hpp"
+
 namespace pitool::providers::hint {
 
 using namespace detail;
 
-ApiError parse_error(long status, std::string_view body)
+ApiError parse_error(long status, std::string_view body, std::initializer_list<std::string_view> secrets)
 {
     ApiError e;
     e.status = status;
     SecureJson j = parse_text(body);
     std::string message = string_or_empty(j, "message");
     if (message.empty()) message = string_or_empty(j, "error");
-    e.message = clean_message(message.empty() ? "HTTP " + std::to_string(status) : message);
+    e.message = util::sanitize(message.empty() ? "HTTP " + std::to_string(status) : message, k_max_message, secrets);
     e.failure = classify_status(status);
     if (status == 422 || status == 400) {
         // A refused code comes back as a validation failure.
@@ -41,8 +43,10 @@ Result<PracticeGrant> parse_practice_grant(std::string_view body)
         !string_or_absent(*p, "name"))
         return malformed();
     if (g.practice_id.empty() || !plausible_token(g.api_key) || !plausible_id(g.practice_id) ||
-        !plausible_id(g.integration_id) || !plausible_text(g.status) || !plausible_text(g.practice_name))
+        !plausible_id(g.integration_id) || !plausible_text(g.status))
         return malformed();
+    // A name is shown and stored, never used: escape what it should not hold.
+    g.practice_name = util::sanitize(g.practice_name, 1024, {g.api_key.view()});
     return g;
 }
 
@@ -66,9 +70,7 @@ Result<PracticeGrant> exchange_code(http::Client& client, const std::string& bas
     auto resp = client.send(req);
     if (!resp) return std::move(resp).error();
     if (resp->status >= 200 && resp->status < 300) return parse_practice_grant(resp->body.view());
-    auto e = parse_error(resp->status, resp->body.view());
-    redact(e.message, code.view());
-    redact(e.message, partner_key.view());
+    auto e = parse_error(resp->status, resp->body.view(), {code.view(), partner_key.view()});
     std::string what = e.failure == Failure::invalid_token ? "the partner key" : "the authorization code";
     return make_error(errc_for(e.failure),
                       "Hint refused " + what + ": " + e.message + " (HTTP " + std::to_string(e.status) + ")");

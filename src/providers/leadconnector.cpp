@@ -2,6 +2,8 @@
 
 #include "providers/detail.hpp"
 
+#include "pitool/util/sanitize.hpp"
+
 namespace pitool::providers::leadconnector {
 
 using namespace detail;
@@ -13,7 +15,7 @@ std::string_view api_version_for(std::string_view path) noexcept
     return "2021-07-28";
 }
 
-ApiError parse_error(long status, std::string_view body)
+ApiError parse_error(long status, std::string_view body, std::initializer_list<std::string_view> secrets)
 {
     ApiError e;
     e.status = status;
@@ -33,7 +35,7 @@ ApiError parse_error(long status, std::string_view body)
         if (message.empty()) message = string_or_empty(j, "error_description");
         if (message.empty()) message = string_or_empty(j, "error");
     }
-    e.message = clean_message(message.empty() ? "HTTP " + std::to_string(status) : message);
+    e.message = util::sanitize(message.empty() ? "HTTP " + std::to_string(status) : message, k_max_message, secrets);
     std::string error_code = string_or_empty(j, "error");
 
     // Read the message, not only the status: the API reports a missing scope
@@ -97,9 +99,7 @@ Result<TokenGrant> token_request(http::Client& client, const AppCredentials& app
     auto resp = client.send(req);
     if (!resp) return std::move(resp).error();
     if (resp->status >= 200 && resp->status < 300) return parse_token_grant(resp->body.view());
-    auto e = parse_error(resp->status, resp->body.view());
-    redact(e.message, spent.view());
-    redact(e.message, app.client_secret->view());
+    auto e = parse_error(resp->status, resp->body.view(), {spent.view(), app.client_secret->view()});
     return make_error(errc_for(e.failure), std::string("LeadConnector refused ") + doing + ": " + e.message +
                                                " (HTTP " + std::to_string(e.status) + ", " +
                                                std::string(to_string(e.failure)) + ")");

@@ -4,6 +4,8 @@
 #include "pitool/providers/leadconnector.hpp"
 #include "providers/detail.hpp"
 
+#include "pitool/util/sanitize.hpp"
+
 namespace pitool::providers {
 
 using namespace detail;
@@ -34,6 +36,10 @@ Result<CallSpec> default_call(const core::Integration& in)
 
 namespace {
 
+/// Longest success summary kept: its fixed text plus a provider's name.
+constexpr std::size_t k_max_summary = 300;
+
+/// The summary of a 2xx answer, raw: judge_test_call sanitises it.
 std::string proved(const core::Integration& in, const CallSpec& spec, const Secret& body)
 {
     SecureJson j = parse_body(body);
@@ -43,9 +49,7 @@ std::string proved(const core::Integration& in, const CallSpec& spec, const Secr
         auto it = j.find(wrapper);
         return it != j.end() ? string_or_empty(*it, "name") : std::string();
     };
-    auto with_name = [](std::string s, const std::string& name) {
-        return name.empty() ? s : s + " (" + clean_message(name) + ")";
-    };
+    auto with_name = [](std::string s, const std::string& name) { return name.empty() ? s : s + " (" + name + ")"; };
     if (spec.path == "/api/provider/practice")
         return with_name("practice key works for practice " + string_or_empty(j, "id"), name_of(nullptr));
     if (spec.path == "/api/partner") return with_name("partner key works", name_of(nullptr));
@@ -86,12 +90,13 @@ CallOutcome judge_test_call(const core::Integration& in, const Secret& token, co
     out.rate_limit = rate_limit_of(resp);
     out.ok = resp.status >= 200 && resp.status < 300;
     if (out.ok) {
-        out.summary = proved(in, spec, resp.body);
+        // The summary quotes the provider: the token it was sent may be echoed.
+        out.summary = util::sanitize(proved(in, spec, resp.body), k_max_summary, {token.view()});
         return out;
     }
-    ApiError e = in.provider == core::Provider::hint ? hint::parse_error(resp.status, resp.body.view())
-                                                     : leadconnector::parse_error(resp.status, resp.body.view());
-    redact(e.message, token.view());
+    ApiError e = in.provider == core::Provider::hint
+                     ? hint::parse_error(resp.status, resp.body.view(), {token.view()})
+                     : leadconnector::parse_error(resp.status, resp.body.view(), {token.view()});
     out.failure = e.failure;
     out.summary = std::string(to_string(e.failure)) + ": " + e.message;
     return out;

@@ -56,13 +56,10 @@ protected:
     {
         pt.vault = tmp.path() / "v" / "vault";
         pt.env["PITOOL_HTTP_TIMEOUT"] = "2";
-        pt.ok({"init", "--kdf", "interactive"});
-        pitool::test::write_file(pt.vault, cheapen_vault(*slurp(pt.vault), pt.passphrase));
-        auto pit = sb.admin("POST", "/pits",
-                            {{"level", "location"}, {"location_id", "LOC1"}, {"scopes", {"locations.readonly"}}});
+        pt.init_cheap();
         pt.ok({"create", "p", "--provider", "leadconnector", "--location", "LOC1", "--base-url", sb.url(),
                "--token-stdin"},
-              pit["token"].get<std::string>());
+              sb.new_pit());
         auto app = sb.new_app();
         client_id = app["client_id"];
         pt.ok({"create", "app", "--provider", "leadconnector", "--kind", "oauth-app", "--client-id", client_id,

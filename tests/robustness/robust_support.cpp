@@ -269,6 +269,12 @@ json Sandbox::new_app() const
     return admin("POST", "/oauth/apps", {{"scopes", {"locations.readonly", "contacts.write"}}});
 }
 
+std::string Sandbox::new_pit(const std::string& location) const
+{
+    return admin("POST", "/pits",
+                 {{"level", "location"}, {"location_id", location}, {"scopes", {"locations.readonly"}}})["token"];
+}
+
 std::string Sandbox::new_code(const std::string& client_id, const std::string& location) const
 {
     return admin("POST", "/oauth/codes", {{"client_id", client_id}, {"location_id", location}})["code"];
@@ -308,6 +314,12 @@ Proc Pitool::ok(const std::vector<std::string>& args, const std::string& in,
         throw std::runtime_error("pitool" + cmd + ": " + describe(p));
     }
     return p;
+}
+
+void Pitool::init_cheap() const
+{
+    ok({"init", "--kdf", "interactive"});
+    pitool::test::write_file(vault, cheapen_vault(*slurp(vault), passphrase));
 }
 
 std::string random_pit(std::mt19937_64& rng)

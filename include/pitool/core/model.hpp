@@ -32,7 +32,8 @@ enum class Level { none, agency, location };
 /// Integration names: `[a-z0-9][a-z0-9._-]{0,63}`. Errc::usage otherwise.
 [[nodiscard]] Status validate_name(std::string_view name);
 /// Free text (description, ids, scopes): at most `max` bytes of valid UTF-8
-/// with no control characters. Errc::usage otherwise, naming `what`.
+/// with no terminal controls (C0, DEL, C1, bidirectional controls: see
+/// util::is_terminal_control). Errc::usage otherwise, naming `what`.
 [[nodiscard]] Status validate_text(std::string_view what, std::string_view text, std::size_t max);
 /// Token bytes: 8 to 16384 printable ASCII characters, no spaces. Errc::usage otherwise.
 [[nodiscard]] Status validate_token(const Secret& token);

@@ -135,7 +135,19 @@ public:
 [[nodiscard]] std::unique_ptr<Client> make_curl_client(const ClientOptions& options);
 
 /// Checks that `url` is `http(s)://host[:port]` with no path, query, fragment
-/// or user info; returns it normalised (lower-case scheme/host, no trailing '/').
+/// or user info, and that plain http:// goes to a loopback host
+/// (check_plaintext_host); returns it normalised (lower-case scheme/host, no
+/// trailing '/'). Errc::usage with a one-line reason otherwise. The client
+/// checks every request's base URL with it again before sending.
 [[nodiscard]] Result<std::string> normalize_base_url(std::string_view url);
+
+/// Whether `host` (lower case; an IPv6 address in brackets) is loopback:
+/// `localhost`, an address in 127.0.0.0/8, or `[::1]`.
+[[nodiscard]] bool is_loopback_host(std::string_view host) noexcept;
+
+/// The one rule for transports without TLS (`scheme` names one: "http", and
+/// later a store's URL scheme): allowed to loopback hosts only, for tests and
+/// pitool-sandbox. Errc::usage naming the scheme and the host otherwise.
+[[nodiscard]] Status check_plaintext_host(std::string_view scheme, std::string_view host);
 
 } // namespace pitool::http

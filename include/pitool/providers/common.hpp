@@ -4,6 +4,7 @@
 #include "pitool/http/client.hpp"
 #include "pitool/util/result.hpp"
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,8 +34,9 @@ struct RateLimit {
 };
 [[nodiscard]] RateLimit rate_limit_of(const http::Response& r);
 
-/// A provider error answer, parsed. `message` is one line, cut to 200
-/// characters, with any secret the caller passes removed.
+/// A provider error answer, parsed. `message` is util::sanitize()d: every
+/// secret the caller passes redacted, then terminal controls escaped, then
+/// cut to 200 bytes on a character boundary.
 struct ApiError {
     long status = 0;
     Failure failure = Failure::none;
@@ -45,8 +47,5 @@ struct ApiError {
 /// problems are Errc::rejected, rate limits and 5xx Errc::unavailable,
 /// malformed answers Errc::unavailable, request problems Errc::usage.
 [[nodiscard]] Errc errc_for(Failure f) noexcept;
-
-/// Replaces every occurrence of `secret` in `text` with "[redacted]".
-void redact(std::string& text, std::string_view secret);
 
 } // namespace pitool::providers

@@ -9,8 +9,10 @@
 
 namespace pitool::providers::hint {
 
-/// Parses Hint's error shape `{"status": N, "message": "..."}` (any body).
-[[nodiscard]] ApiError parse_error(long status, std::string_view body);
+/// Parses Hint's error shape `{"status": N, "message": "..."}` (any body);
+/// `secrets` as leadconnector::parse_error.
+[[nodiscard]] ApiError parse_error(long status, std::string_view body,
+                                   std::initializer_list<std::string_view> secrets = {});
 
 /// A successful POST /api/oauth/tokens answer.
 struct PracticeGrant {

@@ -15,8 +15,10 @@ namespace pitool::providers::leadconnector {
 
 /// Parses an error answer `{statusCode, message (string or array), error}`
 /// and classifies it from status and message. Pure and total: any body
-/// (secret, possibly hostile) yields an ApiError.
-[[nodiscard]] ApiError parse_error(long status, std::string_view body);
+/// (secret, possibly hostile) yields an ApiError. `secrets`: every secret the
+/// request carried, redacted from the message.
+[[nodiscard]] ApiError parse_error(long status, std::string_view body,
+                                   std::initializer_list<std::string_view> secrets = {});
 
 /// A successful /oauth/token answer.
 struct TokenGrant {

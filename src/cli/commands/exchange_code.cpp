@@ -4,6 +4,7 @@
 #include "cli/network.hpp"
 #include "cli/output.hpp"
 #include "cli/validate.hpp"
+#include "pitool/core/binding.hpp"
 #include "pitool/core/lifecycle.hpp"
 #include "pitool/providers/grants.hpp"
 
@@ -108,6 +109,7 @@ Status run_exchange(Context& ctx, const ExchangeOptions& o)
                 if (!grant) return std::move(grant).error();
                 made = providers::hint_integration({o.name, o.description, ctx.clock.now()}, from, grant.value());
             }
+            PITOOL_TRY(core::check_credential_binding(made, &from));
             record_event(ctx, p, "exchange-code", o.name, made.token.fingerprint, "from " + source);
             p.integrations.push_back(std::move(made));
             return true;

@@ -9,8 +9,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <ostream>
+#include <string_view>
 
 extern char** environ;
 
@@ -27,6 +30,20 @@ struct ExecOptions {
 /// Variables that hold or point at pitool's own secrets: never inherited.
 constexpr const char* k_scrubbed[] = {"PITOOL_PASSPHRASE", "PITOOL_PASSPHRASE_FILE", "PITOOL_NEW_PASSPHRASE",
                                       "PITOOL_NEW_PASSPHRASE_FILE", "PITOOL_AUTH_CODE"};
+
+/// Variables the dynamic loader or a shell reads at start-up (glibc's list
+/// of those it drops for set-uid programs, plus BASH_ENV and ENV): a token in
+/// one is read as a path or a command before the program runs. Every LD_*
+/// name is refused too.
+constexpr std::string_view k_startup_vars[] = {
+    "GCONV_PATH", "GETCONF_DIR",      "HOSTALIASES", "LOCALDOMAIN", "LOCPATH", "MALLOC_TRACE", "NIS_PATH",
+    "NLSPATH",    "RESOLV_HOST_CONF", "RES_OPTIONS", "TMPDIR",      "TZDIR",   "BASH_ENV",     "ENV"};
+
+bool read_at_startup(std::string_view name)
+{
+    return name.substr(0, 3) == "LD_" ||
+           std::find(std::begin(k_startup_vars), std::end(k_startup_vars), name) != std::end(k_startup_vars);
+}
 
 bool valid_env_name(const std::string& s)
 {
@@ -50,6 +67,10 @@ Status run_exec(Context& ctx, const ExecOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
     if (!valid_env_name(o.env_var)) return make_error(Errc::usage, "--env must be a variable name like PITOOL_TOKEN");
+    if (read_at_startup(o.env_var))
+        return make_error(Errc::usage,
+                          "--env " + o.env_var +
+                              " is read by the dynamic loader or a shell at start-up: choose another name");
     if (o.command.empty()) return make_error(Errc::usage, "no command given: pitool exec NAME -- COMMAND [ARGS...]");
     Session s(ctx);
     auto chosen = choose_token(s, o.name, o.old);

@@ -6,12 +6,15 @@
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 #include "cli/validate.hpp"
+#include "pitool/core/binding.hpp"
 #include "pitool/core/lifecycle.hpp"
 #include "pitool/core/secure_json.hpp"
 
 #include <CLI/CLI.hpp>
 
 #include <istream>
+#include <map>
+#include <optional>
 #include <ostream>
 
 namespace pitool::cli::commands {
@@ -178,6 +181,45 @@ core::Integration integration_of(const Context& ctx, const SecureJson& j, Timest
     return in;
 }
 
+/// A record's metadata without its secrets: what the binding check reads.
+core::Integration without_secrets(const core::Integration& in)
+{
+    core::Integration m;
+    m.name = in.name;
+    m.provider = in.provider;
+    m.kind = in.kind;
+    m.base_url = in.base_url;
+    m.extra = in.extra;
+    if (in.oauth) m.oauth.emplace().app = in.oauth->app;
+    return m;
+}
+
+struct Imported {
+    core::Integration meta; ///< without_secrets()
+    std::string where;      ///< "line N: "
+};
+
+/// Every imported record against the record whose secret it depends on, in
+/// the input (whatever the order of the lines) or else in the vault.
+Status check_bindings(const vault::Vault& v, const std::map<std::string, Imported, std::less<>>& imported)
+{
+    for (const auto& [name, rec] : imported) {
+        const std::string_view source_name = core::credential_source(rec.meta);
+        const core::Integration* source = nullptr;
+        std::optional<core::Integration> stored;
+        if (auto it = imported.find(source_name); it != imported.end()) {
+            source = &it->second.meta;
+        } else if (!source_name.empty() && core::validate_name(source_name)) {
+            auto r = v.read_record(source_name, /*secrets=*/false);
+            if (!r && r.error().code != Errc::not_found) return std::move(r).error();
+            if (r) source = &stored.emplace(std::move(r).value());
+        }
+        if (auto st = core::check_credential_binding(rec.meta, source); !st)
+            return make_error(st.error().code, rec.where + st.error().message + " (nothing imported)");
+    }
+    return {};
+}
+
 Result<SecureString> read_all(std::istream& in)
 {
     SecureString all;
@@ -199,6 +241,7 @@ Status run_import(Context& ctx, const ImportOptions& o)
     Session s(ctx);
     std::size_t imported = 0, skipped = 0;
     auto saved = s.mutate([&](vault::Vault& v) -> Status {
+        std::map<std::string, Imported, std::less<>> staged;
         auto now = ctx.clock.now();
         std::size_t line_no = 0;
         for (std::size_t at = 0; at < all.size();) {
@@ -224,6 +267,7 @@ Status run_import(Context& ctx, const ImportOptions& o)
                     continue;
                 }
                 PITOOL_TRY(v.stage(in));
+                staged.emplace(in.name, Imported{without_secrets(in), where});
                 record_event(ctx, v.payload(), "import", in.name, in.token.fingerprint);
                 ++imported;
             } catch (const LineError& e) {
@@ -233,7 +277,7 @@ Status run_import(Context& ctx, const ImportOptions& o)
                 return make_error(Errc::usage, where + "unexpected JSON structure (nothing imported)");
             }
         }
-        return {};
+        return check_bindings(v, staged);
     });
     if (!saved) return std::move(saved).error();
     if (ctx.opts.json) {

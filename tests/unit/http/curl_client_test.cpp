@@ -433,7 +433,7 @@ TEST(HttpClient, UnresolvableHostIsUnavailable)
         ClientOptions o = fast_options();
         o.max_attempts = 1;
         auto client = make_curl_client(o);
-        auto r = client->send(get("http://pitool-test.invalid", "/x"));
+        auto r = client->send(get("https://pitool-test.invalid", "/x"));
         if (r.ok()) return 91;
         (void)!::write(msg[1], r.error().message.data(), r.error().message.size());
         return r.error().code == Errc::unavailable ? 0 : 92;

@@ -158,4 +158,27 @@ TEST(HttpResponseHeader, CaseInsensitiveFirstMatch)
 }
 
 } // namespace
+
+TEST(HttpPlaintext, OnlyLoopbackHostsMayUsePlainHttp)
+{
+    for (const char* host :
+         {"localhost", "127.0.0.1", "127.255.255.254", "[::1]", "[0:0:0:0:0:0:0:1]", "[::ffff:127.0.0.1]"})
+        EXPECT_TRUE(is_loopback_host(host)) << host;
+    for (const char* host :
+         {"", "example.com", "localhost.example.com", "127.0.0.1.example.com", "128.0.0.1", "10.0.0.1", "127.1",
+          "0x7f.0.0.1", "[::2]", "[::]", "[::ffff:10.0.0.1]", "[::1", "localhostx"})
+        EXPECT_FALSE(is_loopback_host(host)) << host;
+    EXPECT_EQ(norm_ok("http://127.9.8.7:9"), "http://127.9.8.7:9");
+    EXPECT_EQ(norm_ok("HTTP://LOCALHOST"), "http://localhost");
+    EXPECT_EQ(norm_ok("http://[::1]:9"), "http://[::1]:9");
+    for (const char* url : {"http://example.com", "http://10.0.0.1:8080", "http://[::2]", "http://localhost.evil"}) {
+        EXPECT_EQ(norm_err(url), Errc::usage);
+        auto r = normalize_base_url(url);
+        ASSERT_FALSE(r.ok());
+        EXPECT_NE(r.error().message.find("loopback"), std::string::npos) << r.error().message;
+    }
+    EXPECT_TRUE(check_plaintext_host("etcd", "127.0.0.1").ok());
+    EXPECT_FALSE(check_plaintext_host("etcd", "etcd.example.com").ok());
+}
+
 } // namespace pitool::http
