@@ -18,6 +18,9 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 run_tmp=$(mktemp -d "${TMPDIR:-/tmp}/pitool-ci-XXXXXX")
+# Others may pass through (not list) it: the other-uid tests reach their own
+# directories below it as uid 65534.
+chmod 711 "$run_tmp"
 trap 'rm -rf "$run_tmp"' EXIT
 
 # Processes still alive that this run started. Prints "pid: argv (cwd)".

@@ -193,8 +193,10 @@ TEST_F(Coverage, UnlockAndLockJsonShapes)
     const AtExit guard{[&] { (void)pitool({"lock", "-q"}, agent); }};
 
     auto un = ok_json({"--json", "unlock", "--ttl", "10m", "--idle", "2m"}, agent);
-    EXPECT_EQ(keys(un), (std::set<std::string>{"idle_s", "ttl_s", "unlocked", "vault"})) << un.dump();
+    EXPECT_EQ(keys(un), (std::set<std::string>{"idle_s", "kept_earlier_limit", "ttl_s", "unlocked", "vault"}))
+        << un.dump();
     EXPECT_EQ(un.at("unlocked"), true);
+    EXPECT_EQ(un.at("kept_earlier_limit"), false);
     EXPECT_EQ(un.at("ttl_s"), 600);
     EXPECT_EQ(un.at("idle_s"), 120);
     EXPECT_TRUE(un.at("vault").is_string());

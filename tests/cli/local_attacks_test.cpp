@@ -75,7 +75,8 @@ TEST_F(LocalAttacks, DefaultAgentSocketIsInTheUsersOwnDirectory)
     // No PITOOL_AGENT_SOCKET, no XDG_RUNTIME_DIR: under HOME, never /tmp.
     const fs::path home = m_tmp / "home";
     fs::create_directory(home);
-    const Call c{.env = {{"HOME", home.string()}}};
+    // Empty values count as unset (the test environment sets both).
+    const Call c{.env = {{"HOME", home.string()}, {"PITOOL_AGENT_SOCKET", ""}, {"XDG_RUNTIME_DIR", ""}}};
     ok({"unlock", "--ttl", "1m"}, c);
     const fs::path dir = home / ".cache" / "pitool-agent";
     struct stat st {};

@@ -347,7 +347,7 @@ TEST_F(Secrets, PitoolArgvHoldsNoSecretWhileItHoldsOne)
 }
 
 // The agent `unlock` starts holds the vault's data key: its argv is exactly
-// the documented `pitool __agent --socket PATH --ready-fd 3` (nothing added,
+// the documented `pitool __agent --log-file PATH --socket PATH --ready-fd 3` (nothing added,
 // so no key, passphrase or token), and so is every process of its session.
 TEST_F(Secrets, AgentArgvHoldsNoSecret)
 {
@@ -368,7 +368,10 @@ TEST_F(Secrets, AgentArgvHoldsNoSecret)
     ok({"lock"}, {.env = with_socket.env, .no_passphrase = true});
 
     EXPECT_EQ(got.exit_code, 0) << describe(got);
-    const std::vector<std::string> expected{"pitool", "__agent", "--socket", socket.string(), "--ready-fd", "3"};
+    // The log file's path: the test environment's XDG_STATE_HOME (tests/support/process.cpp).
+    const auto log = m_tmp / ".env" / "xdg" / "state" / "pitool" / "agent.log";
+    const std::vector<std::string> expected{"pitool",   "__agent",       "--log-file", log.string(),
+                                            "--socket", socket.string(), "--ready-fd", "3"};
     EXPECT_EQ(agents.front().argv, expected) << joined(agents.front().argv);
     ASSERT_EQ(session.size(), 1u) << "the agent's session holds only the agent";
     expect_no_secret_in_argv(session, "the agent's session");

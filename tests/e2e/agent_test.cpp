@@ -21,8 +21,13 @@ constexpr const char* k_no_passphrase = "no passphrase";
 
 std::string read_proc(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    // The process may exit while we read: libstdc++ then throws from underflow (ESRCH).
+    try {
+        std::ifstream in(path, std::ios::binary);
+        return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    } catch (const std::exception&) {
+        return {};
+    }
 }
 
 class AgentE2E : public E2E {

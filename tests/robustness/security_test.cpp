@@ -350,7 +350,7 @@ TEST_F(Security, HttpTraceEscapesResponseHeaders)
                    "31m\xe2\x80\xae\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
     pt.ok({"create", "ev", "--provider", "leadconnector", "--location", "L", "--base-url", evil.url(), "--token-stdin"},
           k_pit);
-    auto p = pt.run({"-v", "test-call", "ev"});
+    auto p = pt.run({"-vv", "test-call", "ev"});
     EXPECT_THAT(p.err, HasSubstr("X-Evil")) << describe(p);
     expect_no_raw_controls(p.err, "the -v trace");
     EXPECT_THAT(p.err, Not(HasSubstr("\x9b")));

@@ -88,10 +88,17 @@ bool exited_within(pid_t pid, std::chrono::milliseconds limit)
     }
 }
 
+/// A /proc file's contents, or what could be read of it: the process may exit
+/// while we read (ESRCH), which is no error here (an ifstream throws on it).
 std::string slurp_proc(const std::string& path)
 {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    std::string out;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
+    return out;
 }
 
 /// Fails the run if a process this binary started outlives its tests.
