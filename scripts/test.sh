@@ -63,14 +63,21 @@ list_skips() {
   ' "$log" | sort -u >&2
 }
 
+# Elapsed seconds of a phase, for the CI log: `phase_done NAME START`.
+phase_done() { echo "== $1 done in $((SECONDS - $2)) s (total $SECONDS s)" >&2; }
+
 bash scripts/deps.sh
 jobs=$(nproc)
 for preset in ${PITOOL_TEST_PRESETS:-dev asan}; do
   echo "== build and test: $preset" >&2
+  t0=$SECONDS
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs"
+  phase_done "build $preset" "$t0"
+  t0=$SECONDS
   status=0
   TMPDIR=$run_tmp ctest --preset "$preset" -j"$jobs" --timeout 600 || status=$?
+  phase_done "ctest $preset" "$t0"
   echo "== skipped tests ($preset):" >&2
   list_skips "build/$preset"
   check_no_leftovers "the $preset suite" || status=1
@@ -84,6 +91,8 @@ done
 fuzz_seconds=${PITOOL_FUZZ_SECONDS:-10}
 if [ "$fuzz_seconds" != 0 ]; then
   echo "== fuzz: $fuzz_seconds s per target" >&2
+  t0=$SECONDS
   TMPDIR=$run_tmp bash scripts/fuzz.sh "$fuzz_seconds"
+  phase_done fuzz "$t0"
   check_no_leftovers "fuzzing"
 fi
