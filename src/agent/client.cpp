@@ -65,19 +65,17 @@ Result<Secret> exchange(Fd fd, std::string_view request)
 /// connected, so that "no agent" costs one failed connect() and nothing else.
 Result<Secret> round_trip(const std::filesystem::path& socket, const std::function<void(Writer&)>& build)
 {
-    auto fd = connect_agent(socket);
-    if (!fd) return std::move(fd).error();
+    PITOOL_TRY_ASSIGN(auto fd, connect_agent(socket));
     Writer request;
     build(request);
-    return exchange(std::move(fd).value(), request.view());
+    return exchange(std::move(fd), request.view());
 }
 
 /// A request without secrets (GET, STATUS, STOP): ordinary memory.
 Result<Secret> round_trip(const std::filesystem::path& socket, std::string_view request)
 {
-    auto fd = connect_agent(socket);
-    if (!fd) return std::move(fd).error();
-    return exchange(std::move(fd).value(), request);
+    PITOOL_TRY_ASSIGN(auto fd, connect_agent(socket));
+    return exchange(std::move(fd), request);
 }
 
 Error bad_reply()
@@ -153,9 +151,7 @@ Status start_agent(const std::filesystem::path& socket, const Launcher& launch)
 
 Result<Secret> fetch_key(const std::filesystem::path& socket, const std::filesystem::path& vault)
 {
-    auto reply = round_trip(socket, detail::plain_request(Op::get, {vault_id(vault)}));
-    if (!reply) return std::move(reply).error();
-    Secret body = std::move(reply).value();
+    PITOOL_TRY_ASSIGN(Secret body, round_trip(socket, detail::plain_request(Op::get, {vault_id(vault)})));
     Reader r(body);
     auto code = static_cast<Reply>(r.u8());
     if (code == Reply::not_found) return make_error(Errc::not_found, "the agent holds no key for this vault");
@@ -169,15 +165,14 @@ Result<Secret> fetch_key(const std::filesystem::path& socket, const std::filesys
 Result<KeyTimes> put_key(const std::filesystem::path& socket, const std::filesystem::path& vault, const Secret& key,
                          KeyTimes times)
 {
-    auto reply = round_trip(socket, [&](Writer& req) {
-        req.u8(static_cast<std::uint8_t>(Op::put))
-            .bytes(vault_id(vault))
-            .bytes(key.view())
-            .u64(static_cast<std::uint64_t>(times.ttl.count()))
-            .u64(static_cast<std::uint64_t>(times.idle.count()));
-    });
-    if (!reply) return std::move(reply).error();
-    Reader r(reply.value());
+    PITOOL_TRY_ASSIGN(const Secret reply, round_trip(socket, [&](Writer& req) {
+                          req.u8(static_cast<std::uint8_t>(Op::put))
+                              .bytes(vault_id(vault))
+                              .bytes(key.view())
+                              .u64(static_cast<std::uint64_t>(times.ttl.count()))
+                              .u64(static_cast<std::uint64_t>(times.idle.count()));
+                      }));
+    Reader r(reply);
     auto code = static_cast<Reply>(r.u8());
     if (code == Reply::full)
         return make_error(Errc::conflict, "the agent already holds " + std::to_string(k_max_keys) +
@@ -200,8 +195,7 @@ Result<KeyTimes> store_key(const std::filesystem::path& socket, const std::files
 
     // Nobody answered. Check again under the start lock: another process may
     // have started an agent meanwhile; if not, we start the only one.
-    auto lock = util::FileLock::acquire(dir / "agent.lock", k_lock_timeout);
-    if (!lock) return std::move(lock).error();
+    PITOOL_TRY_ASSIGN(const auto lock, util::FileLock::acquire(dir / "agent.lock", k_lock_timeout));
     if (auto kept = put_key(socket, vault, key, times); kept || kept.error().code != Errc::not_found) return kept;
     struct stat st {};
     if (::lstat(socket.c_str(), &st) == 0) {
@@ -217,9 +211,8 @@ Result<KeyTimes> store_key(const std::filesystem::path& socket, const std::files
 
 Result<AgentStatus> status(const std::filesystem::path& socket)
 {
-    auto reply = round_trip(socket, detail::plain_request(Op::status));
-    if (!reply) return std::move(reply).error();
-    Reader r(reply.value());
+    PITOOL_TRY_ASSIGN(const Secret reply, round_trip(socket, detail::plain_request(Op::status)));
+    Reader r(reply);
     if (static_cast<Reply>(r.u8()) != Reply::ok) return bad_reply();
     AgentStatus out;
     out.pid = static_cast<long>(r.u64());
@@ -237,9 +230,8 @@ Result<AgentStatus> status(const std::filesystem::path& socket)
 
 Result<std::size_t> stop(const std::filesystem::path& socket)
 {
-    auto reply = round_trip(socket, detail::plain_request(Op::stop));
-    if (!reply) return std::move(reply).error();
-    Reader r(reply.value());
+    PITOOL_TRY_ASSIGN(const Secret reply, round_trip(socket, detail::plain_request(Op::stop)));
+    Reader r(reply);
     if (static_cast<Reply>(r.u8()) != Reply::ok) return bad_reply();
     std::uint32_t n = r.u32();
     if (!r.ok()) return bad_reply();

@@ -81,7 +81,7 @@ Result<std::vector<std::string>> normalize_scopes(const Context& ctx, core::Prov
 Result<std::string> resolve_base_url(core::Provider provider, const std::string& given)
 {
     if (given.empty()) return std::string(core::default_base_url(provider));
-    if (auto st = core::validate_text("base URL", given, 512); !st) return std::move(st).error();
+    PITOOL_TRY(core::validate_text("base URL", given, 512));
     return http::normalize_base_url(given);
 }
 

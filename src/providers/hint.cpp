@@ -67,10 +67,9 @@ Result<PracticeGrant> exchange_code(http::Client& client, const std::string& bas
     req.bearer = partner_key.clone();
     req.body = to_secret(text);
     req.idempotent = false;
-    auto resp = client.send(req);
-    if (!resp) return std::move(resp).error();
-    if (resp->status >= 200 && resp->status < 300) return parse_practice_grant(resp->body.view());
-    auto e = parse_error(resp->status, resp->body.view(), {code.view(), partner_key.view()});
+    PITOOL_TRY_ASSIGN(const auto resp, client.send(req));
+    if (resp.status >= 200 && resp.status < 300) return parse_practice_grant(resp.body.view());
+    auto e = parse_error(resp.status, resp.body.view(), {code.view(), partner_key.view()});
     std::string what = e.failure == Failure::invalid_token ? "the partner key" : "the authorization code";
     return make_error(errc_for(e.failure),
                       "Hint refused " + what + ": " + e.message + " (HTTP " + std::to_string(e.status) + ")");

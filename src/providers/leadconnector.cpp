@@ -96,10 +96,9 @@ Result<TokenGrant> token_request(http::Client& client, const AppCredentials& app
                    {"Version", std::string(api_version_for(req.path))}};
     req.body = to_secret(form);
     req.idempotent = false; // codes and refresh tokens are single-use
-    auto resp = client.send(req);
-    if (!resp) return std::move(resp).error();
-    if (resp->status >= 200 && resp->status < 300) return parse_token_grant(resp->body.view());
-    auto e = parse_error(resp->status, resp->body.view(), {spent.view(), app.client_secret->view()});
+    PITOOL_TRY_ASSIGN(const auto resp, client.send(req));
+    if (resp.status >= 200 && resp.status < 300) return parse_token_grant(resp.body.view());
+    auto e = parse_error(resp.status, resp.body.view(), {spent.view(), app.client_secret->view()});
     return make_error(errc_for(e.failure), std::string("LeadConnector refused ") + doing + ": " + e.message +
                                                " (HTTP " + std::to_string(e.status) + ", " +
                                                std::string(to_string(e.failure)) + ")");

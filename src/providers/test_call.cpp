@@ -105,9 +105,8 @@ CallOutcome judge_test_call(const core::Integration& in, const Secret& token, co
 Result<CallOutcome> test_call(http::Client& client, const core::Integration& in, const Secret& token,
                               const CallSpec& spec)
 {
-    auto resp = client.send(test_request(in, token, spec));
-    if (!resp) return std::move(resp).error();
-    return judge_test_call(in, token, spec, resp.value());
+    PITOOL_TRY_ASSIGN(const auto resp, client.send(test_request(in, token, spec)));
+    return judge_test_call(in, token, spec, resp);
 }
 
 } // namespace pitool::providers

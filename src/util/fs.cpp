@@ -153,10 +153,9 @@ Status PrivateFile::truncate(std::uint64_t size)
 
 Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path, std::uintmax_t max_size)
 {
-    auto f = PrivateFile::open(path, max_size);
-    if (!f) return std::move(f).error();
-    std::vector<std::uint8_t> data(static_cast<std::size_t>(f->size()));
-    auto st = f->read_at(0, data);
+    PITOOL_TRY_ASSIGN(const auto f, PrivateFile::open(path, max_size));
+    std::vector<std::uint8_t> data(static_cast<std::size_t>(f.size()));
+    auto st = f.read_at(0, data);
     // A file that shrank underneath us: the decoder sees what is there.
     if (!st && st.error().code != Errc::damaged) return std::move(st).error();
     return data;

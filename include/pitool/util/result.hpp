@@ -112,15 +112,18 @@ using Status = Result<void>;
 
 } // namespace pitool
 
-/// Propagate an error from an expression yielding a Result.
-#define PITOOL_TRY(expr)                                                                                               \
+#define PITOOL_TRY_CAT_(a, b) a##b
+#define PITOOL_TRY_NAME_(n) PITOOL_TRY_CAT_(pitool_try_r_, n)
+#define PITOOL_TRY_(tmp, expr)                                                                                         \
     do {                                                                                                               \
-        auto pitool_try_r_ = (expr);                                                                                   \
-        if (!pitool_try_r_.ok()) return std::move(pitool_try_r_).error();                                              \
+        auto tmp = (expr);                                                                                             \
+        if (!tmp.ok()) return std::move(tmp).error();                                                                  \
     } while (0)
 
-#define PITOOL_TRY_CAT_(a, b) a##b
-#define PITOOL_TRY_NAME_(line) PITOOL_TRY_CAT_(pitool_try_assign_r_, line)
+/// Propagate an error from an expression yielding a Result. The temporary is
+/// named by __COUNTER__: a PITOOL_TRY inside a lambda passed to another does
+/// not shadow the outer one's.
+#define PITOOL_TRY(expr) PITOOL_TRY_(PITOOL_TRY_NAME_(__COUNTER__), expr)
 #define PITOOL_TRY_ASSIGN_(tmp, lhs, expr)                                                                             \
     auto tmp = (expr);                                                                                                 \
     if (!tmp.ok()) return std::move(tmp).error();                                                                      \
@@ -129,5 +132,7 @@ using Status = Result<void>;
 /// Evaluates `expr` (a Result<T>); on failure returns its error from the
 /// enclosing function, else moves the value into `lhs`: a declaration
 /// (`PITOOL_TRY_ASSIGN(auto v, open())`) or an existing variable. Expands
-/// to several statements: not the body of an unbraced if.
-#define PITOOL_TRY_ASSIGN(lhs, expr) PITOOL_TRY_ASSIGN_(PITOOL_TRY_NAME_(__LINE__), lhs, expr)
+/// to several statements: not the body of an unbraced if. The temporary is
+/// named by __COUNTER__, not __LINE__: two uses inside one macro argument
+/// (a lambda passed to PITOOL_TRY) share a line number.
+#define PITOOL_TRY_ASSIGN(lhs, expr) PITOOL_TRY_ASSIGN_(PITOOL_TRY_NAME_(__COUNTER__), lhs, expr)

@@ -22,15 +22,14 @@ Status run_delete(Context& ctx, const DeleteOptions& o)
     if (!o.yes) return make_error(Errc::usage, "deleting '" + o.name + "' destroys its tokens: add --yes to confirm");
     Session s(ctx);
     std::string fp;
-    auto saved = s.mutate([&](vault::Vault& vault) -> Status {
+    PITOOL_TRY(s.mutate([&](vault::Vault& vault) -> Status {
         auto& p = vault.payload();
         PITOOL_TRY_ASSIGN(auto in, find_integration(vault, o.name, false));
         fp = in->token.fingerprint;
         std::erase_if(p.integrations, [&](const core::Integration& i) { return i.name == o.name; });
         record_event(ctx, p, "delete", o.name, fp);
         return {};
-    });
-    if (!saved) return std::move(saved).error();
+    }));
     if (ctx.opts.json)
         print_json(ctx, {{"deleted", o.name}, {"fingerprint", fp}});
     else

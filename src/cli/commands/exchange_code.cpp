@@ -55,9 +55,8 @@ Result<Secret> read_code(Context& ctx, const ExchangeOptions& o)
 
 Status run_exchange(Context& ctx, const ExchangeOptions& o)
 {
-    auto provider = core::parse_provider(o.provider);
-    if (!provider) return std::move(provider).error();
-    bool lc = provider.value() == core::Provider::leadconnector;
+    PITOOL_TRY_ASSIGN(const core::Provider provider, core::parse_provider(o.provider));
+    const bool lc = provider == core::Provider::leadconnector;
     const std::string& source = lc ? o.app : o.partner;
     if (lc && (!o.partner.empty() || o.no_activate))
         return make_error(Errc::usage, "--partner and --no-activate apply to --provider hint");
@@ -73,50 +72,43 @@ Status run_exchange(Context& ctx, const ExchangeOptions& o)
         return make_error(Errc::usage, "--user-type must be Location or Company");
     PITOOL_TRY(core::validate_text("redirect URI", o.redirect_uri, 2048));
 
-    auto code = read_code(ctx, o);
-    if (!code) return std::move(code).error();
-    auto client = make_client(ctx);
-    if (!client) return std::move(client).error();
+    PITOOL_TRY_ASSIGN(const Secret code, read_code(ctx, o));
+    PITOOL_TRY_ASSIGN(const auto client, make_client(ctx));
 
     Session s(ctx);
     // The code is single-use: exchange it under the vault lock, after every
     // local check, so a valid answer always has somewhere to go.
-    auto saved = s.mutate_if(
-        [&](vault::Vault& v) -> Result<bool> {
-            auto& p = v.payload();
-            auto exists = v.contains(o.name);
-            if (!exists) return std::move(exists).error();
-            if (exists.value())
-                return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
-            auto src = find_integration(v, source);
-            if (!src) return std::move(src).error();
-            const core::Integration& from = *src.value();
-            core::Integration made;
-            if (lc) {
-                if (from.provider != core::Provider::leadconnector || from.kind != core::Kind::oauth_app)
-                    return make_error(Errc::usage, "'" + source + "' is not a leadconnector oauth-app");
-                providers::leadconnector::AppCredentials creds{from.base_url, from.client_id, &from.token.value};
-                auto grant = providers::leadconnector::exchange_code(*client.value(), creds, code.value(), o.user_type,
-                                                                     o.redirect_uri);
-                if (!grant) return std::move(grant).error();
-                made =
-                    providers::leadconnector_integration({o.name, o.description, ctx.clock.now()}, from, grant.value());
-            } else {
-                if (from.provider != core::Provider::hint || from.kind != core::Kind::partner_key)
-                    return make_error(Errc::usage, "'" + source + "' is not a hint partner-key");
-                auto grant = providers::hint::exchange_code(*client.value(), from.base_url, from.token.value,
-                                                            code.value(), !o.no_activate);
-                if (!grant) return std::move(grant).error();
-                made = providers::hint_integration({o.name, o.description, ctx.clock.now()}, from, grant.value());
-            }
-            PITOOL_TRY(core::check_credential_binding(made, &from));
-            record_event(ctx, p, "exchange-code", o.name, made.token.fingerprint, "from " + source);
-            p.integrations.push_back(std::move(made));
-            return true;
-        },
-        network_lock_wait(ctx));
-    if (!saved) return std::move(saved).error();
-    const auto* in = saved.value()->payload().find(o.name);
+    PITOOL_TRY_ASSIGN(
+        const vault::Vault* saved,
+        s.mutate_if(
+            [&](vault::Vault& v) -> Result<bool> {
+                auto& p = v.payload();
+                PITOOL_TRY_ASSIGN(const bool exists, v.contains(o.name));
+                if (exists) return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
+                PITOOL_TRY_ASSIGN(const core::Integration* src, find_integration(v, source));
+                const core::Integration& from = *src;
+                core::Integration made;
+                if (lc) {
+                    if (from.provider != core::Provider::leadconnector || from.kind != core::Kind::oauth_app)
+                        return make_error(Errc::usage, "'" + source + "' is not a leadconnector oauth-app");
+                    providers::leadconnector::AppCredentials creds{from.base_url, from.client_id, &from.token.value};
+                    PITOOL_TRY_ASSIGN(auto grant, providers::leadconnector::exchange_code(*client, creds, code,
+                                                                                          o.user_type, o.redirect_uri));
+                    made = providers::leadconnector_integration({o.name, o.description, ctx.clock.now()}, from, grant);
+                } else {
+                    if (from.provider != core::Provider::hint || from.kind != core::Kind::partner_key)
+                        return make_error(Errc::usage, "'" + source + "' is not a hint partner-key");
+                    PITOOL_TRY_ASSIGN(auto grant, providers::hint::exchange_code(
+                                                      *client, from.base_url, from.token.value, code, !o.no_activate));
+                    made = providers::hint_integration({o.name, o.description, ctx.clock.now()}, from, grant);
+                }
+                PITOOL_TRY(core::check_credential_binding(made, &from));
+                record_event(ctx, p, "exchange-code", o.name, made.token.fingerprint, "from " + source);
+                p.integrations.push_back(std::move(made));
+                return true;
+            },
+            network_lock_wait(ctx)));
+    const auto* in = saved->payload().find(o.name);
     if (ctx.opts.json) {
         print_json(ctx, integration_json(*in, ctx.clock.now()));
     } else {

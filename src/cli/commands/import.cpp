@@ -235,12 +235,11 @@ Result<SecureString> read_all(std::istream& in)
 Status run_import(Context& ctx, const ImportOptions& o)
 {
     // Read everything before taking the lock: stdin may be slow.
-    auto input = read_all(ctx.in);
-    if (!input) return std::move(input).error();
-    std::string_view all(input->data(), input->size());
+    PITOOL_TRY_ASSIGN(const auto input, read_all(ctx.in));
+    std::string_view all(input.data(), input.size());
     Session s(ctx);
     std::size_t imported = 0, skipped = 0;
-    auto saved = s.mutate([&](vault::Vault& v) -> Status {
+    PITOOL_TRY(s.mutate([&](vault::Vault& v) -> Status {
         std::map<std::string, Imported, std::less<>> staged;
         auto now = ctx.clock.now();
         std::size_t line_no = 0;
@@ -256,9 +255,8 @@ Status run_import(Context& ctx, const ImportOptions& o)
             if (j.is_discarded()) return make_error(Errc::usage, where + "not valid JSON (nothing imported)");
             try {
                 core::Integration in = integration_of(ctx, j, now);
-                auto exists = v.contains(in.name);
-                if (!exists) return std::move(exists).error();
-                if (exists.value()) {
+                PITOOL_TRY_ASSIGN(const bool exists, v.contains(in.name));
+                if (exists) {
                     if (!o.skip_existing)
                         return make_error(Errc::conflict,
                                           where + "an integration named '" + in.name +
@@ -278,8 +276,7 @@ Status run_import(Context& ctx, const ImportOptions& o)
             }
         }
         return check_bindings(v, staged);
-    });
-    if (!saved) return std::move(saved).error();
+    }));
     if (ctx.opts.json) {
         print_json(ctx, {{"imported", imported}, {"skipped", skipped}});
     } else if (!ctx.opts.quiet) {

@@ -113,9 +113,8 @@ Result<vault::Vault> open_backup(Session& s, vault::Storage& previous, const vau
 {
     if (current != nullptr && s.unlocked_by_agent() && !passphrase_given(s.ctx()))
         return vault::Vault::open_with_key(previous, current->data_key());
-    auto pass = s.passphrase();
-    if (!pass) return std::move(pass).error();
-    return vault::Vault::open(previous, *pass.value(), current);
+    PITOOL_TRY_ASSIGN(const Secret* pass, s.passphrase());
+    return vault::Vault::open(previous, *pass, current);
 }
 
 /// Record by record, in bounded memory: 20,000 integrations' secrets never
@@ -155,9 +154,8 @@ Status run_verify(Context& ctx)
         auto v = s.open_all(/*secrets=*/false, /*history=*/true);
         // The agent's key opened it: a passphrase given must still be the right one.
         if (v && s.unlocked_by_agent() && passphrase_given(ctx)) {
-            auto pass = s.passphrase();
-            if (!pass) return std::move(pass).error();
-            if (auto again = vault::Vault::open(s.storage(), *pass.value()); !again) v = std::move(again).error();
+            PITOOL_TRY_ASSIGN(const Secret* pass, s.passphrase());
+            if (auto again = vault::Vault::open(s.storage(), *pass); !again) v = std::move(again).error();
         }
         if (!v) {
             if (v.error().code == Errc::wrong_passphrase || v.error().code == Errc::usage) return std::move(v).error();
