@@ -11,7 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool mentions(const std::string& text, const std::string& what)
+bool net_mentions(const std::string& text, const std::string& what)
 {
     return text.find(what) != std::string::npos;
 }
@@ -50,9 +50,9 @@ TEST_F(NetModule, TheProgramLinksNeitherLibcurlNorSharedSpdlogOrFmt)
 {
     auto r = pitool::test::run({"/usr/bin/ldd", PITOOL_BIN});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_TRUE(mentions(r.out, "libsodium")) << r.out;
+    EXPECT_TRUE(net_mentions(r.out, "libsodium")) << r.out;
     for (const char* lib : {"libcurl", "libssl", "libcrypto", "gnutls", "libspdlog", "libfmt", "krb5", "ldap"})
-        EXPECT_FALSE(mentions(r.out, lib)) << lib << " is linked:\n" << r.out;
+        EXPECT_FALSE(net_mentions(r.out, lib)) << lib << " is linked:\n" << r.out;
 }
 
 TEST_F(NetModule, OfflineCommandsNeverMapLibcurl)
@@ -60,36 +60,36 @@ TEST_F(NetModule, OfflineCommandsNeverMapLibcurl)
     for (const auto& args :
          std::vector<std::vector<std::string>>{{"list"}, {"show", "crm"}, {"audit"}, {"history"}, {"--version"}}) {
         auto r = traced(0, args);
-        ASSERT_TRUE(mentions(r.err, "file=libsodium")) << "LD_DEBUG trace missing:\n" << r.err;
-        EXPECT_FALSE(mentions(r.err, "libcurl")) << args[0] << " mapped libcurl:\n" << r.err;
-        EXPECT_FALSE(mentions(r.err, "pitool-net")) << args[0] << " loaded the network module:\n" << r.err;
+        ASSERT_TRUE(net_mentions(r.err, "file=libsodium")) << "LD_DEBUG trace missing:\n" << r.err;
+        EXPECT_FALSE(net_mentions(r.err, "libcurl")) << args[0] << " mapped libcurl:\n" << r.err;
+        EXPECT_FALSE(net_mentions(r.err, "pitool-net")) << args[0] << " loaded the network module:\n" << r.err;
     }
 }
 
 TEST_F(NetModule, NetworkCommandsLoadTheModuleAndWork)
 {
     auto r = traced(0, {"test-call", "crm"});
-    EXPECT_TRUE(mentions(r.out, "HTTP 200")) << r.out;
-    EXPECT_TRUE(mentions(r.err, "pitool-net.so")) << r.err;
-    EXPECT_TRUE(mentions(r.err, "file=libcurl")) << r.err;
+    EXPECT_TRUE(net_mentions(r.out, "HTTP 200")) << r.out;
+    EXPECT_TRUE(net_mentions(r.err, "pitool-net.so")) << r.err;
+    EXPECT_TRUE(net_mentions(r.err, "file=libcurl")) << r.err;
     r = pit_expect(0, {"test-call", "--all"});
-    EXPECT_TRUE(mentions(r.out, "1 checked: 1 ok")) << r.out;
+    EXPECT_TRUE(net_mentions(r.out, "1 checked: 1 ok")) << r.out;
 }
 
 TEST_F(NetModule, VerboseTracingReachesTheModule)
 {
     // -vv: the HTTP trace, from inside the module.
     auto r = pit_expect(0, {"-vv", "test-call", "crm"});
-    EXPECT_TRUE(mentions(r.err, "pitool: trace: http: > GET " + sb().url() + "/locations/LOC1")) << r.err;
-    EXPECT_TRUE(mentions(r.err, "Authorization: Bearer [redacted]")) << r.err;
-    EXPECT_TRUE(mentions(r.err, "pitool: trace: http: < 200 from")) << r.err;
+    EXPECT_TRUE(net_mentions(r.err, "pitool: trace: http: > GET " + sb().url() + "/locations/LOC1")) << r.err;
+    EXPECT_TRUE(net_mentions(r.err, "Authorization: Bearer [redacted]")) << r.err;
+    EXPECT_TRUE(net_mentions(r.err, "pitool: trace: http: < 200 from")) << r.err;
     // -v: what pitool does, without the trace.
     r = pit_expect(0, {"-v", "test-call", "crm"});
-    EXPECT_TRUE(mentions(r.err, "pitool: debug: ")) << r.err;
-    EXPECT_FALSE(mentions(r.err, "http: >")) << r.err;
-    EXPECT_FALSE(mentions(r.err, "trace")) << r.err;
+    EXPECT_TRUE(net_mentions(r.err, "pitool: debug: ")) << r.err;
+    EXPECT_FALSE(net_mentions(r.err, "http: >")) << r.err;
+    EXPECT_FALSE(net_mentions(r.err, "trace")) << r.err;
     r = pit_expect(0, {"test-call", "crm"});
-    EXPECT_FALSE(mentions(r.err, "debug")) << r.err;
+    EXPECT_FALSE(net_mentions(r.err, "debug")) << r.err;
 }
 
 TEST_F(NetModule, MissingOrBrokenModuleIsUnavailableWithOneLine)
@@ -105,16 +105,17 @@ TEST_F(NetModule, MissingOrBrokenModuleIsUnavailableWithOneLine)
 
     r = run_copy(bin / "pitool", {"test-call", "crm"});
     EXPECT_EQ(r.exit_code, 8) << r.err;
-    EXPECT_TRUE(mentions(r.err, "pitool: error: network commands need pitool's network module, not found")) << r.err;
-    EXPECT_TRUE(mentions(r.err, (bin / "pitool-net.so").string())) << r.err;
+    EXPECT_TRUE(net_mentions(r.err, "pitool: error: network commands need pitool's network module, not found"))
+        << r.err;
+    EXPECT_TRUE(net_mentions(r.err, (bin / "pitool-net.so").string())) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 
     pitool::test::write_file(bin / "pitool-net.so", "not a shared object");
     r = run_copy(bin / "pitool", {"test-call", "--all", "--json"});
     EXPECT_EQ(r.exit_code, 8) << r.err;
-    EXPECT_TRUE(mentions(r.err, "pitool: error: cannot load the network module")) << r.err;
+    EXPECT_TRUE(net_mentions(r.err, "pitool: error: cannot load the network module")) << r.err;
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    EXPECT_TRUE(mentions(r.out, R"("kind":"unavailable")")) << r.out;
+    EXPECT_TRUE(net_mentions(r.out, R"("kind":"unavailable")")) << r.out;
     EXPECT_TRUE(sb().requests().empty());
 }
 

@@ -37,7 +37,7 @@ Secret random_key()
     return k;
 }
 
-mode_t mode_of(const fs::path& p)
+mode_t agent_mode_of(const fs::path& p)
 {
     struct stat st {};
     EXPECT_EQ(::lstat(p.c_str(), &st), 0) << p;
@@ -114,8 +114,8 @@ TEST(AgentSocketDir, MissingParentIsCreatedPrivate)
 {
     TempDir t;
     ASSERT_TRUE(prepare_socket_dir(t / ".cache" / "pitool-agent"));
-    EXPECT_EQ(mode_of(t / ".cache"), 0700u);
-    EXPECT_EQ(mode_of(t / ".cache" / "pitool-agent"), 0700u);
+    EXPECT_EQ(agent_mode_of(t / ".cache"), 0700u);
+    EXPECT_EQ(agent_mode_of(t / ".cache" / "pitool-agent"), 0700u);
 }
 
 TEST(AgentPaths, VaultIdIsCanonical)
@@ -131,7 +131,7 @@ TEST(AgentSocketDir, CreatedPrivate)
 {
     TempDir t;
     ASSERT_TRUE(prepare_socket_dir(t / "s"));
-    EXPECT_EQ(mode_of(t / "s"), 0700u);
+    EXPECT_EQ(agent_mode_of(t / "s"), 0700u);
     EXPECT_TRUE(prepare_socket_dir(t / "s")); // existing and private: fine
 }
 
@@ -202,7 +202,7 @@ TEST_F(AgentTest, PutGetStatusStopRoundTrip)
 {
     ChildAgent a(m_socket);
     ASSERT_TRUE(a.ready());
-    EXPECT_EQ(mode_of(m_socket) & 077, 0u);
+    EXPECT_EQ(agent_mode_of(m_socket) & 077, 0u);
     Secret key = random_key();
     ASSERT_TRUE(put_key(m_socket, m_vault, key, {Seconds(3600), Seconds(600)}));
 

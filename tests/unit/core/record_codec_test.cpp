@@ -7,7 +7,7 @@
 namespace pitool::core {
 namespace {
 
-const Timestamp k_t0 = Timestamp{Seconds{1'767'225'600}};
+const Timestamp k_codec_t0 = Timestamp{Seconds{1'767'225'600}};
 
 Integration full()
 {
@@ -21,18 +21,18 @@ Integration full()
     in.scopes = {"contacts.readonly", "contacts.write"};
     in.base_url = "https://services.leadconnectorhq.com";
     in.client_id = "";
-    in.created_at = k_t0;
-    in.token = make_token(Secret::from("access-token-0001"), k_t0 + Seconds{5});
-    in.rotation = RotationWindow{make_token(Secret::from("access-token-old-0"), k_t0), k_t0 + Seconds{9},
-                                 k_t0 + Seconds{9} + k_rotation_window};
+    in.created_at = k_codec_t0;
+    in.token = make_token(Secret::from("access-token-0001"), k_codec_t0 + Seconds{5});
+    in.rotation = RotationWindow{make_token(Secret::from("access-token-old-0"), k_codec_t0), k_codec_t0 + Seconds{9},
+                                 k_codec_t0 + Seconds{9} + k_rotation_window};
     OAuthSession s;
     s.refresh_token = Secret::from("refresh-token-0001");
-    s.access_expires_at = k_t0 + Seconds{86399};
+    s.access_expires_at = k_codec_t0 + Seconds{86399};
     s.user_type = "Location";
     s.user_id = "user-1";
     s.app = "crm-app";
     in.oauth = std::move(s);
-    in.last_check = LastCheck{k_t0 + Seconds{60}, 200, true, "GET /locations/loc-123 200"};
+    in.last_check = LastCheck{k_codec_t0 + Seconds{60}, 200, true, "GET /locations/loc-123 200"};
     in.extra = {{"a", "1"}, {"b", "2"}};
     return in;
 }
@@ -94,8 +94,8 @@ TEST(RecordCodec, DecodingIntoAReusedRecordLeavesNothingOfTheLastOne)
     Integration pit;
     pit.name = "plain-pit";
     pit.base_url = "https://services.leadconnectorhq.com";
-    pit.created_at = k_t0;
-    pit.token = make_token(Secret::from("pit-plain-token-01"), k_t0);
+    pit.created_at = k_codec_t0;
+    pit.token = make_token(Secret::from("pit-plain-token-01"), k_codec_t0);
     const auto bytes = encode_meta(pit);
     ASSERT_TRUE(decode_meta_into(bytes, reused));
     auto fresh = decode_meta(bytes);
@@ -151,7 +151,7 @@ TEST(RecordCodec, EventsRoundTrip)
 {
     std::vector<Event> events(3);
     for (std::size_t i = 0; i < events.size(); ++i) {
-        events[i].at = k_t0 + Seconds{static_cast<long>(i)};
+        events[i].at = k_codec_t0 + Seconds{static_cast<long>(i)};
         events[i].action = "create";
         events[i].name = "n" + std::to_string(i);
         events[i].actor = "alice@host";

@@ -66,10 +66,19 @@ TEST(Rfc3339, RejectsInvalidDatesAndTimes)
     }
 }
 
-TEST(Rfc3339, RejectsOffsetsOtherThanUtc)
+TEST(Rfc3339, ConvertsNumericOffsetsToUtc)
 {
-    for (const char* s : {"2026-01-01T00:00:00+01:00", "2026-01-01T00:00:00-00:00", "2026-01-01T00:00:00-05:00",
-                          "2026-01-01T00:00:00+0000", "2026-01-01T00:00:00+00", "2026-01-01T00:00:00",
+    // Local time = UTC + offset, so UTC = local - offset.
+    EXPECT_EQ(parse_rfc3339("2026-01-01T02:00:00+02:00").value(), at(2026, 1, 1));
+    EXPECT_EQ(parse_rfc3339("2025-12-31T19:00:00-05:00").value(), at(2026, 1, 1));
+    EXPECT_EQ(parse_rfc3339("2026-01-01T05:30:00.5+05:30").value(), at(2026, 1, 1));
+    EXPECT_EQ(parse_rfc3339("2026-01-01T00:00:00-00:00").value(), at(2026, 1, 1));
+}
+
+TEST(Rfc3339, RejectsMalformedOffsets)
+{
+    for (const char* s : {"2026-01-01T00:00:00+0000", "2026-01-01T00:00:00+00", "2026-01-01T00:00:00",
+                          "2026-01-01T00:00:00+24:00", "2026-01-01T00:00:00+01:60", "2026-01-01T00:00:00+1:00",
                           "2026-01-01T00:00:00UTC", "2026-01-01T00:00:00ZZ", "2026-01-01T00:00:00Z "}) {
         auto r = parse_rfc3339(s);
         ASSERT_FALSE(r) << s;

@@ -8,12 +8,12 @@
 namespace pitool::vault {
 namespace {
 
-constexpr crypto::KdfParams k_fast{crypto_pwhash_OPSLIMIT_MIN, 8192};
+constexpr crypto::KdfParams k_format_fast{crypto_pwhash_OPSLIMIT_MIN, 8192};
 
 Recipient recipient(std::uint8_t seed)
 {
     Recipient r;
-    r.params = k_fast;
+    r.params = k_format_fast;
     for (std::size_t i = 0; i < r.salt.size(); ++i) r.salt[i] = static_cast<std::uint8_t>(seed + i);
     for (std::size_t i = 0; i < r.wrap_nonce.size(); ++i) r.wrap_nonce[i] = static_cast<std::uint8_t>(seed * 3 + i);
     for (std::size_t i = 0; i < r.wrapped_key.size(); ++i) r.wrapped_key[i] = static_cast<std::uint8_t>(seed ^ i);

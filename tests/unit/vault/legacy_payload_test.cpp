@@ -17,7 +17,7 @@ using vault::legacy::k_payload_schema;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
-const Timestamp k_t0 = Timestamp{Seconds{1'767'225'600}};
+const Timestamp k_legacy_t0 = Timestamp{Seconds{1'767'225'600}};
 constexpr std::string_view k_planted = "PLANTED-SECRET-7f3a9c";
 
 std::string text(const SecureString& s)
@@ -37,14 +37,14 @@ Payload full_payload()
     a.account_id = "loc-123";
     a.scopes = {"contacts.readonly", "contacts.write"};
     a.base_url = "https://services.leadconnectorhq.com";
-    a.created_at = k_t0 - Days{40};
-    a.token = make_token(Secret::from("pit-new-aaaa-bbbb"), k_t0 - 2h);
+    a.created_at = k_legacy_t0 - Days{40};
+    a.token = make_token(Secret::from("pit-new-aaaa-bbbb"), k_legacy_t0 - 2h);
     RotationWindow w;
-    w.old = make_token(Secret::from("pit-old-cccc-dddd"), k_t0 - Days{40});
-    w.started_at = k_t0 - 2h;
+    w.old = make_token(Secret::from("pit-old-cccc-dddd"), k_legacy_t0 - Days{40});
+    w.started_at = k_legacy_t0 - 2h;
     w.old_expires_at = w.started_at + k_rotation_window;
     a.rotation = std::move(w);
-    a.last_check = LastCheck{k_t0 - 1h, 200, true, "GET /locations/loc-123 200"};
+    a.last_check = LastCheck{k_legacy_t0 - 1h, 200, true, "GET /locations/loc-123 200"};
     a.extra = {{"alpha", "1"}, {"beta", "two words"}};
     p.integrations.push_back(std::move(a));
 
@@ -54,16 +54,16 @@ Payload full_payload()
     o.kind = Kind::oauth;
     o.level = Level::agency;
     o.base_url = "https://example.test";
-    o.created_at = k_t0;
-    o.token = make_token(Secret::from("access-token-xyz1"), k_t0);
+    o.created_at = k_legacy_t0;
+    o.token = make_token(Secret::from("access-token-xyz1"), k_legacy_t0);
     OAuthSession s;
     s.refresh_token = Secret::from("refresh-token-xyz2");
-    s.access_expires_at = k_t0 + 86399s;
+    s.access_expires_at = k_legacy_t0 + 86399s;
     s.user_type = "Company";
     s.user_id = "user-9";
     s.app = "my-app";
     o.oauth = std::move(s);
-    o.last_check = LastCheck{k_t0, 0, false, "connection refused"};
+    o.last_check = LastCheck{k_legacy_t0, 0, false, "connection refused"};
     p.integrations.push_back(std::move(o));
 
     Integration app;
@@ -71,8 +71,8 @@ Payload full_payload()
     app.kind = Kind::oauth_app;
     app.client_id = "client-abc";
     app.base_url = "https://services.leadconnectorhq.com";
-    app.created_at = k_t0;
-    app.token = make_token(Secret::from("client-secret-123"), k_t0);
+    app.created_at = k_legacy_t0;
+    app.token = make_token(Secret::from("client-secret-123"), k_legacy_t0);
     p.integrations.push_back(std::move(app));
 
     Integration h;
@@ -80,19 +80,19 @@ Payload full_payload()
     h.provider = Provider::hint;
     h.kind = Kind::practice_key;
     h.base_url = "https://api.hint.com";
-    h.created_at = k_t0;
-    h.token = make_token(Secret::from("hint-practice-key-1"), k_t0);
+    h.created_at = k_legacy_t0;
+    h.token = make_token(Secret::from("hint-practice-key-1"), k_legacy_t0);
     p.integrations.push_back(std::move(h));
 
     Event e;
-    e.at = k_t0 - Days{40};
+    e.at = k_legacy_t0 - Days{40};
     e.action = "create";
     e.name = "acme-prod";
     e.fingerprint = "dddd:01234567";
     e.actor = "alice@host";
     e.detail = "";
     p.record(e);
-    e.at = k_t0 - 2h;
+    e.at = k_legacy_t0 - 2h;
     e.action = "rotate";
     e.detail = "expire later";
     p.record(e);
@@ -193,7 +193,7 @@ TEST(Codec, ExtrasComeBackInKeyOrder)
     Integration in;
     in.name = "x";
     in.base_url = "u";
-    in.token = make_token(Secret::from("pit-12345678"), k_t0);
+    in.token = make_token(Secret::from("pit-12345678"), k_legacy_t0);
     in.extra = {{"zeta", "1"}, {"alpha", "2"}};
     p.integrations.push_back(std::move(in));
     auto back = decode_payload(text(encode_payload(p)));
@@ -241,7 +241,7 @@ TEST(Codec, OptionalFieldsMayBeAbsentOrNull)
 }
 
 // Every decode failure is Errc::damaged and never quotes the input.
-void expect_damaged(std::string_view doc, const std::string& why)
+void expect_legacy_damaged(std::string_view doc, const std::string& why)
 {
     auto r = decode_payload(doc);
     ASSERT_FALSE(r) << why;
@@ -254,7 +254,7 @@ void expect_damaged(std::string_view doc, const std::string& why)
 json planted_doc()
 {
     Payload p = full_payload();
-    p.integrations[0].token = make_token(Secret::from(k_planted), k_t0);
+    p.integrations[0].token = make_token(Secret::from(k_planted), k_legacy_t0);
     return json::parse(text(encode_payload(p)));
 }
 
@@ -266,25 +266,25 @@ TEST(Codec, MalformedJsonAroundASecretIsDamagedWithoutQuoting)
     // Break the JSON in many places, including right next to the secret.
     for (std::size_t cut : {pos - 2, pos - 1, pos, pos + 5, pos + k_planted.size(), pos + k_planted.size() + 1,
                             good.size() - 1, good.size() / 2}) {
-        expect_damaged(good.substr(0, cut), "truncated at " + std::to_string(cut));
+        expect_legacy_damaged(good.substr(0, cut), "truncated at " + std::to_string(cut));
         std::string broken = good;
         broken.insert(cut, "\x01");
-        expect_damaged(broken, "control char at " + std::to_string(cut));
+        expect_legacy_damaged(broken, "control char at " + std::to_string(cut));
     }
     std::string unquoted = good;
     unquoted.erase(pos + k_planted.size(), 1); // drop the closing quote
-    expect_damaged(unquoted, "unterminated string");
+    expect_legacy_damaged(unquoted, "unterminated string");
     std::string bad_escape = good;
     bad_escape.insert(pos + 3, "\\q");
-    expect_damaged(bad_escape, "invalid escape inside the secret");
+    expect_legacy_damaged(bad_escape, "invalid escape inside the secret");
     std::string bad_utf8 = good;
     bad_utf8.insert(pos + 3, "\xc0\xaf");
-    expect_damaged(bad_utf8, "invalid UTF-8 inside the secret");
-    expect_damaged(std::string(k_planted), "bare secret");
-    expect_damaged("\"" + std::string(k_planted) + "\"", "a JSON string");
-    expect_damaged("[\"" + std::string(k_planted) + "\"]", "a JSON array");
-    expect_damaged("", "empty");
-    expect_damaged("{\"schema\":1,\"integrations\":[],\"history\":[]} trailing", "trailing garbage");
+    expect_legacy_damaged(bad_utf8, "invalid UTF-8 inside the secret");
+    expect_legacy_damaged(std::string(k_planted), "bare secret");
+    expect_legacy_damaged("\"" + std::string(k_planted) + "\"", "a JSON string");
+    expect_legacy_damaged("[\"" + std::string(k_planted) + "\"]", "a JSON array");
+    expect_legacy_damaged("", "empty");
+    expect_legacy_damaged("{\"schema\":1,\"integrations\":[],\"history\":[]} trailing", "trailing garbage");
 }
 
 TEST(Codec, WrongTypesAndMissingFieldsAreDamaged)
@@ -336,7 +336,7 @@ TEST(Codec, WrongTypesAndMissingFieldsAreDamaged)
     for (const auto& c : cases) {
         json j = planted_doc();
         c.mutate(j);
-        expect_damaged(j.dump(), c.why);
+        expect_legacy_damaged(j.dump(), c.why);
     }
     // Sanity: the unmutated document decodes.
     EXPECT_TRUE(decode_payload(planted_doc().dump()));
@@ -356,7 +356,7 @@ TEST(Codec, WrongSchemaIsDamaged)
 
 TEST(Codec, NonObjectRootsAreDamaged)
 {
-    for (const char* doc : {"null", "1", "[]", "true", "\"x\""}) expect_damaged(doc, doc);
+    for (const char* doc : {"null", "1", "[]", "true", "\"x\""}) expect_legacy_damaged(doc, doc);
 }
 
 } // namespace

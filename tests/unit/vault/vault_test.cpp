@@ -24,8 +24,8 @@ using pitool::test::TempDir;
 using pitool::test::write_file;
 
 // The cheapest Argon2id parameters check_params accepts: vault tests stay fast.
-constexpr crypto::KdfParams k_fast{crypto_pwhash_OPSLIMIT_MIN, 8192};
-const Timestamp k_t0 = Timestamp{Seconds{1'767'225'600}};
+constexpr crypto::KdfParams k_vault_fast{crypto_pwhash_OPSLIMIT_MIN, 8192};
+const Timestamp k_vault_t0 = Timestamp{Seconds{1'767'225'600}};
 
 Secret pw(std::string_view s)
 {
@@ -38,11 +38,11 @@ core::Payload sample()
     core::Integration in;
     in.name = "acme";
     in.base_url = "https://services.leadconnectorhq.com";
-    in.created_at = k_t0;
-    in.token = core::make_token(Secret::from("pit-sample-token-0001"), k_t0);
+    in.created_at = k_vault_t0;
+    in.token = core::make_token(Secret::from("pit-sample-token-0001"), k_vault_t0);
     p.integrations.push_back(std::move(in));
     core::Event e;
-    e.at = k_t0;
+    e.at = k_vault_t0;
     e.action = "create";
     e.name = "acme";
     e.actor = "alice@host";
@@ -50,7 +50,7 @@ core::Payload sample()
     return p;
 }
 
-mode_t mode_of(const fs::path& p)
+mode_t vault_mode_of(const fs::path& p)
 {
     struct stat st {};
     EXPECT_EQ(::stat(p.c_str(), &st), 0) << p;
@@ -101,7 +101,7 @@ protected:
 
     Vault make(core::Payload initial = sample())
     {
-        auto v = Vault::create(storage, pw("right passphrase"), k_fast, std::move(initial));
+        auto v = Vault::create(storage, pw("right passphrase"), k_vault_fast, std::move(initial));
         EXPECT_TRUE(v) << v.error().message;
         return std::move(v).value();
     }
@@ -125,33 +125,33 @@ protected:
 TEST_F(VaultTest, CreateWritesPrivateFileAndDirectory)
 {
     FileStorage nested(dir / "cfg" / "pitool" / "vault");
-    auto v = Vault::create(nested, pw("pass"), k_fast, sample());
+    auto v = Vault::create(nested, pw("pass"), k_vault_fast, sample());
     ASSERT_TRUE(v) << v.error().message;
-    EXPECT_EQ(mode_of(nested.path()), 0600u);
-    EXPECT_EQ(mode_of(dir / "cfg"), 0700u);
-    EXPECT_EQ(mode_of(dir / "cfg" / "pitool"), 0700u);
+    EXPECT_EQ(vault_mode_of(nested.path()), 0600u);
+    EXPECT_EQ(vault_mode_of(dir / "cfg"), 0700u);
+    EXPECT_EQ(vault_mode_of(dir / "cfg" / "pitool"), 0700u);
     EXPECT_FALSE(fs::exists(nested.backup_path())) << "no previous generation yet";
     auto file = bytes_of(nested.path());
     EXPECT_EQ(std::string(file.begin(), file.begin() + 8), "PITVAULT");
     EXPECT_EQ(std::string(file.begin(), file.end()).find("pit-sample-token"), std::string::npos)
         << "token in clear text";
     ASSERT_EQ(v->header().recipients.size(), 1u);
-    EXPECT_EQ(v->header().recipients[0].params.opslimit, k_fast.opslimit);
-    EXPECT_EQ(v->header().recipients[0].params.memlimit, k_fast.memlimit);
+    EXPECT_EQ(v->header().recipients[0].params.opslimit, k_vault_fast.opslimit);
+    EXPECT_EQ(v->header().recipients[0].params.memlimit, k_vault_fast.memlimit);
 }
 
 TEST_F(VaultTest, CreateRefusesToOverwrite)
 {
     make();
     auto before = read_file(path);
-    auto again = Vault::create(storage, pw("other"), k_fast, {});
+    auto again = Vault::create(storage, pw("other"), k_vault_fast, {});
     ASSERT_FALSE(again);
     EXPECT_EQ(again.error().code, Errc::conflict);
     EXPECT_EQ(read_file(path), before);
     // Even a file that is not a vault is not overwritten.
     FileStorage junk(dir / "junk");
     write_file(junk.path(), "not a vault");
-    auto over = Vault::create(junk, pw("p"), k_fast, {});
+    auto over = Vault::create(junk, pw("p"), k_vault_fast, {});
     ASSERT_FALSE(over);
     EXPECT_EQ(over.error().code, Errc::conflict);
     EXPECT_EQ(read_file(junk.path()), "not a vault");
@@ -307,7 +307,7 @@ TEST_F(VaultTest, SaveKeepsPreviousGenerationAsBackup)
     const auto gen2 = read_file(path);
     EXPECT_NE(gen2, gen1);
     EXPECT_EQ(read_file(storage.backup_path()), gen1);
-    EXPECT_EQ(mode_of(storage.backup_path()), 0600u);
+    EXPECT_EQ(vault_mode_of(storage.backup_path()), 0600u);
 
     v.payload().integrations[0].description = "third";
     ASSERT_TRUE(v.save());
@@ -401,7 +401,7 @@ TEST_F(VaultTest, OpenWithKnownAfterPassphraseChangeDoesNotReuse)
     {
         auto writer = open_full(storage, pw("right passphrase"));
         ASSERT_TRUE(writer);
-        ASSERT_TRUE(writer->change_passphrase(pw("new passphrase"), k_fast));
+        ASSERT_TRUE(writer->change_passphrase(pw("new passphrase"), k_vault_fast));
     }
     auto stale = open_full(storage, pw("right passphrase"), &first.value());
     ASSERT_FALSE(stale);
@@ -413,7 +413,7 @@ TEST_F(VaultTest, OpenWithKnownAfterPassphraseChangeDoesNotReuse)
 TEST_F(VaultTest, OpenWithKnownOfAnotherVaultDoesNotReuse)
 {
     FileStorage other_storage(dir / "other");
-    auto other = Vault::create(other_storage, pw("right passphrase"), k_fast, sample());
+    auto other = Vault::create(other_storage, pw("right passphrase"), k_vault_fast, sample());
     ASSERT_TRUE(other);
     make();
     auto r = open_full(storage, pw("WRONG"), &other.value());
@@ -460,7 +460,7 @@ TEST_F(VaultTest, StorageLockAndPaths)
     ASSERT_TRUE(lock) << lock.error().message;
     EXPECT_NE(lock.value(), nullptr);
     EXPECT_TRUE(fs::exists(storage.lock_path()));
-    auto v = Vault::create(storage, pw("p"), k_fast, sample()); // the normal way: under the lock
+    auto v = Vault::create(storage, pw("p"), k_vault_fast, sample()); // the normal way: under the lock
     EXPECT_TRUE(v);
 }
 
@@ -471,8 +471,8 @@ core::Integration pit(const std::string& name, const std::string& token)
     core::Integration in;
     in.name = name;
     in.base_url = "https://services.leadconnectorhq.com";
-    in.created_at = k_t0;
-    in.token = core::make_token(Secret::from(token), k_t0);
+    in.created_at = k_vault_t0;
+    in.token = core::make_token(Secret::from(token), k_vault_t0);
     return in;
 }
 
@@ -533,7 +533,7 @@ TEST_F(VaultTest, ASealedRecordCannotChangeItsSecretSlots)
     auto v = Vault::open(storage, pw("right passphrase"));
     ASSERT_TRUE(v);
     ASSERT_TRUE(v->load("a-one", /*secrets=*/false));
-    v->payload().find("a-one")->rotation = core::RotationWindow{{}, k_t0, k_t0 + core::k_rotation_window};
+    v->payload().find("a-one")->rotation = core::RotationWindow{{}, k_vault_t0, k_vault_t0 + core::k_rotation_window};
     const auto before = read_file(path);
     const auto data_before = read_file(data_files(path).at(0));
     auto st = v->save();
@@ -571,7 +571,7 @@ TEST_F(VaultTest, HistoryIsAppendedWithoutLoadingItAndStaysChained)
         auto v = Vault::open(storage, pw("right passphrase"));
         ASSERT_TRUE(v);
         core::Event e;
-        e.at = k_t0 + Seconds{i};
+        e.at = k_vault_t0 + Seconds{i};
         e.action = "test";
         e.name = "acme";
         v->payload().record(e);
@@ -581,7 +581,7 @@ TEST_F(VaultTest, HistoryIsAppendedWithoutLoadingItAndStaysChained)
     ASSERT_TRUE(full) << full.error().message;
     EXPECT_EQ(full->payload().history.size(), 71u);
     EXPECT_EQ(full->payload().first_broken_event(), -1);
-    EXPECT_EQ(full->payload().history.back().at, k_t0 + Seconds{69});
+    EXPECT_EQ(full->payload().history.back().at, k_vault_t0 + Seconds{69});
 }
 
 TEST_F(VaultTest, ReadRecordDoesNotKeepIt)
@@ -608,7 +608,7 @@ std::string numbered(int i)
 /// A vault of `n` integrations, imported the way `pitool import` does.
 void make_many(FileStorage& storage, int n, int step = 1)
 {
-    auto v = Vault::create(storage, pw("right passphrase"), k_fast);
+    auto v = Vault::create(storage, pw("right passphrase"), k_vault_fast);
     ASSERT_TRUE(v) << v.error().message;
     for (int i = 0; i < n; ++i) ASSERT_TRUE(v->stage(pit(numbered(i * step), "pit-token-" + numbered(i * step))));
     ASSERT_TRUE(v->save());
@@ -626,7 +626,7 @@ TEST_F(VaultTest, AWriteAppendsWhatChangedAndRewritesOnlyTheSmallVaultFile)
     auto v = Vault::open(storage, pw("right passphrase"));
     ASSERT_TRUE(v);
     ASSERT_TRUE(v->load(numbered(1234)));
-    v->payload().find(numbered(1234))->token = core::make_token(Secret::from("pit-rotated-token-1234"), k_t0);
+    v->payload().find(numbered(1234))->token = core::make_token(Secret::from("pit-rotated-token-1234"), k_vault_t0);
     ASSERT_TRUE(v->save());
     ASSERT_EQ(data_files(path), data) << "appended to the same data file";
     const auto grown = fs::file_size(data[0]) - data_size;
