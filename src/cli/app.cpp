@@ -12,9 +12,12 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <map>
+#include <string_view>
+#include <vector>
 
 namespace pitool::cli {
 namespace {
@@ -144,6 +147,84 @@ const CommandSpec* plainly_named_command(int argc, const char* const* argv)
     return found;
 }
 
+/// Edit distance (insertions, deletions, substitutions) between two words.
+std::size_t edit_distance(std::string_view a, std::string_view b)
+{
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+/// "unknown command", with the nearest command when one is close (at most
+/// two edits, and fewer than half the word). The word itself is not echoed:
+/// it may be a pasted token.
+Error unknown_command(std::string_view word)
+{
+    const CommandSpec* best = nullptr;
+    std::size_t best_distance = 3;
+    for (const auto& spec : all_commands()) {
+        if (spec.summary[0] == '\0') continue; // internal (__agent, __complete)
+        const std::size_t d = edit_distance(word, spec.name);
+        if (d < best_distance && 2 * d < word.size()) {
+            best = &spec;
+            best_distance = d;
+        }
+    }
+    if (best == nullptr) return make_error(Errc::usage, "unknown command (see pitool --help for the list)");
+    return make_error(Errc::usage, std::string("unknown command; did you mean ") + best->name +
+                                       "? (see pitool --help for the list)");
+}
+
+/// The long option of `app` nearest to `word` (at most two edits), or "".
+std::string nearest_option(const CLI::App& app, std::string_view word)
+{
+    std::string best;
+    std::size_t best_distance = 3;
+    for (const CLI::Option* opt : app.get_options()) {
+        for (const auto& name : opt->get_lnames()) {
+            const std::string flag = "--" + name;
+            if (const std::size_t d = edit_distance(word, flag); d < best_distance) {
+                best = flag;
+                best_distance = d;
+            }
+        }
+    }
+    return best;
+}
+
+/// A parse error as one line. Words CLI11 did not expect are named only
+/// when they are options (`--provder: unknown option; did you mean
+/// --provider?`): a stray positional may be a token pasted into argv.
+Error parse_error_of(const CLI::App& app, const CLI::ParseError& e)
+{
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+        const CLI::App* where = &app;
+        for (const CLI::App* sub : app.get_subcommands()) where = sub;
+        const std::string help = where == &app ? "pitool --help" : "pitool " + where->get_name() + " --help";
+        std::vector<std::string> extras = where->remaining();
+        if (extras.empty()) extras = app.remaining();
+        for (const auto& word : extras) {
+            if (word.size() < 2 || word[0] != '-') continue;
+            const std::string flag = word.substr(0, word.find('='));
+            const std::string near = nearest_option(*where, flag);
+            return make_error(Errc::usage, flag + ": unknown option" +
+                                               (near.empty() ? "" : "; did you mean " + near + "?") + " (see " + help +
+                                               ")");
+        }
+        return make_error(Errc::usage, "unexpected argument (not repeated here: it may be a secret; see " + help + ")");
+    }
+    return make_error(Errc::usage, std::string(e.what()) + " (see pitool --help)");
+}
+
 /// Runs the one subcommand the parser selected, inside the error boundary.
 int dispatch(Context& ctx, const CLI::App& app, const Handlers& handlers)
 {
@@ -171,6 +252,17 @@ constexpr const char* k_description = "pitool: keeps LeadConnector and Hint cred
 
 int run_in(Context& ctx, int argc, const char* const* argv)
 {
+    // `exec ... -- COMMAND`: the words after `--` are the command's, given to
+    // exec as they are; CLI11 never sees them (it fills positionals in order
+    // across `--`, and would take a command's first word for exec's NAME).
+    if (const int at = first_word(argc, argv);
+        at < argc && std::string_view(argv[at]) == "exec" && !ctx.after_separator)
+        for (int i = at + 1; i < argc; ++i)
+            if (std::string_view(argv[i]) == "--") {
+                ctx.after_separator.emplace(argv + i + 1, argv + argc);
+                argc = i;
+                break;
+            }
     // Building CLI11's tree for all commands and their options costs more than
     // the rest of a `get`. When argv plainly names one command, build only that
     // one; anything the small parser does not accept (help, version, any
@@ -193,8 +285,16 @@ int run_in(Context& ctx, int argc, const char* const* argv)
     // A first word that is neither an option nor a command: CLI11 would print
     // the main help for `pitool X --help` (exit 0) and only "a subcommand is
     // required" otherwise. The word is not echoed: it may be a pasted token.
+    if (const int at = first_word(argc, argv); at < argc && std::string_view(argv[at]) == "help") {
+        // `pitool help [CMD]` is `pitool [CMD] --help`.
+        if (at + 1 < argc && command_named(argv[at + 1]) == nullptr) return report(ctx, unknown_command(argv[at + 1]));
+        std::vector<const char*> as_flag(argv, argv + at);
+        if (at + 1 < argc) as_flag.push_back(argv[at + 1]);
+        as_flag.push_back("--help");
+        return run_in(ctx, static_cast<int>(as_flag.size()), as_flag.data());
+    }
     if (const int at = first_word(argc, argv); at < argc && argv[at][0] != '-' && command_named(argv[at]) == nullptr)
-        return report(ctx, make_error(Errc::usage, "unknown command (see pitool --help for the list)"));
+        return report(ctx, unknown_command(argv[at]));
 
     CLI::App app{k_description};
     Handlers handlers;
@@ -211,7 +311,7 @@ int run_in(Context& ctx, int argc, const char* const* argv)
         ctx.out << "pitool " PITOOL_VERSION "\n";
         return 0;
     } catch (const CLI::ParseError& e) {
-        return report(ctx, make_error(Errc::usage, std::string(e.what()) + " (see pitool --help)"));
+        return report(ctx, parse_error_of(app, e));
     }
     return dispatch(ctx, app, handlers);
 }
@@ -238,7 +338,7 @@ int run(int argc, char** argv)
     const bool get_resolves_actor = named != nullptr && std::string_view(named->name) == "get";
     Context ctx{
         std::cout, std::cerr, std::cin, clock, prompt, env, get_resolves_actor ? std::string() : current_actor(),
-        {},        false,     {}};
+        {},        false,     {},       {}};
     return run_in(ctx, argc, argv);
 }
 

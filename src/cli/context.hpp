@@ -9,6 +9,8 @@
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -62,6 +64,9 @@ struct Context {
     /// Makes the HTTP client; only network commands call it. Empty: the
     /// libcurl client of the network module (cli/net_loader.hpp).
     std::function<std::unique_ptr<http::Client>(const http::ClientOptions&)> http_factory;
+    /// exec's words after `--` (the command), taken out of argv before
+    /// parsing; empty optional when there was no `--`.
+    std::optional<std::vector<std::string>> after_separator;
 };
 
 } // namespace pitool::cli

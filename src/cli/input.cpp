@@ -109,8 +109,10 @@ bool passphrase_given(const Context& ctx)
     return !ctx.opts.passphrase_file.empty() || set("PITOOL_PASSPHRASE_FILE") || set("PITOOL_PASSPHRASE");
 }
 
-Result<Secret> read_passphrase(Context& ctx)
+Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source)
 {
+    PassphraseSource ignored;
+    PassphraseSource& src = source != nullptr ? *source : ignored;
     std::string file = ctx.opts.passphrase_file;
     const char* from = "--passphrase-file";
     if (file.empty())
@@ -119,19 +121,58 @@ Result<Secret> read_passphrase(Context& ctx)
             from = "$PITOOL_PASSPHRASE_FILE";
         }
     if (!file.empty()) {
-        debug(ctx, "passphrase: read from the file " + file + " (" + from + ")");
+        src = {"the file " + file + " (" + from + ")", false};
+        debug(ctx, "passphrase: read from " + src.what);
         return read_passphrase_file(ctx, file);
     }
     if (const char* p = ctx.env.get("PITOOL_PASSPHRASE"); p != nullptr && *p != '\0') {
+        src = {"$PITOOL_PASSPHRASE", false};
         debug(ctx, "passphrase: taken from $PITOOL_PASSPHRASE");
         return Secret::from(std::string_view(p));
     }
     if (!ctx.prompt.available())
         return make_error(Errc::usage, "no passphrase: set PITOOL_PASSPHRASE_FILE or PITOOL_PASSPHRASE, "
                                        "or use --passphrase-file (no terminal to prompt on)");
+    src = {"the terminal", true};
     debug(ctx, "passphrase: asked on the terminal");
     return ctx.prompt.ask_secret("Vault passphrase: ");
 }
+
+namespace {
+
+/// Characters of UTF-8 text (bytes that do not continue a sequence).
+std::size_t characters(const Secret& s)
+{
+    std::size_t n = 0;
+    for (unsigned char c : s.view())
+        if ((c & 0xC0) != 0x80) ++n;
+    return n;
+}
+
+/// A new passphrase typed twice on the terminal: asked again (three rounds
+/// in all) while the two entries differ or it is too short.
+Result<Secret> ask_new_passphrase(Context& ctx)
+{
+    if (!ctx.prompt.available()) return make_error(Errc::usage, "no new passphrase given and no terminal to prompt on");
+    std::string problem;
+    for (int round = 0; round < 3; ++round) {
+        if (!problem.empty()) warn(ctx, problem + ": try again");
+        PITOOL_TRY_ASSIGN(Secret first, ctx.prompt.ask_secret("New vault passphrase: "));
+        if (characters(first) < k_min_passphrase_chars) {
+            problem = "a passphrase needs at least " + std::to_string(k_min_passphrase_chars) + " characters";
+            continue;
+        }
+        PITOOL_TRY_ASSIGN(const Secret second, ctx.prompt.ask_secret("Repeat the passphrase: "));
+        if (!first.equals(second)) {
+            problem = "the passphrases do not match";
+            continue;
+        }
+        return first;
+    }
+    return make_error(Errc::usage, problem + " (three tries)");
+}
+
+} // namespace
 
 Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var, bool use_default_sources)
 {
@@ -145,16 +186,12 @@ Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const 
                 ctx.env.get("PITOOL_PASSPHRASE") != nullptr)) {
         pass = read_passphrase(ctx);
     } else {
-        if (!ctx.prompt.available())
-            return make_error(Errc::usage, "no new passphrase given and no terminal to prompt on");
-        auto first = ctx.prompt.ask_secret("New vault passphrase: ");
-        if (!first) return first;
-        auto second = ctx.prompt.ask_secret("Repeat the passphrase: ");
-        if (!second) return second;
-        if (!first->equals(second.value())) return make_error(Errc::usage, "the passphrases do not match");
-        pass = std::move(first);
+        return ask_new_passphrase(ctx);
     }
     if (pass && pass->empty()) return make_error(Errc::usage, "the passphrase is empty");
+    if (pass && characters(*pass) < k_min_passphrase_chars)
+        warn(ctx, "the new passphrase is shorter than " + std::to_string(k_min_passphrase_chars) +
+                      " characters: an attacker with a copy of the vault can guess it faster");
     return pass;
 }
 

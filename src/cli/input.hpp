@@ -26,12 +26,24 @@ inline constexpr std::size_t k_max_secret_input = 64 * 1024;
 /// PITOOL_PASSPHRASE_FILE or PITOOL_PASSPHRASE, non-empty.
 [[nodiscard]] bool passphrase_given(const Context& ctx);
 
+/// Where a passphrase came from, for messages (never the passphrase).
+struct PassphraseSource {
+    std::string what;   ///< "$PITOOL_PASSPHRASE", "the file F (--passphrase-file)", "the terminal"
+    bool typed = false; ///< asked on the terminal: may be asked again
+};
+
 /// The vault passphrase: --passphrase-file / PITOOL_PASSPHRASE_FILE, then
 /// PITOOL_PASSPHRASE, then a prompt on the terminal; Errc::usage at once
-/// when none is available.
-[[nodiscard]] Result<Secret> read_passphrase(Context& ctx);
+/// when none is available. `source`, when given, says which one it was.
+[[nodiscard]] Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source = nullptr);
+
+/// A typed new passphrase shorter than this is refused (and asked again);
+/// one from a file or variable only draws a warning.
+inline constexpr std::size_t k_min_passphrase_chars = 12;
+
 /// A new passphrase (init, passwd): `file` or `env_var` if given, else asked
-/// twice on the terminal. Refuses an empty one.
+/// twice on the terminal, up to three times while the two differ or the
+/// passphrase is shorter than k_min_passphrase_chars. Refuses an empty one.
 [[nodiscard]] Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var,
                                                  bool use_default_sources);
 

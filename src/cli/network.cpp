@@ -1,11 +1,13 @@
 #include "cli/network.hpp"
 
 #include "cli/common.hpp"
+#include "cli/due.hpp"
 #include "cli/log.hpp"
 #include "cli/net_loader.hpp"
 #include "pitool/core/binding.hpp"
 #include "pitool/core/lifecycle.hpp"
 #include "pitool/providers/grants.hpp"
+#include "pitool/providers/test_call.hpp"
 
 #include <unistd.h>
 
@@ -52,12 +54,11 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
 {
     Context& ctx = s.ctx();
     RefreshResult out;
-    auto saved = s.mutate_if(
+    PITOOL_TRY(s.mutate_if(
         [&](vault::Vault& v) -> Result<bool> {
-            auto found = find_integration(v, name);
-            if (!found) return std::move(found).error();
+            PITOOL_TRY_ASSIGN(const core::Integration* found, find_integration(v, name));
             // Load the app too before holding references: loading moves records.
-            if (found.value()->oauth) PITOOL_TRY(v.load(found.value()->oauth->app));
+            if (found->oauth) PITOOL_TRY(v.load(found->oauth->app));
             core::Integration& in = *v.payload().find(name);
             if (in.kind != core::Kind::oauth)
                 return make_error(Errc::usage, "'" + name + "' is not an OAuth token set (kind oauth)");
@@ -77,12 +78,11 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
             PITOOL_TRY(core::check_credential_binding(in, app_found));
             const core::Integration& app = *app_found;
             providers::leadconnector::AppCredentials creds{app.base_url, app.client_id, &app.token.value};
-            auto grant =
-                providers::leadconnector::refresh(client, creds, *in.oauth->refresh_token, in.oauth->user_type);
-            if (!grant) return std::move(grant).error();
+            PITOOL_TRY_ASSIGN(auto grant, providers::leadconnector::refresh(client, creds, *in.oauth->refresh_token,
+                                                                            in.oauth->user_type));
             // The old refresh token is spent: the new pair is saved before
             // anything else happens (mutate_if saves on return).
-            providers::apply_refresh(in, std::move(grant).value(), now);
+            providers::apply_refresh(in, std::move(grant), now);
             out.refreshed = true;
             out.fingerprint = in.token.fingerprint;
             out.expires_at = *in.oauth->access_expires_at;
@@ -90,31 +90,37 @@ Result<RefreshResult> refresh_oauth(Session& s, http::Client& client, const std:
                          "access token valid until " + format_rfc3339(out.expires_at));
             return true;
         },
-        network_lock_wait(ctx));
-    if (!saved) return std::move(saved).error();
+        network_lock_wait(ctx)));
     return out;
 }
 
 Result<const core::Integration*> refresh_expiring(Session& s, const std::string& name)
 {
-    auto client = make_client(s.ctx());
-    if (!client) return std::move(client).error();
-    auto r = refresh_oauth(s, *client.value(), name, false);
-    if (!r) return std::move(r).error();
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    auto found = find_integration(*opened.value(), name);
-    if (!found) return std::move(found).error();
-    return found.value();
+    PITOOL_TRY_ASSIGN(auto client, make_client(s.ctx()));
+    PITOOL_TRY(refresh_oauth(s, *client, name, false));
+    PITOOL_TRY_ASSIGN(vault::Vault * opened, s.open());
+    PITOOL_TRY_ASSIGN(const core::Integration* found, find_integration(*opened, name));
+    return found;
 }
 
-Result<TokenChoice> choose_token(Session& s, const std::string& name, bool old)
+Status verify_token(Context& ctx, const core::Integration& in, const Secret& token)
 {
-    auto opened = s.open();
-    if (!opened) return std::move(opened).error();
-    auto found = find_integration(*opened.value(), name);
-    if (!found) return std::move(found).error();
-    const core::Integration* in = found.value();
+    PITOOL_TRY_ASSIGN(const auto spec, providers::default_call(in));
+    PITOOL_TRY_ASSIGN(const auto client, make_client(ctx));
+    PITOOL_TRY_ASSIGN(const auto outcome, providers::test_call(*client, in, token, spec));
+    if (!outcome.ok)
+        return make_error(providers::errc_for(outcome.failure), "the provider rejected the new token (HTTP " +
+                                                                    std::to_string(outcome.status) + ", " +
+                                                                    outcome.summary + "); nothing was stored");
+    if (!ctx.opts.quiet) ctx.err << "pitool: verified the new token: " << outcome.summary << "\n";
+    return {};
+}
+
+Result<TokenChoice> choose_token(Session& s, const std::string& name, bool old, bool fail_if_due)
+{
+    PITOOL_TRY_ASSIGN(vault::Vault * opened, s.open());
+    PITOOL_TRY_ASSIGN(const core::Integration* in, find_integration(*opened, name));
+    PITOOL_TRY(check_due(s.ctx(), *in, fail_if_due));
     auto now = s.ctx().clock.now();
     if (old) {
         if (!core::window_open(*in, now))
@@ -123,9 +129,7 @@ Result<TokenChoice> choose_token(Session& s, const std::string& name, bool old)
     }
     if (needs_refresh(*in, now)) {
         // The refresh replaces the session's vault: take pointers afresh.
-        auto refreshed = refresh_expiring(s, name);
-        if (!refreshed) return std::move(refreshed).error();
-        in = refreshed.value();
+        PITOOL_TRY_ASSIGN(in, refresh_expiring(s, name));
     }
     return TokenChoice{in, &in->token};
 }

@@ -43,8 +43,16 @@ struct TokenChoice {
 };
 /// The current token of `name` (an OAuth access token about to expire is
 /// refreshed first), or with `old` the previous one while its window is
-/// open (Errc::conflict otherwise).
-[[nodiscard]] Result<TokenChoice> choose_token(Session& s, const std::string& name, bool old);
+/// open (Errc::conflict otherwise). Before anything is refreshed or handed
+/// out, the overdue check (check_due, with `fail_if_due`) runs on `name`:
+/// a warning line, or Errc::findings.
+[[nodiscard]] Result<TokenChoice> choose_token(Session& s, const std::string& name, bool old, bool fail_if_due);
+
+/// `--verify` of create and rotate: proves `token` with `in`'s default test
+/// call before anything is stored. A token the provider refuses is an error
+/// of its failure class (exit 7, 2 or 8) saying nothing was stored; success
+/// prints one line on stderr (not under --quiet).
+[[nodiscard]] Status verify_token(Context& ctx, const core::Integration& in, const Secret& token);
 
 /// How long another writer may have to wait while we hold the lock over a request.
 [[nodiscard]] std::chrono::milliseconds network_lock_wait(const Context& ctx);

@@ -27,6 +27,29 @@ std::string days_text(long long n)
     return std::to_string(n) + (n == 1 || n == -1 ? " day" : " days");
 }
 
+namespace {
+
+/// The open rotation window, or null.
+nlohmann::json rotation_json(const core::Integration& in, Timestamp now)
+{
+    if (!core::window_open(in, now)) return nullptr;
+    return {{"started_at", format_rfc3339(in.rotation->started_at)},
+            {"old_expires_at", format_rfc3339(in.rotation->old_expires_at)},
+            {"old_fingerprint", in.rotation->old.fingerprint}};
+}
+
+/// The last test call of the current token, or null.
+nlohmann::json last_check_json(const core::Integration& in)
+{
+    if (!in.last_check) return nullptr;
+    return {{"at", format_rfc3339(in.last_check->at)},
+            {"status", in.last_check->status},
+            {"ok", in.last_check->ok},
+            {"summary", shown(in.last_check->summary)}};
+}
+
+} // namespace
+
 nlohmann::json integration_json(const core::Integration& in, Timestamp now)
 {
     using nlohmann::json;
@@ -44,13 +67,7 @@ nlohmann::json integration_json(const core::Integration& in, Timestamp now)
     j["token"] = {{"fingerprint", in.token.fingerprint},
                   {"issued_at", format_rfc3339(in.token.issued_at)},
                   {"age_days", whole_days(in.token.issued_at, now)}};
-    if (core::window_open(in, now)) {
-        j["rotation"] = {{"started_at", format_rfc3339(in.rotation->started_at)},
-                         {"old_expires_at", format_rfc3339(in.rotation->old_expires_at)},
-                         {"old_fingerprint", in.rotation->old.fingerprint}};
-    } else {
-        j["rotation"] = nullptr;
-    }
+    j["rotation"] = rotation_json(in, now);
     if (in.kind == core::Kind::oauth_app) j["client_id"] = shown(in.client_id);
     if (in.oauth) {
         json o = json::object();
@@ -62,14 +79,7 @@ nlohmann::json integration_json(const core::Integration& in, Timestamp now)
         o["app"] = shown(in.oauth->app);
         j["oauth"] = std::move(o);
     }
-    if (in.last_check) {
-        j["last_check"] = {{"at", format_rfc3339(in.last_check->at)},
-                           {"status", in.last_check->status},
-                           {"ok", in.last_check->ok},
-                           {"summary", shown(in.last_check->summary)}};
-    } else {
-        j["last_check"] = nullptr;
-    }
+    j["last_check"] = last_check_json(in);
     if (!in.extra.empty()) {
         json x = json::object();
         for (const auto& [k, v] : in.extra) x[shown(k)] = shown(v);
@@ -86,9 +96,21 @@ nlohmann::json event_json(const core::Event& e)
             {"hash", shown(e.hash)}};
 }
 
-nlohmann::json finding_json(const core::Finding& f)
+nlohmann::json finding_json(const core::Integration& in, const core::Finding& f, Timestamp now)
 {
-    return {{"name", f.name}, {"verdict", core::to_string(f.verdict)}, {"age_days", f.age_days}, {"reason", f.reason}};
+    using nlohmann::json;
+    return {{"name", shown(f.name)},
+            {"verdict", core::to_string(f.verdict)},
+            {"age_days", f.age_days},
+            {"reason", shown(f.reason)},
+            {"provider", core::to_string(in.provider)},
+            {"kind", core::to_string(in.kind)},
+            {"account_id", in.account_id.empty() ? json(nullptr) : json(shown(in.account_id))},
+            {"fingerprint", in.token.fingerprint},
+            {"issued_at", format_rfc3339(in.token.issued_at)},
+            {"due_at", f.due_at ? json(format_rfc3339(*f.due_at)) : json(nullptr)},
+            {"rotation", rotation_json(in, now)},
+            {"last_check", last_check_json(in)}};
 }
 
 void print_integration(std::ostream& out, const core::Integration& in, Timestamp now)
@@ -112,6 +134,13 @@ void print_integration(std::ostream& out, const core::Integration& in, Timestamp
     rows.push_back({"created:", format_rfc3339(in.created_at)});
     rows.push_back({"token:", in.token.fingerprint + ", issued " + format_rfc3339(in.token.issued_at) + " (" +
                                   days_text(whole_days(in.token.issued_at, now)) + " old)"});
+    if (const auto f = core::assess(in, now, core::Policy{}); f.due_at) {
+        // The default policy's date; `audit --max-age` judges by another.
+        const long long left = whole_days(now, *f.due_at);
+        rows.push_back({"due:", format_rfc3339(*f.due_at) + " (" +
+                                    (left >= 0 ? "in " + days_text(left) : days_text(-left) + " ago") + "; " +
+                                    std::string(core::to_string(f.verdict)) + ")"});
+    }
     if (core::window_open(in, now)) {
         auto left = in.rotation->old_expires_at - now;
         rows.push_back({"rotation:", "open since " + format_rfc3339(in.rotation->started_at) + "; old token " +

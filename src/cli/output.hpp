@@ -23,7 +23,7 @@ namespace pitool::cli {
 /// The public JSON shape of an integration (docs/cli.md); its strings shown().
 [[nodiscard]] nlohmann::json integration_json(const core::Integration& in, Timestamp now);
 [[nodiscard]] nlohmann::json event_json(const core::Event& e);
-[[nodiscard]] nlohmann::json finding_json(const core::Finding& f);
+[[nodiscard]] nlohmann::json finding_json(const core::Integration& in, const core::Finding& f, Timestamp now);
 
 /// The `show` text block.
 void print_integration(std::ostream& out, const core::Integration& in, Timestamp now);

@@ -73,10 +73,27 @@ Session::Session(Context& ctx) : m_ctx(ctx), m_storage(resolve_vault_path(ctx))
 Result<const Secret*> Session::passphrase()
 {
     if (!m_passphrase) {
-        PITOOL_TRY_ASSIGN(auto pass, read_passphrase(m_ctx));
+        PITOOL_TRY_ASSIGN(auto pass, read_passphrase(m_ctx, &m_passphrase_source));
         m_passphrase = std::move(pass);
     }
     return &*m_passphrase;
+}
+
+Result<vault::Vault> Session::open_with_passphrase_tries()
+{
+    PITOOL_TRY_ASSIGN(const Secret* pass, passphrase());
+    auto v = open_with_passphrase(m_ctx, m_storage, *pass);
+    for (int tries = 1; !v && v.error().code == Errc::wrong_passphrase && m_passphrase_source.typed && tries < 3;
+         ++tries) {
+        warn(m_ctx, "wrong passphrase: try again");
+        m_passphrase.reset();
+        PITOOL_TRY_ASSIGN(pass, passphrase());
+        v = open_with_passphrase(m_ctx, m_storage, *pass);
+    }
+    if (!v && v.error().code == Errc::wrong_passphrase)
+        return make_error(Errc::wrong_passphrase, v.error().message + " (from " + m_passphrase_source.what +
+                                                      (m_passphrase_source.typed ? ", three tries)" : ")"));
+    return v;
 }
 
 Result<vault::Vault*> Session::open()
@@ -91,8 +108,7 @@ Result<vault::Vault*> Session::open()
         m_by_agent = true;
         return &*m_vault;
     }
-    PITOOL_TRY_ASSIGN(auto pass, passphrase());
-    PITOOL_TRY_ASSIGN(auto v, open_with_passphrase(m_ctx, m_storage, *pass));
+    PITOOL_TRY_ASSIGN(auto v, open_with_passphrase_tries());
     m_vault.emplace(std::move(v));
     return &*m_vault;
 }
@@ -133,10 +149,7 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
     // vault was replaced in between so that it no longer fits, ask after all.
     auto v = m_passphrase ? vault::Vault::open(m_storage, *m_passphrase, before)
                           : vault::Vault::open_with_key(m_storage, before->data_key());
-    if (!v && !m_passphrase && v.error().code == Errc::wrong_passphrase) {
-        PITOOL_TRY_ASSIGN(auto pass, passphrase());
-        v = open_with_passphrase(m_ctx, m_storage, *pass);
-    }
+    if (!v && !m_passphrase && v.error().code == Errc::wrong_passphrase) v = open_with_passphrase_tries();
     if (!v) return std::move(v).error();
     // Windows that have ended are purged at every write: bring those records in.
     PITOOL_TRY_ASSIGN(auto ended, v->windows_ended(m_ctx.clock.now()));

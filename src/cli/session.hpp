@@ -3,6 +3,7 @@
 // locked read-modify-write cycle.
 
 #include "cli/context.hpp"
+#include "cli/input.hpp"
 #include "pitool/vault/vault.hpp"
 
 #include <filesystem>
@@ -57,9 +58,15 @@ public:
     [[nodiscard]] Result<const Secret*> passphrase();
 
 private:
+    /// open_with_passphrase with the session's passphrase: a typed one is
+    /// asked again after a wrong try (three tries in all), and a wrong one
+    /// says where it came from.
+    [[nodiscard]] Result<vault::Vault> open_with_passphrase_tries();
+
     Context& m_ctx;
     vault::FileStorage m_storage;
     std::optional<Secret> m_passphrase;
+    PassphraseSource m_passphrase_source;
     std::optional<vault::Vault> m_vault;
     bool m_by_agent = false;
     bool m_writing = false; ///< in mutate: the lock refuses a bad directory, no read warning

@@ -147,6 +147,7 @@ Finding assess(const Integration& in, Timestamp now, const Policy& policy)
         constexpr long long refresh_life = 365;
         bool has_refresh = in.oauth && in.oauth->refresh_token.has_value();
         bool access_expired = in.oauth && in.oauth->access_expires_at && *in.oauth->access_expires_at <= now;
+        if (has_refresh) f.due_at = in.token.issued_at + Seconds(refresh_life * 86400);
         if (!has_refresh && access_expired) {
             f.verdict = Verdict::expired;
             f.reason = "access token expired and no refresh token is stored";
@@ -164,6 +165,7 @@ Finding assess(const Integration& in, Timestamp now, const Policy& policy)
         return f;
     }
 
+    f.due_at = in.token.issued_at + Seconds(static_cast<long long>(policy.max_age_days) * 86400);
     if (window_open(in, now)) {
         f.verdict = Verdict::rotating;
         f.reason = "rotation window open; old token expires " + format_rfc3339(in.rotation->old_expires_at);

@@ -34,7 +34,7 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out)
 
 Result<Timestamp> parse_rfc3339(std::string_view s)
 {
-    auto bad = [&] { return make_error(Errc::usage, "not an RFC 3339 UTC timestamp"); };
+    auto bad = [&] { return make_error(Errc::usage, "not an RFC 3339 timestamp"); };
     int y, mo, d, h, mi, se;
     if (s.size() < 20 || !digits(s, 0, 4, y) || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
         !digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't') || !digits(s, 11, 2, h) || s[13] != ':' ||
@@ -47,12 +47,20 @@ Result<Timestamp> parse_rfc3339(std::string_view s)
         while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
         if (pos == start) return bad();
     }
+    // "Z", or a numeric offset "+HH:MM" / "-HH:MM" (local time = UTC + offset).
     std::string_view zone = s.substr(pos);
-    if (zone != "Z" && zone != "z" && zone != "+00:00") return bad();
+    int offset_minutes = 0;
+    if (zone != "Z" && zone != "z") {
+        int oh = 0, om = 0;
+        if (zone.size() != 6 || (zone[0] != '+' && zone[0] != '-') || !digits(zone, 1, 2, oh) || zone[3] != ':' ||
+            !digits(zone, 4, 2, om) || oh > 23 || om > 59)
+            return bad();
+        offset_minutes = (zone[0] == '-' ? -1 : 1) * (oh * 60 + om);
+    }
     using namespace std::chrono;
     year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
     if (!ymd.ok() || h > 23 || mi > 59 || se > 60) return bad();
-    return Timestamp{sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{se}};
+    return Timestamp{sys_days{ymd}.time_since_epoch() + hours{h} + minutes{mi} + seconds{se} - minutes{offset_minutes}};
 }
 
 Result<Seconds> parse_duration(std::string_view text)

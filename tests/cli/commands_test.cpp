@@ -53,6 +53,41 @@ TEST_F(Commands, HelpAndVersionExitZero)
     EXPECT_THAT(sub_help.out, HasSubstr("--token-stdin"));
 }
 
+TEST_F(Commands, HelpCommandAndNearestCommandSuggestion)
+{
+    auto help = pitool({"help", "create"});
+    EXPECT_EQ(help.exit_code, 0) << describe(help);
+    EXPECT_EQ(help.out, pitool({"create", "--help"}).out);
+    EXPECT_EQ(pitool({"help"}).out, pitool({"--help"}).out);
+    auto bad = pitool({"help", "rotat"});
+    EXPECT_EQ(bad.exit_code, 2) << describe(bad);
+    EXPECT_EQ(bad.err, "pitool: error: unknown command; did you mean rotate? (see pitool --help for the list)\n");
+
+    auto typo = pitool({"rotaet", "a"});
+    EXPECT_EQ(typo.exit_code, 2) << describe(typo);
+    EXPECT_EQ(typo.err, "pitool: error: unknown command; did you mean rotate? (see pitool --help for the list)\n");
+    // Far from every command (a pasted token, say): no suggestion, and never echoed.
+    auto far = pitool({"pit-5ec12e75-bead"});
+    EXPECT_EQ(far.exit_code, 2) << describe(far);
+    EXPECT_EQ(far.err, "pitool: error: unknown command (see pitool --help for the list)\n");
+}
+
+TEST_F(Commands, UnknownOptionNamesTheNearestAndStrayWordsAreNotEchoed)
+{
+    init_vault();
+    auto typo = pitool({"list", "--provder", "hint"});
+    EXPECT_EQ(typo.exit_code, 2) << describe(typo);
+    EXPECT_EQ(typo.err,
+              "pitool: error: --provder: unknown option; did you mean --provider? (see pitool list --help)\n");
+    auto far = pitool({"list", "--frobnicate-everything=1"});
+    EXPECT_EQ(far.exit_code, 2) << describe(far);
+    EXPECT_EQ(far.err, "pitool: error: --frobnicate-everything: unknown option (see pitool list --help)\n");
+    auto stray = pitool({"show", "a", "stray-word-7f3a9c"});
+    EXPECT_EQ(stray.exit_code, 2) << describe(stray);
+    EXPECT_THAT(stray.err, Not(HasSubstr("stray-word-7f3a9c")));
+    EXPECT_THAT(stray.err, HasSubstr("unexpected argument"));
+}
+
 TEST_F(Commands, UnknownCommandOrFlagIsUsageError)
 {
     init_vault();
@@ -496,6 +531,103 @@ TEST_F(Commands, ExecOldTokenAndExitCodePassThrough)
     EXPECT_EQ(bad_var.exit_code, 2) << describe(bad_var);
     auto no_cmd = pitool({"exec", "a"});
     EXPECT_EQ(no_cmd.exit_code, 2) << describe(no_cmd);
+}
+
+TEST_F(Commands, ExecHandsSeveralTokensEachInItsVariable)
+{
+    init_vault();
+    create_pit("crm", k_token);
+    create_pit("hint-key", k_token2);
+    auto r = ok({"exec", "--env", "GHL_TOKEN=crm", "--env", "HINT_KEY=hint-key", "--", "/usr/bin/env"},
+                {.env = {{"GHL_TOKEN", "inherited"}}});
+    auto env = parse_env_output(r.out);
+    EXPECT_EQ(env["GHL_TOKEN"], std::string(k_token)) << "an inherited variable is replaced";
+    EXPECT_EQ(env["HINT_KEY"], std::string(k_token2));
+    EXPECT_EQ(env.count("PITOOL_TOKEN"), 0u);
+    EXPECT_EQ(env.count("PITOOL_PASSPHRASE"), 0u);
+
+    // The same from a file of VAR=pitool://NAME lines, with comments; the
+    // first word after -- is the command even when it looks like a name.
+    const auto file = m_tmp / "tokens.env";
+    write_file(file, "# tokens for sync.sh\n\nGHL_TOKEN=pitool://crm\n  HINT_KEY=pitool://hint-key\n");
+    auto f = ok({"exec", "--env-file", file.string(), "--env", "MORE=crm", "--", "/bin/sh", "-c",
+                 "test \"$GHL_TOKEN\" = \"$MORE\" && echo ${#HINT_KEY}"});
+    EXPECT_EQ(f.out, std::to_string(k_token2.size()) + "\n");
+}
+
+TEST_F(Commands, ExecPairsRefuseMixingAndBadInput)
+{
+    init_vault();
+    create_pit("crm", k_token);
+    const VaultSnapshot before(m_dir);
+    const auto bad_file = m_tmp / "bad.env";
+    write_file(bad_file, "GHL_TOKEN=crm\n");
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"exec", "crm", "--env", "A=crm", "--", "/usr/bin/env"}, "give no NAME before --"},
+        {{"exec", "--env", "A", "--env", "B=crm", "--", "/usr/bin/env"}, "cannot be mixed"},
+        {{"exec", "--env", "A=crm", "--old", "--", "/usr/bin/env"}, "--old goes with a single NAME"},
+        {{"exec", "--env", "A=crm", "--env", "A=crm", "--", "/usr/bin/env"}, "--env A is given twice"},
+        {{"exec", "--env", "LD_PRELOAD=crm", "--", "/usr/bin/env"}, "read by the dynamic loader"},
+        {{"exec", "--env", "A=crm", "/usr/bin/env"}, "put -- before the command"},
+        {{"exec", "--env", "A=crm", "--"}, "no command given"},
+        {{"exec", "--env-file", bad_file.string(), "--", "/usr/bin/env"}, "line 1: expected VAR=pitool://NAME"},
+        {{"exec", "--env", "A", "--env", "B", "crm", "--", "/usr/bin/env"}, "give --env once"},
+    };
+    for (const auto& [args, message] : cases) {
+        auto r = pitool(args);
+        EXPECT_EQ(r.exit_code, 2) << describe(r);
+        EXPECT_TRUE(one_line(r.err)) << describe(r);
+        EXPECT_THAT(r.err, HasSubstr(message)) << describe(r);
+        EXPECT_EQ(r.out, "");
+    }
+    auto missing = pitool({"exec", "--env", "A=crm", "--env", "B=nope", "--", "/usr/bin/env"});
+    EXPECT_EQ(missing.exit_code, 3) << describe(missing);
+    EXPECT_EQ(missing.out, "") << "the command ran without all its tokens";
+    EXPECT_TRUE(before.unchanged());
+}
+
+TEST_F(Commands, InjectFillsReferencesAndWritesAPrivateFile)
+{
+    init_vault();
+    create_pit("crm", k_token);
+    create_pit("hint-key", k_token2);
+    const std::string tpl = "# sync.env\nGHL_TOKEN={{ pitool://crm }}\nHINT_KEY={{pitool://hint-key}}\n"
+                            "KEEP={{ not.a.reference }}\nAGAIN={{  pitool://crm  }}";
+    const std::string want = "# sync.env\nGHL_TOKEN=" + std::string(k_token) + "\nHINT_KEY=" + std::string(k_token2) +
+                             "\nKEEP={{ not.a.reference }}\nAGAIN=" + std::string(k_token);
+    EXPECT_EQ(ok({"inject"}, {.stdin_data = tpl}).out, want);
+
+    const auto file = m_tmp / "out.env";
+    write_file(file, "old contents\n");
+    ::chmod(file.c_str(), 0644);
+    auto r = ok({"inject", "-o", file.string()}, {.stdin_data = tpl});
+    EXPECT_EQ(r.out, "");
+    EXPECT_EQ(read_file(file), want);
+    EXPECT_EQ(mode_of(file), 0600u) << "the written file holds tokens";
+}
+
+TEST_F(Commands, InjectWritesNothingWhenAReferenceFails)
+{
+    init_vault();
+    create_pit("crm", k_token);
+    const auto file = m_tmp / "out.env";
+    const std::vector<std::pair<std::string, int>> cases = {
+        {"A={{ pitool://crm }}\nB={{ pitool://nope }}\n", 3},
+        {"A={{ pitool://crm }}\nB={{ pitool://crm \n", 2},
+        {"A={{ pitool://bad name }}\n", 2},
+        {"A={{ pitool:// }}\n", 2},
+    };
+    for (const auto& [tpl, code] : cases) {
+        auto r = pitool({"inject", "-o", file.string()}, {.stdin_data = tpl});
+        EXPECT_EQ(r.exit_code, code) << describe(r);
+        EXPECT_TRUE(one_line(r.err)) << describe(r);
+        EXPECT_FALSE(std::filesystem::exists(file)) << tpl;
+        auto out = pitool({"inject"}, {.stdin_data = tpl});
+        EXPECT_EQ(out.exit_code, code) << describe(out);
+        EXPECT_EQ(out.out, "") << "a partial document was printed";
+    }
+    auto unclosed = pitool({"inject"}, {.stdin_data = "x\nA={{ pitool://crm \n"});
+    EXPECT_EQ(unclosed.err, "pitool: error: template line 2: a {{ pitool://NAME }} reference is not closed\n");
 }
 
 TEST_F(Commands, AuditVerdictsAndExitNineWhenDue)

@@ -2,6 +2,7 @@
 // init and passwd, the new-passphrase file sources, export --json refusal,
 // the documented JSON shapes (exact key sets and types) of init, delete,
 // passwd, unlock, lock and audit, and exec's environment scrubbing.
+// (audit's formats and filters: overdue_test.cpp.)
 #include "cli/cli_fixture.hpp"
 #include "support/vault_snapshot.hpp"
 
@@ -162,12 +163,24 @@ TEST_F(Coverage, DeleteAndAuditJsonShapes)
     EXPECT_EQ(doc.at("policy"), (json{{"max_age_days", 90}, {"warn_days", 14}}));
     ASSERT_EQ(doc.at("findings").size(), 2u);
     for (const auto& f : doc["findings"]) {
-        EXPECT_EQ(keys(f), (std::set<std::string>{"age_days", "name", "reason", "verdict"})) << f.dump();
+        EXPECT_EQ(keys(f),
+                  (std::set<std::string>{"account_id", "age_days", "due_at", "fingerprint", "issued_at", "kind",
+                                         "last_check", "name", "provider", "reason", "rotation", "verdict"}))
+            << f.dump();
         EXPECT_TRUE(f.at("name").is_string());
         EXPECT_EQ(f.at("verdict"), "warn");
         EXPECT_EQ(f.at("age_days"), 78);
         EXPECT_TRUE(f.at("reason").is_string());
+        EXPECT_EQ(f.at("provider"), "leadconnector");
+        EXPECT_EQ(f.at("kind"), "pit");
+        EXPECT_TRUE(f.at("account_id").is_string());
+        EXPECT_EQ(f.at("issued_at"), k_t0_rfc);
+        EXPECT_EQ(f.at("due_at"), "2026-04-01T00:00:00Z");
+        EXPECT_TRUE(f.at("fingerprint").is_string());
+        EXPECT_TRUE(f.at("rotation").is_null());
+        EXPECT_TRUE(f.at("last_check").is_null());
     }
+    EXPECT_EQ(doc["findings"][0]["fingerprint"], fp);
     EXPECT_EQ(doc["findings"][0]["name"], "a");
 
     auto del = ok_json({"--json", "delete", "a", "--yes"});

@@ -31,6 +31,18 @@ std::vector<json> lines_of(const std::string& out)
 
 class ImportExport : public CliTest {};
 
+TEST_F(ImportExport, TimesWithAnOffsetAreConvertedToUtc)
+{
+    init_vault(k_t0);
+    ok({"import"},
+       {.stdin_data =
+            line("east", "pit-00000000-0000-4000-8000-000000000003", R"(,"created_at":"2025-12-01T02:00:00+02:00")") +
+            line("west", "pit-00000000-0000-4000-8000-000000000004", R"(,"created_at":"2025-11-30T19:00:00-05:00")"),
+        .at = k_t0});
+    EXPECT_EQ(ok_json({"--json", "show", "east"}, {.at = k_t0})["created_at"], "2025-12-01T00:00:00Z");
+    EXPECT_EQ(ok_json({"--json", "show", "west"}, {.at = k_t0})["created_at"], "2025-12-01T00:00:00Z");
+}
+
 TEST_F(ImportExport, ImportsEveryLineInOneWriteAndExportRoundTrips)
 {
     init_vault(k_t0);

@@ -108,6 +108,7 @@ TEST_F(AgentE2E, UnlockOnceThenNoPassphraseUntilLock)
 
     r = ap_expect(0, {"unlock", "--ttl", "1h"});
     EXPECT_NE(r.out.find("Unlocked"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" for 1h (locks after 15m unused; `pitool lock` to lock now)\n"), std::string::npos) << r.out;
     r = get_unlocked("acme");
     EXPECT_EQ(r.out, token + "\n");
     // Writes work too (the locked read-modify-write cycle, fed by the agent's key).
@@ -139,7 +140,9 @@ TEST_F(AgentE2E, UnlockOnceThenNoPassphraseUntilLock)
 
 TEST_F(AgentE2E, UnlockNeedsThePassphraseEvenWhileUnlocked)
 {
-    ap_expect(0, {"unlock"});
+    // A lifetime shorter than the idle limit: the idle limit is not mentioned.
+    EXPECT_NE(ap_expect(0, {"unlock", "--ttl", "5m"}).out.find(" for 5m (`pitool lock` to lock now)\n"),
+              std::string::npos);
     // Re-unlocking (extending the ttl) and passwd never accept the agent's key instead.
     auto r = ap_expect(2, {"unlock", "--ttl", "1d"}, false);
     EXPECT_NE(r.err.find(k_no_passphrase), std::string::npos) << r.err;

@@ -122,6 +122,36 @@ TEST_F(Rotation, VerifyStoresATokenTheProviderAcceptsAndRefusesOneItRejects)
     pit_expect(0, {"test-call", "crm", "--old"});
 }
 
+TEST_F(Rotation, CreateVerifyStoresOnlyATokenTheProviderAccepts)
+{
+    auto p = sb().admin(
+        "POST", "/pits",
+        {{"level", "location"}, {"location_id", "LOC1"}, {"name", "crm"}, {"scopes", {"locations.readonly"}}}, 201);
+    const std::vector<std::string> create = {"create", "crm",        "--provider", "leadconnector", "--location",
+                                             "LOC1",   "--base-url", sb().url(),   "--verify",      "--token-stdin"};
+    // The right token for another location: the provider refuses it (7), nothing stored.
+    sb().admin("POST", "/locations", {{"id", "LOC2"}}, 201);
+    std::vector<std::string> wrong = create;
+    wrong[5] = "LOC2";
+    How how;
+    how.in = plant(p["token"].get<std::string>()) + "\n";
+    const pitool::test::VaultSnapshot bytes(vault().parent_path());
+    sb().clear_requests();
+    auto r = pit_expect(7, wrong, how);
+    EXPECT_NE(r.err.find("nothing was stored"), std::string::npos) << r.err;
+    EXPECT_TRUE(bytes.unchanged());
+    EXPECT_EQ(sb().requests("/locations/").size(), 1U);
+
+    // Verified, then stored.
+    r = pit_expect(0, create, how);
+    EXPECT_NE(r.err.find("verified the new token"), std::string::npos) << r.err;
+    EXPECT_EQ(get_token("crm"), p["token"]);
+    // A taken name is refused before any call is made.
+    sb().clear_requests();
+    pit_expect(4, create, how);
+    EXPECT_EQ(sb().requests("/locations/").size(), 0U);
+}
+
 TEST_F(Rotation, HintPracticeKeyRotationWithVerify)
 {
     std::string pid = store_partner("acme");

@@ -4,6 +4,7 @@
 
 #include "pitool/core/model.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct Finding {
     Verdict verdict = Verdict::ok;
     long long age_days = 0;
     std::string reason;
+    /// When the token is (or was) due: issued_at + max_age for tokens, the
+    /// refresh token's year for OAuth sets; empty when it cannot age out
+    /// (an OAuth set without a refresh token).
+    std::optional<Timestamp> due_at;
 };
 
 /// Judges one integration at `now`.

@@ -16,8 +16,9 @@ using Days = std::chrono::days;
 
 /// "2026-11-28T05:10:42Z".
 [[nodiscard]] std::string format_rfc3339(Timestamp t);
-/// Parses "YYYY-MM-DDTHH:MM:SSZ" (also accepts a "+00:00" offset and
-/// fractional seconds, which are dropped). Errc::usage on anything else.
+/// Parses "YYYY-MM-DDTHH:MM:SSZ", or with a numeric offset ("+02:00",
+/// "-05:30": converted to UTC); fractional seconds are dropped. Errc::usage
+/// on anything else.
 [[nodiscard]] Result<Timestamp> parse_rfc3339(std::string_view text);
 
 /// Parses a duration like "90s", "15m", "8h", "7d" or a bare number of

@@ -1,4 +1,5 @@
 #include "cli/commands/commands.hpp"
+#include "cli/common.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 #include "pitool/core/lifecycle.hpp"
@@ -6,40 +7,152 @@
 #include <CLI/CLI.hpp>
 
 #include <ostream>
+#include <sstream>
 
 namespace pitool::cli::commands {
 namespace {
 
-Status run_audit(Context& ctx, const core::Policy& policy)
+enum class Format { table, json, csv, prometheus };
+
+struct AuditOptions {
+    core::Policy policy;
+    std::string format;
+    std::string provider;
+    std::string kind;
+};
+
+/// --format and --json together: they must agree.
+Result<Format> parse_format(const Context& ctx, const std::string& given)
 {
-    PITOOL_TRY(core::validate_policy(policy));
+    if (given.empty()) return ctx.opts.json ? Format::json : Format::table;
+    Format f{};
+    if (given == "table")
+        f = Format::table;
+    else if (given == "json")
+        f = Format::json;
+    else if (given == "csv")
+        f = Format::csv;
+    else if (given == "prometheus")
+        f = Format::prometheus;
+    else
+        return make_error(Errc::usage, "--format must be table, json, csv or prometheus");
+    if (ctx.opts.json && f != Format::json)
+        return make_error(Errc::usage, "--json and --format " + given + " disagree: give one of them");
+    return f;
+}
+
+/// One CSV field (RFC 4180): quoted when it holds a comma, quote or line break.
+std::string csv_field(std::string_view s)
+{
+    if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+/// A Prometheus label value: backslash, quote and newline escaped.
+std::string label_value(std::string_view s)
+{
+    std::string out;
+    for (char c : s) {
+        if (c == '\\' || c == '"') out += '\\';
+        if (c == '\n') {
+            out += "\\n";
+            continue;
+        }
+        out += c;
+    }
+    return out;
+}
+
+/// The three gauges of the node-exporter textfile, each metric's samples
+/// together as the text format requires.
+class Prometheus {
+public:
+    void add(const core::Integration& in, const core::Finding& f, Timestamp now)
+    {
+        const std::string labels = "{name=\"" + label_value(shown(in.name)) + "\",provider=\"" +
+                                   std::string(core::to_string(in.provider)) + "\",kind=\"" +
+                                   std::string(core::to_string(in.kind)) + "\"} ";
+        m_age << "pitool_token_age_days" << labels << f.age_days << '\n';
+        if (f.due_at) m_due << "pitool_token_due_in_days" << labels << whole_days(now, *f.due_at) << '\n';
+        if (in.last_check) m_check << "pitool_last_check_ok" << labels << (in.last_check->ok ? 1 : 0) << '\n';
+    }
+
+    void print(std::ostream& out) const
+    {
+        out << "# HELP pitool_token_age_days Whole days since the current token was issued (oauth: last refresh).\n"
+               "# TYPE pitool_token_age_days gauge\n"
+            << m_age.str()
+            << "# HELP pitool_token_due_in_days Whole days until the token is due for rotation (negative: overdue).\n"
+               "# TYPE pitool_token_due_in_days gauge\n"
+            << m_due.str()
+            << "# HELP pitool_last_check_ok 1 if the last test call of the current token succeeded, else 0.\n"
+               "# TYPE pitool_last_check_ok gauge\n"
+            << m_check.str();
+    }
+
+private:
+    std::ostringstream m_age, m_due, m_check;
+};
+
+Status run_audit(Context& ctx, const AuditOptions& o)
+{
+    PITOOL_TRY(core::validate_policy(o.policy));
+    PITOOL_TRY_ASSIGN(const Format format, parse_format(ctx, o.format));
+    if (format == Format::json) ctx.opts.json = true; // errors as JSON objects too
+    PITOOL_TRY_ASSIGN(const auto filter, parse_filter(o.provider, o.kind));
     Session s(ctx);
     PITOOL_TRY_ASSIGN(auto opened, s.open());
     const vault::Vault& v = *opened;
     auto now = ctx.clock.now();
     int failing = 0;
-    // Records are assessed one at a time, in name order; JSON is streamed
-    // (the keys in the order nlohmann::json sorts them), a table keeps rows.
+    // Records are assessed one at a time, in name order; JSON and CSV are
+    // streamed (JSON's keys in the order nlohmann::json sorts them), a table
+    // keeps its rows, Prometheus its three metrics' lines.
     Table rows;
     rows.add({"NAME", "VERDICT", "AGE", "REASON"});
+    Prometheus metrics;
     const char* sep = "";
-    if (ctx.opts.json) ctx.out << "{\"checked_at\":" << nlohmann::json(format_rfc3339(now)).dump() << ",\"findings\":[";
+    if (format == Format::json)
+        ctx.out << "{\"checked_at\":" << nlohmann::json(format_rfc3339(now)).dump() << ",\"findings\":[";
+    if (format == Format::csv)
+        ctx.out << "name,provider,kind,account_id,verdict,age_days,issued_at,due_at,fingerprint,reason\r\n";
     PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
-        auto f = core::assess(in, now, policy);
+        if (!filter.matches(in)) return {};
+        auto f = core::assess(in, now, o.policy);
         if (f.verdict == core::Verdict::due || f.verdict == core::Verdict::expired) ++failing;
-        if (ctx.opts.json) {
-            ctx.out << sep << finding_json(f).dump();
+        switch (format) {
+        case Format::json:
+            ctx.out << sep << finding_json(in, f, now).dump();
             sep = ",";
-        } else {
+            break;
+        case Format::csv:
+            ctx.out << csv_field(shown(in.name)) << ',' << core::to_string(in.provider) << ','
+                    << core::to_string(in.kind) << ',' << csv_field(shown(in.account_id)) << ','
+                    << core::to_string(f.verdict) << ',' << f.age_days << ',' << format_rfc3339(in.token.issued_at)
+                    << ',' << (f.due_at ? format_rfc3339(*f.due_at) : "") << ',' << in.token.fingerprint << ','
+                    << csv_field(shown(f.reason)) << "\r\n";
+            break;
+        case Format::prometheus:
+            metrics.add(in, f, now);
+            break;
+        case Format::table:
             rows.add({f.name, core::to_string(f.verdict), days_text(f.age_days), f.reason});
+            break;
         }
         return {};
     }));
-    if (ctx.opts.json) {
-        nlohmann::json p = {{"max_age_days", policy.max_age_days}, {"warn_days", policy.warn_days}};
+    if (format == Format::json) {
+        nlohmann::json p = {{"max_age_days", o.policy.max_age_days}, {"warn_days", o.policy.warn_days}};
         ctx.out << "],\"policy\":" << p.dump() << "}\n";
         ctx.json_written = true;
-    } else {
+    } else if (format == Format::prometheus) {
+        metrics.print(ctx.out);
+    } else if (format == Format::table) {
         rows.print(ctx.out);
     }
     if (failing > 0)
@@ -53,10 +166,13 @@ Status run_audit(Context& ctx, const core::Policy& policy)
 
 Handler setup_audit(CLI::App& sub)
 {
-    auto policy = std::make_shared<core::Policy>();
-    sub.add_option("--max-age", policy->max_age_days, "Days after which a token is due for rotation (default 90)");
-    sub.add_option("--warn-days", policy->warn_days, "Warn this many days before a token is due (default 14)");
-    return [policy](Context& ctx) { return run_audit(ctx, *policy); };
+    auto o = std::make_shared<AuditOptions>();
+    sub.add_option("--max-age", o->policy.max_age_days, "Days after which a token is due for rotation (default 90)");
+    sub.add_option("--warn-days", o->policy.warn_days, "Warn this many days before a token is due (default 14)");
+    sub.add_option("--format", o->format, "table (default), json (as --json), csv or prometheus (textfile)");
+    sub.add_option("--provider", o->provider, "Only this provider");
+    sub.add_option("--kind", o->kind, "Only this kind");
+    return [o](Context& ctx) { return run_audit(ctx, *o); };
 }
 
 } // namespace pitool::cli::commands

@@ -16,6 +16,7 @@ Handler setup_list(CLI::App& sub);
 Handler setup_show(CLI::App& sub);
 Handler setup_get(CLI::App& sub);
 Handler setup_exec(CLI::App& sub);
+Handler setup_inject(CLI::App& sub);
 Handler setup_audit(CLI::App& sub);
 Handler setup_history(CLI::App& sub);
 Handler setup_delete(CLI::App& sub);

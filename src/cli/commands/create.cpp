@@ -1,6 +1,7 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/input.hpp"
+#include "cli/network.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 #include "cli/validate.hpp"
@@ -26,6 +27,7 @@ struct CreateOptions {
     std::string token_file;
     bool token_stdin = false;
     bool strict_scopes = false;
+    bool verify = false;
 };
 
 Result<core::Integration> build(Context& ctx, const CreateOptions& o)
@@ -83,8 +85,15 @@ Status run_create(Context& ctx, const CreateOptions& o)
 {
     PITOOL_TRY_ASSIGN(auto built, build(ctx, o));
     Session s(ctx);
+    if (o.verify) {
+        // Spend no test call on a name that cannot be stored (mutate checks again).
+        PITOOL_TRY_ASSIGN(vault::Vault * opened, s.open());
+        PITOOL_TRY_ASSIGN(const bool exists, opened->contains(o.name));
+        if (exists) return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
+        PITOOL_TRY(verify_token(ctx, built, built.token.value));
+    }
     std::string fp;
-    auto saved = s.mutate([&](vault::Vault& vault) -> Status {
+    PITOOL_TRY_ASSIGN(vault::Vault * saved, s.mutate([&](vault::Vault& vault) -> Status {
         auto& p = vault.payload();
         PITOOL_TRY_ASSIGN(auto exists, vault.contains(o.name));
         if (exists) return make_error(Errc::conflict, "an integration named '" + o.name + "' already exists");
@@ -93,9 +102,8 @@ Status run_create(Context& ctx, const CreateOptions& o)
                      std::string(core::to_string(built.provider)) + " " + std::string(core::to_string(built.kind)));
         p.integrations.push_back(std::move(built));
         return {};
-    });
-    if (!saved) return std::move(saved).error();
-    vault::Vault& v = *saved.value();
+    }));
+    vault::Vault& v = *saved;
     const auto* in = v.payload().find(o.name);
     if (ctx.opts.json) {
         print_json(ctx, integration_json(*in, ctx.clock.now()));
@@ -127,6 +135,7 @@ Handler setup_create(CLI::App& sub)
     auto* tf = sub.add_option("--token-file", o->token_file, "Read the token from a file");
     ts->excludes(tf);
     sub.add_flag("--strict-scopes", o->strict_scopes, "Refuse scopes missing from the catalogue");
+    sub.add_flag("--verify", o->verify, "Test-call the token first; refuse it if the provider rejects it");
     return [o](Context& ctx) { return run_create(ctx, *o); };
 }
 

@@ -1,5 +1,6 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/due.hpp"
 #include "cli/network.hpp"
 #include "cli/output.hpp"
 #include "cli/prompt.hpp"
@@ -16,6 +17,7 @@ namespace {
 struct GetOptions {
     std::string name;
     bool old = false;
+    bool fail_if_due = false;
 };
 
 /// Writes `s` as a JSON string literal without copying it into a std::string.
@@ -43,7 +45,7 @@ Status run_get(Context& ctx, const GetOptions& o)
         PITOOL_TRY_ASSIGN(auto found, find_integration(*opened, o.name));
         if (found->kind == core::Kind::oauth) ctx.actor = current_actor();
     }
-    PITOOL_TRY_ASSIGN(auto chosen, choose_token(s, o.name, o.old));
+    PITOOL_TRY_ASSIGN(auto chosen, choose_token(s, o.name, o.old, o.fail_if_due));
     const core::Token* token = chosen.token;
     if (ctx.opts.json) {
         ctx.out << "{\"name\":";
@@ -67,6 +69,7 @@ Handler setup_get(CLI::App& sub)
     auto o = std::make_shared<GetOptions>();
     sub.add_option("name", o->name, "Integration name")->required();
     sub.add_flag("--old", o->old, "The previous token, while its rotation window is open");
+    add_fail_if_due_flag(sub, o->fail_if_due);
     return [o](Context& ctx) { return run_get(ctx, *o); };
 }
 

@@ -15,6 +15,7 @@ std::span<const CommandSpec> all_commands()
         {"show", "Show one credential (metadata and fingerprints only)", setup_show},
         {"get", "Print a token on stdout", setup_get},
         {"exec", "Run a command with a token in its environment", setup_exec},
+        {"inject", "Fill {{ pitool://NAME }} references of a template on stdin with tokens", setup_inject},
         {"exchange-code", "Exchange an OAuth authorization code and store the result", setup_exchange_code},
         {"refresh", "Refresh an OAuth access token (spends the refresh token once)", setup_refresh},
         {"test-call", "Prove a token works with a real API call", setup_test_call},

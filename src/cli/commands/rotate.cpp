@@ -2,7 +2,6 @@
 #include "cli/common.hpp"
 #include "cli/input.hpp"
 #include "cli/network.hpp"
-#include "pitool/providers/test_call.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 #include "cli/validate.hpp"
@@ -24,20 +23,12 @@ struct RotateOptions {
 };
 
 /// --verify: prove the new token with the integration's default test call
-/// before anything is stored; a token the provider rejects is refused.
+/// before anything is stored.
 Status verify_new_token(Context& ctx, Session& s, const std::string& name, const Secret& token)
 {
     PITOOL_TRY_ASSIGN(auto opened, s.open());
     PITOOL_TRY_ASSIGN(auto found, find_integration(*opened, name));
-    PITOOL_TRY_ASSIGN(auto spec, providers::default_call(*found));
-    PITOOL_TRY_ASSIGN(auto client, make_client(ctx));
-    PITOOL_TRY_ASSIGN(auto outcome, providers::test_call(*client, *found, token, spec));
-    if (!outcome.ok)
-        return make_error(providers::errc_for(outcome.failure), "the provider rejected the new token (HTTP " +
-                                                                    std::to_string(outcome.status) + ", " +
-                                                                    outcome.summary + "); nothing was stored");
-    if (!ctx.opts.quiet) ctx.err << "pitool: verified the new token: " << outcome.summary << "\n";
-    return {};
+    return verify_token(ctx, *found, token);
 }
 
 Status run_rotate(Context& ctx, const RotateOptions& o)
@@ -48,7 +39,7 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
     Session s(ctx);
     auto now = ctx.clock.now();
     if (o.verify) PITOOL_TRY(verify_new_token(ctx, s, o.name, token));
-    auto saved = s.mutate([&](vault::Vault& vault) -> Status {
+    PITOOL_TRY_ASSIGN(vault::Vault * saved, s.mutate([&](vault::Vault& vault) -> Status {
         PITOOL_TRY_ASSIGN(auto in, find_integration(vault, o.name));
         if (in->kind == core::Kind::oauth)
             return make_error(Errc::usage, "'" + o.name + "' is an OAuth token set: use refresh, not rotate");
@@ -65,9 +56,8 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
                          "old token " + old_fp + " valid until " + format_rfc3339(in->rotation->old_expires_at));
         }
         return {};
-    });
-    if (!saved) return std::move(saved).error();
-    vault::Vault& v = *saved.value();
+    }));
+    vault::Vault& v = *saved;
     const auto* in = v.payload().find(o.name);
     warn_token_shape(ctx, in->kind, in->token.value);
     if (ctx.opts.json) {

@@ -1,5 +1,6 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/due.hpp"
 #include "cli/input.hpp"
 #include "cli/log.hpp"
 #include "cli/network.hpp"
@@ -25,6 +26,7 @@ namespace {
 struct TestCallOptions {
     std::string name;
     bool old = false;
+    bool fail_if_due = false;
     std::string method;
     std::string path;
     std::string data;
@@ -86,6 +88,7 @@ Status run_test_call(Context& ctx, const TestCallOptions& o)
     auto now = ctx.clock.now();
     if (o.old && !core::window_open(*found, now))
         return make_error(Errc::conflict, "no rotation window is open for '" + o.name + "': there is no old token");
+    PITOOL_TRY(check_due(ctx, *found, o.fail_if_due));
 
     providers::CallSpec spec;
     if (o.path.empty()) {
@@ -299,6 +302,8 @@ Status run_test_call_all(Context& ctx, const TestCallOptions& o)
     if (o.old || !o.method.empty() || !o.path.empty() || !o.data.empty())
         return make_error(Errc::usage, "--all makes each credential's default read-only call: "
                                        "--old, --method, --path and --data go with a single name");
+    if (o.fail_if_due)
+        return make_error(Errc::usage, "--fail-if-due goes with a single name (audit finds every due token)");
     const int parallel = o.parallel_given ? o.parallel : k_default_parallel;
     if (parallel < 1 || parallel > k_max_parallel)
         return make_error(Errc::usage, "--parallel must be between 1 and " + std::to_string(k_max_parallel));
@@ -400,6 +405,7 @@ Handler setup_test_call(CLI::App& sub)
     sub.add_option("--provider", o->provider, "With --all: only this provider");
     sub.add_option("--kind", o->kind, "With --all: only this kind");
     sub.add_flag("--old", o->old, "Test the previous token, while its rotation window is open");
+    add_fail_if_due_flag(sub, o->fail_if_due);
     sub.add_option("--method", o->method, "HTTP method (default GET, or POST with --data)");
     sub.add_option("--path", o->path, "Request path relative to the base URL (default: a read-only call)");
     sub.add_option("--data", o->data, "JSON body, or @FILE to read it from a file");

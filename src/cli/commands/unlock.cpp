@@ -116,8 +116,10 @@ Status run_unlock(Context& ctx, const UnlockOptions& o)
                          {"idle_s", kept.idle.count()},
                          {"kept_earlier_limit", shortened}});
     else if (!ctx.opts.quiet)
-        ctx.out << "Unlocked " << vault << " for " << duration_text(kept.ttl) << " (locks after "
-                << duration_text(kept.idle) << " unused; `pitool lock` to lock now)"
+        // An idle limit no shorter than the lifetime never acts: not worth a word.
+        ctx.out << "Unlocked " << vault << " for " << duration_text(kept.ttl) << " ("
+                << (kept.idle < kept.ttl ? "locks after " + duration_text(kept.idle) + " unused; " : std::string())
+                << "`pitool lock` to lock now)"
                 << (shortened ? "; an earlier unlock's shorter limit stands (`pitool lock` first to unlock for longer)"
                               : "")
                 << "\n";
