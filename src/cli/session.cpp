@@ -2,6 +2,7 @@
 
 #include "cli/agent_link.hpp"
 #include "cli/common.hpp"
+#include "cli/generations.hpp"
 #include "cli/input.hpp"
 #include "cli/log.hpp"
 #include "pitool/core/lifecycle.hpp"
@@ -104,11 +105,13 @@ Result<vault::Vault*> Session::open()
         if (auto st = util::check_private_dir(m_storage.dir()); !st && st.error().code != Errc::not_found)
             warn(m_ctx, st.error().message);
     if (auto unlocked = open_with_agent(m_ctx, m_storage)) {
+        PITOOL_TRY(check_generation_unlocked(m_ctx, *unlocked, m_storage, m_storage.path()));
         m_vault.emplace(std::move(*unlocked));
         m_by_agent = true;
         return &*m_vault;
     }
     PITOOL_TRY_ASSIGN(auto v, open_with_passphrase_tries());
+    PITOOL_TRY(check_generation_unlocked(m_ctx, v, m_storage, m_storage.path()));
     m_vault.emplace(std::move(v));
     return &*m_vault;
 }
@@ -151,12 +154,18 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
                           : vault::Vault::open_with_key(m_storage, before->data_key());
     if (!v && !m_passphrase && v.error().code == Errc::wrong_passphrase) v = open_with_passphrase_tries();
     if (!v) return std::move(v).error();
+    // Again under the lock (the file may have been replaced since), where no
+    // writer can replace it meanwhile: a refusal is final.
+    PITOOL_TRY(check_generation(m_ctx, v.value(), m_storage.path()));
     // Windows that have ended are purged at every write: bring those records in.
     PITOOL_TRY_ASSIGN(auto ended, v->windows_ended(m_ctx.clock.now()));
     for (const auto& name : ended) PITOOL_TRY(v->load(name));
     bool purged = !core::purge_expired(v->payload(), m_ctx.clock.now(), m_ctx.actor).empty();
     PITOOL_TRY_ASSIGN(auto changed, change(v.value()));
-    if (changed || purged) PITOOL_TRY(v->save());
+    if (changed || purged) {
+        PITOOL_TRY(v->save());
+        remember_generation(m_ctx, v.value());
+    }
     m_vault.emplace(std::move(v).value());
     return &*m_vault;
 }

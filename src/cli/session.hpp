@@ -33,15 +33,17 @@ public:
     /// Opens the vault read-only (no lock: the file is replaced atomically),
     /// with the key the agent holds for it if any, else with the passphrase.
     /// Warns (one line) when the vault directory breaks
-    /// util::check_private_dir, which writes refuse. The vault is owned by
-    /// the session.
+    /// util::check_private_dir, which writes refuse. Errc::damaged for a
+    /// vault older than a generation seen on this machine (the rollback
+    /// check, cli/generations.hpp). The vault is owned by the session.
     [[nodiscard]] Result<vault::Vault*> open();
     /// open(), then every integration's metadata (and secrets if asked), in
     /// name order, and the whole history if asked.
     [[nodiscard]] Result<vault::Vault*> open_all(bool secrets = false, bool history = false);
 
-    /// Opens under the writer lock, purges rotation windows that have ended,
-    /// runs `change`, then saves atomically. If `change` fails nothing is
+    /// Opens under the writer lock (with the rollback check again), purges
+    /// rotation windows that have ended, runs `change`, then saves
+    /// atomically and records the new generation. If `change` fails nothing is
     /// written. Returns the saved vault for the command to report from.
     [[nodiscard]] Result<vault::Vault*> mutate(const std::function<Status(vault::Vault&)>& change);
 

@@ -73,6 +73,11 @@ Error damaged(const std::string& why)
 
 } // namespace
 
+bool has_vault_id(const Header& h) noexcept
+{
+    return h.version >= 4 && std::any_of(h.vault_id.begin(), h.vault_id.end(), [](std::uint8_t b) { return b != 0; });
+}
+
 std::vector<std::uint8_t> encode_header(const Header& h)
 {
     std::vector<std::uint8_t> out;
@@ -84,6 +89,10 @@ std::vector<std::uint8_t> encode_header(const Header& h)
         w.bytes(r.wrapped_key);
     }
     if (h.version >= 3) w.u64(h.data_id);
+    if (h.version >= 4) {
+        w.bytes(h.vault_id);
+        w.u64(h.generation);
+    }
     w.bytes(h.payload_nonce);
     w.u64(h.payload_len);
     std::array<std::uint8_t, k_checksum_bytes> sum{};
@@ -169,6 +178,12 @@ Result<Header> parse_header(std::span<const std::uint8_t> file, std::uint64_t fi
     if (h.version >= 3) {
         h.data_id = r.le(8);
         if (h.data_id == 0) return damaged("vault header names no data file");
+    }
+    if (h.version >= 4) {
+        r.copy(h.vault_id);
+        h.generation = r.le(8);
+        if (!has_vault_id(h)) return damaged("vault header has no vault id");
+        if (h.generation == 0) return damaged("vault header has generation 0");
     }
     r.copy(h.payload_nonce);
     h.payload_len = r.le(8);

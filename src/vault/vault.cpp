@@ -157,7 +157,8 @@ Result<Vault> Vault::open_parsed(Storage& storage, Secret& key, Opened o)
     Vault v(storage, Secret(), std::move(o.header));
     v.m_file_version = v.m_header.version;
     v.m_head_version = std::move(o.version);
-    if (v.m_file_version == k_format_version) {
+    if (v.m_file_version >= k_format_v3) {
+        // Version 3 is version 4 without the vault's id and generation.
         PITOOL_TRY(v.open_current(o, key));
     } else {
         PITOOL_TRY_ASSIGN(auto old, read_legacy(v.m_header, o.header_bytes, std::move(o.snap), key));

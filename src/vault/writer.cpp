@@ -103,7 +103,8 @@ struct Writer::Sink {
 
 bool Writer::appends(const Vault& v)
 {
-    return v.m_data != nullptr && v.m_file_version == k_format_version &&
+    // A version 3 data file is the same as version 4's: appended to as well.
+    return v.m_data != nullptr && v.m_file_version >= k_format_v3 &&
            v.m_data->size() <= 2 * live_bytes(*v.m_index) + k_compact_slack;
 }
 
@@ -247,6 +248,15 @@ Status Writer::commit(Vault& v, Sink& sink, Index next)
     Header h = v.m_header;
     h.version = k_format_version;
     h.data_id = sink.id;
+    // The next generation of the same vault; an old (v1 to v3) or new vault
+    // gets its id now, and generation 1.
+    if (!has_vault_id(v.m_header)) {
+        do {
+            crypto::random_bytes(h.vault_id);
+        } while (!has_vault_id(h));
+        h.generation = 0;
+    }
+    h.generation = std::max(h.generation, v.m_supersede) + 1;
     crypto::random_bytes(h.payload_nonce);
     auto index = encode_top(next);
     h.payload_len = index.size() + crypto::k_tag_bytes;
@@ -258,9 +268,10 @@ Status Writer::commit(Vault& v, Sink& sink, Index next)
     if (!sink.appending) {
         // The new file and the one the backup now names (if version 3) stay.
         std::vector<std::uint64_t> named{sink.id};
-        if (v.m_file_version == k_format_version && v.m_index) named.push_back(v.m_header.data_id);
+        if (v.m_file_version >= k_format_v3 && v.m_index) named.push_back(v.m_header.data_id);
         v.m_storage->collect_boxes(named);
     }
+    v.m_supersede = 0;
     v.adopt(std::move(h), std::move(version).value(), std::make_unique<Index>(std::move(next)), std::move(sink.log));
     return {};
 }

@@ -209,7 +209,7 @@ protected:
 TEST_F(Oracle, GoldenVaultsOfEveryVersion)
 {
     for (const auto& [file, version] : std::vector<std::pair<std::string, int>>{
-             {"golden-v1.vault", 1}, {"golden-v2.vault", 2}, {"golden-v3.vault", 3}}) {
+             {"golden-v1.vault", 1}, {"golden-v2.vault", 2}, {"golden-v3.vault", 3}, {"golden-v4.vault", 4}}) {
         SCOPED_TRACE(file);
         fs::remove_all(m_dir);
         install_golden(file);
@@ -245,7 +245,7 @@ TEST_F(Oracle, VaultWrittenByThisBinary)
     ok({"rotate", "clinic", "--now", "--token-stdin"}, {.stdin_data = "hint_practice_key_oracle_0002"});
     int version = 0;
     const json o = oracle(std::string(k_passphrase), &version);
-    EXPECT_EQ(version, 3);
+    EXPECT_EQ(version, 4);
     ASSERT_EQ(o["integrations"].size(), 3u) << o.dump();
     EXPECT_EQ(o["integrations"][0]["name"], "acme");
     EXPECT_EQ(o["integrations"][0]["token"]["secret"], std::string(k_token2));

@@ -130,10 +130,10 @@ TEST_F(VaultDamage, TrailingGarbageIsSix)
 
 TEST_F(VaultDamage, FlippedBitInTheIndexIsSix)
 {
-    // The index (sealed right after the 176-byte header) says where every
+    // The index (sealed right after the 208-byte header) says where every
     // record is: every command reads it, so every command refuses.
     auto bytes = m_good;
-    bytes[176 + 20] = static_cast<char>(bytes[176 + 20] ^ 0x04);
+    bytes[208 + 20] = static_cast<char>(bytes[208 + 20] ^ 0x04);
     write_vault(bytes);
     expect_every_command_fails(6);
 }

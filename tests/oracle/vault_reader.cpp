@@ -368,13 +368,14 @@ Contents read(const std::string& b, const std::string& pass, const std::filesyst
     Cursor h(b, "header");
     h.raw(8);
     const auto version = static_cast<int>(h.le(2));
-    if (version < 1 || version > 3) refuse("format version " + std::to_string(version) + " is not supported");
+    if (version < 1 || version > 4) refuse("format version " + std::to_string(version) + " is not supported");
     if (h.le(2) != 0) refuse("header flags are not 0");
     const std::size_t n = h.u8();
     if (n < 1 || n > 16) refuse("recipient count out of range");
     if (h.le(3) != 0) refuse("reserved header bytes are not zero");
     const std::size_t id_at = 16 + k_recipient * n;
-    const std::size_t nonce_at = id_at + (version == 3 ? 8 : 0);
+    // v3: the data file id (8); v4: that, the vault id (16) and the generation (8).
+    const std::size_t nonce_at = id_at + (version == 3 ? 8 : version == 4 ? 8 + 16 + 8 : 0);
     const std::size_t hsize = nonce_at + 24 + 8 + 16;
     if (b.size() < hsize) refuse("truncated header");
     // 4: BLAKE2b-128 of every header byte before the checksum.
@@ -384,9 +385,20 @@ Contents read(const std::string& b, const std::string& pass, const std::filesyst
     Contents out;
     out.version = version;
     Cursor tail(std::string_view(b).substr(id_at), "header");
-    if (version == 3) {
+    if (version >= 3) {
         out.data_id = tail.u64();
         if (out.data_id == 0) refuse("data file id is 0");
+    }
+    if (version == 4) {
+        const std::string id = tail.raw(16);
+        if (id == std::string(16, '\0')) refuse("vault id is all zero");
+        static constexpr char k_hex[] = "0123456789abcdef";
+        for (unsigned char c : id) {
+            out.vault_id.push_back(k_hex[c >> 4]);
+            out.vault_id.push_back(k_hex[c & 15]);
+        }
+        out.generation = tail.u64();
+        if (out.generation == 0) refuse("generation is 0");
     }
     const std::string index_nonce = tail.raw(24);
     const std::uint64_t len = tail.u64();

@@ -6,11 +6,12 @@
 // implementation of the documented format.
 //
 // Reads versions 1 (one sealed JSON payload), 2 (an index and a data region
-// after it) and 3 (a top index, parts and boxes in the data file beside the
-// vault). Checks what the document promises a reader can check (magic,
-// version, flags, checksum, lengths, KDF caps, tags pinned by the index,
-// parts sorted and matching the top index, entries sorted and unique, the
-// secret slots agreeing with the metadata) and refuses anything else.
+// after it), 3 (a top index, parts and boxes in the data file beside the
+// vault) and 4 (version 3 with the vault's id and generation in the header).
+// Checks what the document promises a reader can check (magic, version,
+// flags, checksum, lengths, KDF caps, tags pinned by the index, parts sorted
+// and matching the top index, entries sorted and unique, the secret slots
+// agreeing with the metadata) and refuses anything else.
 
 #include <nlohmann/json.hpp>
 
@@ -30,12 +31,14 @@ namespace pitool::oracle {
 /// (fingerprints are absent when read from version 1). Holds plaintext
 /// tokens: for tests only.
 struct Contents {
-    int version = 0;           ///< the file's format version (1, 2 or 3)
-    std::uint64_t data_id = 0; ///< v3: the data file's id
+    int version = 0;              ///< the file's format version (1 to 4)
+    std::uint64_t data_id = 0;    ///< v3, v4: the data file's id
+    std::string vault_id;         ///< v4: the vault's id, 32 hex digits (else empty)
+    std::uint64_t generation = 0; ///< v4: the generation (else 0)
     nlohmann::json payload;
 };
 
-/// Reads `bytes` (the `vault` file) with `passphrase`; a version 3 vault's
+/// Reads `bytes` (the `vault` file) with `passphrase`; a version 3 or 4 vault's
 /// boxes are read from `vault_path.data-<id>`. nullopt on any failure, with
 /// the reason in `why`: "wrong passphrase" when no recipient opens, anything
 /// else is damage or an unsupported file. Derived keys are cached per

@@ -247,14 +247,28 @@ TEST_F(Robust, VaultDeletedOrReplacedWhileWaitingForTheLock)
     EXPECT_EQ(*slurp(pt.vault), other_bytes);
     ASSERT_TRUE(meddled.has_value());
     EXPECT_TRUE(meddled->unchanged()) << "the replaced vault's directory was written";
-    // Replaced by an older generation of the same vault: the change applies to what is there now.
+    // Replaced by an older generation of the same vault (a rollback): the
+    // re-read under the lock sees a generation older than one this machine
+    // has seen, and refuses, writing nothing (before generations, the change
+    // applied to the old copy, so what the newer generations had replaced
+    // came back). Neither b from the stale read nor the rotation is written.
     pitool::test::write_file(pt.vault, original);
     pt.ok({"create", "b", "--provider", "leadconnector", "--location", "L", "--token-stdin"}, random_pit(rng));
-    p = while_waiting(pt, {"rotate", "a", "--token-stdin"}, tok, [&] { pitool::test::write_file(pt.vault, original); });
-    EXPECT_EQ(p.exit_code, 0) << describe(p);
+    meddled.reset();
+    p = while_waiting(pt, {"rotate", "a", "--token-stdin"}, tok, [&] {
+        pitool::test::write_file(pt.vault, original);
+        meddled.emplace(pt.vault.parent_path());
+    });
+    EXPECT_EQ(p.exit_code, k_damaged) << describe(p);
+    EXPECT_TRUE(one_line(p.err)) << describe(p);
+    EXPECT_THAT(p.err, HasSubstr("may have been rolled back"));
+    EXPECT_THAT(p.err, HasSubstr("pitool restore"));
+    EXPECT_EQ(*slurp(pt.vault), original);
+    ASSERT_TRUE(meddled.has_value());
+    EXPECT_TRUE(meddled->unchanged()) << "the rolled-back vault's directory was written";
     const auto now = payload();
     EXPECT_EQ(now["integrations"].size(), 1u) << "b came back from the waiting process's stale read";
-    EXPECT_EQ(integration(now, "a")["token"]["secret"], tok);
+    EXPECT_NE(integration(now, "a")["token"]["secret"], tok);
 }
 
 TEST_F(Robust, FileSizeLimitIsAnIoErrorAndChangesNothing)

@@ -190,7 +190,9 @@ std::string cheapen_vault(const std::string& b, const std::string& pass)
     constexpr std::size_t k_rec = 112;
     if (b.size() < 16 || static_cast<unsigned char>(b[12]) != 1)
         throw std::runtime_error("cheapen: one recipient only");
-    const std::size_t id_bytes = le(b, 8, 2) == 3 ? 8 : 0; // v3: the data file's id
+    // v3: the data file's id; v4: that, the vault's id and the generation.
+    const auto version = le(b, 8, 2);
+    const std::size_t id_bytes = version == 3 ? 8 : version == 4 ? 8 + 16 + 8 : 0;
     const std::size_t nonce_at = 16 + k_rec + id_bytes;
     const std::size_t hsize = nonce_at + 24 + 8 + 16;
     std::uint64_t ops = le(b, 24, 8), mem = le(b, 32, 8);

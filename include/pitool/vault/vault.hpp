@@ -10,14 +10,21 @@
 /// and the parts they changed, and rewrites only the vault file.
 /// `payload()` holds the loaded records; load() and load_all() bring more
 /// in. Version 1 and 2 vaults are read by their own reader
-/// (src/vault/legacy_reader.hpp) and written back as version 3 at the first
-/// save; the writer is src/vault/writer.hpp.
+/// (src/vault/legacy_reader.hpp), version 3 like version 4 without an id;
+/// all are written back as version 4 at the first save; the writer is
+/// src/vault/writer.hpp.
+///
+/// Every save writes the next generation (the header's counter, one more
+/// each time) under the vault's stable id; comparing them with what a
+/// machine has seen (cli/generations.hpp) is how a rolled-back copy is
+/// found.
 
 #include "pitool/core/model.hpp"
 #include "pitool/crypto/crypto.hpp"
 #include "pitool/vault/format.hpp"
 #include "pitool/vault/storage.hpp"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -61,8 +68,19 @@ public:
     /// The data key (secret): for handing to the agent only.
     [[nodiscard]] const Secret& data_key() const noexcept { return m_key; }
     [[nodiscard]] const Header& header() const noexcept { return m_header; }
-    /// The format version of the file as it was read (1, 2 or 3).
+    /// The format version of the file as it was read (1 to 4).
     [[nodiscard]] std::uint16_t file_version() const noexcept { return m_file_version; }
+    /// Whether the generation read has a vault id (v4): v1 to v3 files have
+    /// none until their first save.
+    [[nodiscard]] bool has_id() const noexcept { return has_vault_id(m_header); }
+    /// The vault's id (all zero without one).
+    [[nodiscard]] const VaultId& id() const noexcept { return m_header.vault_id; }
+    /// The generation read or last saved (0 without an id).
+    [[nodiscard]] std::uint64_t generation() const noexcept { return m_header.generation; }
+    /// Makes the next save write a generation above `seen` as well as above
+    /// the current one: `restore` writes older content as a generation
+    /// newer than any this machine has seen.
+    void supersede(std::uint64_t seen) noexcept { m_supersede = std::max(m_supersede, seen); }
 
     /// contains(), names() and windows_ended() read index parts as needed:
     /// Errc::damaged if one does not authenticate.
@@ -112,7 +130,9 @@ public:
     /// fresh nonces and the index parts they changed to the data file (or,
     /// when that is mostly dead boxes or the file is not version 3 yet,
     /// writes a new data file with every live box), makes them durable, then
-    /// swaps the head (header and top index) in the storage. Until that swap
+    /// swaps the head (header and top index) in the storage. The head written
+    /// is the next generation: generation() + 1 (and above supersede()), a
+    /// vault without an id getting a fresh random one. Until that swap
     /// the old generation is whole; a failure discards what was appended.
     /// The caller holds storage.lock(). Errc::conflict if two loaded records
     /// share a name, or if the head changed since this vault read it.
@@ -161,6 +181,7 @@ private:
     Header m_header;
     HeadVersion m_head_version; ///< of the head read (absent for a new vault)
     std::uint16_t m_file_version = k_format_version;
+    std::uint64_t m_supersede = 0; ///< the next save's generation is above this
     core::Payload m_payload;
     /// The top index as read (its parts are decoded on demand into
     /// m_part_cache); null for v1 and new vaults.

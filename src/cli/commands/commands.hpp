@@ -21,6 +21,7 @@ Handler setup_audit(CLI::App& sub);
 Handler setup_history(CLI::App& sub);
 Handler setup_delete(CLI::App& sub);
 Handler setup_passwd(CLI::App& sub);
+Handler setup_restore(CLI::App& sub);
 Handler setup_exchange_code(CLI::App& sub);
 Handler setup_refresh(CLI::App& sub);
 Handler setup_test_call(CLI::App& sub);

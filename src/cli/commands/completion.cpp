@@ -8,6 +8,7 @@
 #include "cli/agent_link.hpp"
 #include "cli/app.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/generations.hpp"
 #include "cli/session.hpp"
 #include "pitool/core/model.hpp"
 #include "pitool/crypto/crypto.hpp"
@@ -310,7 +311,7 @@ Status run_complete(Context& ctx, const CompleteOptions& o)
     if (o.what != "names") return {};
     vault::FileStorage storage(resolve_vault_path(ctx));
     auto v = open_with_agent(ctx, storage);
-    if (!v) return {};
+    if (!v || !check_generation_unlocked(ctx, *v, storage, storage.path())) return {};
     auto names = v->names();
     if (!names) return {};
     for (const auto& n : names.value()) ctx.out << n << '\n';

@@ -21,7 +21,7 @@ struct HistoryOptions {
 /// Every action an event can record (docs/cli.md#history).
 constexpr std::array k_actions = {
     "init",          "create",  "rotate", "rotate-now", "cancel-rotation", "expire-old", "old-token-expired",
-    "exchange-code", "refresh", "import", "delete",     "passwd"};
+    "exchange-code", "refresh", "import", "delete",     "passwd",          "restore"};
 
 Status check_action(const std::string& action)
 {

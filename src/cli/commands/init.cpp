@@ -1,5 +1,6 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/generations.hpp"
 #include "cli/input.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
@@ -29,6 +30,7 @@ Status run_init(Context& ctx, const InitOptions& o)
     core::Payload initial;
     record_event(ctx, initial, "init", "", "", "kdf " + o.kdf);
     PITOOL_TRY_ASSIGN(auto v, vault::Vault::create(s.storage(), pass, crypto::params_for(level), std::move(initial)));
+    remember_generation(ctx, v);
     if (ctx.opts.json)
         print_json(ctx,
                    {{"vault", s.storage().describe()}, {"kdf", o.kdf}, {"format_version", vault::k_format_version}});

@@ -1,5 +1,6 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/generations.hpp"
 #include "cli/input.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
@@ -28,16 +29,19 @@ Status run_passwd(Context& ctx, const PasswdOptions& o)
     // s.open(): a key held by the agent must not be enough to change it.
     PITOOL_TRY_ASSIGN(auto current, s.passphrase());
     PITOOL_TRY_ASSIGN(auto before, vault::Vault::open(s.storage(), *current));
+    PITOOL_TRY(check_generation_unlocked(ctx, before, s.storage(), s.storage().path()));
     std::string file = o.new_passphrase_file;
     if (file.empty())
         if (const char* f = ctx.env.get("PITOOL_NEW_PASSPHRASE_FILE"); f != nullptr) file = f;
     PITOOL_TRY_ASSIGN(auto fresh, read_new_passphrase(ctx, file, "PITOOL_NEW_PASSPHRASE", false));
     PITOOL_TRY_ASSIGN(auto lock, s.storage().lock(lock_timeout(ctx)));
     PITOOL_TRY_ASSIGN(auto v, vault::Vault::open(s.storage(), *current, &before));
+    PITOOL_TRY(check_generation(ctx, v, s.storage().path()));
     auto kdf = params.value_or(v.header().recipients.front().params);
     record_event(ctx, v.payload(), "passwd", "", "",
                  "passphrase changed" + (o.kdf.empty() ? std::string() : "; kdf " + o.kdf));
     PITOOL_TRY(v.change_passphrase(fresh, kdf));
+    remember_generation(ctx, v);
     if (ctx.opts.json)
         print_json(ctx, {{"vault", s.storage().describe()}, {"passphrase_changed", true}});
     else

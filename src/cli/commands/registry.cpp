@@ -25,6 +25,7 @@ std::span<const CommandSpec> all_commands()
         {"passwd", "Change the vault passphrase", setup_passwd},
         {"import", "Add integrations with their tokens from JSON lines on stdin, in one write", setup_import},
         {"export", "Write every integration as JSON lines (tokens only with --yes-secrets)", setup_export},
+        {"restore", "Write an older vault file (vault.bak, a copy) back as the newest generation", setup_restore},
         {"verify", "Check the vault's integrity, history chain, permissions and backup", setup_verify},
         {"unlock", "Keep the vault's key in a per-user agent so commands need no passphrase", setup_unlock},
         {"lock", "Make the agent forget all keys and exit", setup_lock},

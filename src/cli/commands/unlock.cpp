@@ -1,5 +1,6 @@
 #include "cli/agent_link.hpp"
 #include "cli/commands/commands.hpp"
+#include "cli/generations.hpp"
 #include "cli/log.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
@@ -102,6 +103,7 @@ Status run_unlock(Context& ctx, const UnlockOptions& o)
     // the agent could extend an unlock forever without knowing it.
     PITOOL_TRY_ASSIGN(auto pass, s.passphrase());
     PITOOL_TRY_ASSIGN(auto v, open_with_passphrase(ctx, s.storage(), *pass));
+    PITOOL_TRY(check_generation_unlocked(ctx, v, s.storage(), s.storage().path()));
     PITOOL_TRY_ASSIGN(
         auto kept, agent::store_key(agent_socket(ctx), s.storage().path(), v.data_key(), times, agent_launcher(ctx)));
     debug(ctx, "agent: holding the key at " + agent_socket(ctx).string());

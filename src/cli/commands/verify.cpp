@@ -131,6 +131,40 @@ Check check_backup(vault::Vault& previous)
                 plural(previous.payload().history.size(), "event") + ")"};
 }
 
+/// Whether the backup is the generation before the vault's: anything else
+/// is a copy put there, or left by `restore`, that going back to would roll
+/// the vault back further than one write.
+Check check_lineage(const vault::Vault& current, const vault::Vault& previous)
+{
+    const std::string name = "backup generation";
+    if (!current.has_id()) return {name, Level::ok, "the vault has no generation yet (format v3 or older)"};
+    const auto g = current.generation();
+    if (!previous.has_id()) {
+        if (g == 1)
+            return {name, Level::ok,
+                    "format v" + std::to_string(previous.file_version()) +
+                        ", from before the vault had generations (the vault is generation 1)"};
+        return {name, Level::warn,
+                "format v" + std::to_string(previous.file_version()) + ": older than generation " +
+                    std::to_string(g - 1) + ", the one before the vault's " + std::to_string(g) +
+                    " (restoring it would roll the vault back)"};
+    }
+    const auto b = previous.generation();
+    if (previous.id() != current.id())
+        return {name, Level::fail, "the backup is another vault's (its vault id differs)"};
+    if (b + 1 == g)
+        return {name, Level::ok,
+                "generation " + std::to_string(b) + ", the one before the vault's " + std::to_string(g)};
+    if (b >= g)
+        return {name, Level::fail,
+                "generation " + std::to_string(b) + " is not older than the vault's " + std::to_string(g) +
+                    " (the vault may have been rolled back)"};
+    return {name, Level::warn,
+            "generation " + std::to_string(b) + ", not " + std::to_string(g - 1) + " (the one before the vault's " +
+                std::to_string(g) + "): an older copy; restoring it would roll back " + std::to_string(g - b) +
+                " generations"};
+}
+
 Status run_verify(Context& ctx)
 {
     Session s(ctx);
@@ -183,6 +217,7 @@ Status run_verify(Context& ctx)
             auto opened = open_backup(s, previous, current);
             if (opened) {
                 checks.push_back(check_backup(opened.value()));
+                if (current != nullptr) checks.push_back(check_lineage(*current, opened.value()));
             } else if (opened.error().code == Errc::wrong_passphrase) {
                 checks.push_back(
                     {"backup contents", Level::warn, "sealed with an earlier passphrase (the last change was passwd)"});

@@ -28,6 +28,8 @@ Header header(std::size_t recipients = 1, std::uint64_t payload_len = 40)
     for (std::size_t i = 0; i < h.payload_nonce.size(); ++i) h.payload_nonce[i] = static_cast<std::uint8_t>(200 - i);
     h.payload_len = payload_len;
     h.data_id = 42;
+    for (std::size_t i = 0; i < h.vault_id.size(); ++i) h.vault_id[i] = static_cast<std::uint8_t>(0xa0 + i);
+    h.generation = 7;
     return h;
 }
 
@@ -65,12 +67,18 @@ void reseal_checksum(std::vector<std::uint8_t>& file, std::size_t recipients)
 TEST(Format, HeaderLayoutIsStable)
 {
     EXPECT_EQ(header_size(1, 2), 16u + 112u + 24u + 8u + 16u);
-    EXPECT_EQ(header_size(1), 16u + 112u + 8u + 24u + 8u + 16u); // v3: the data file id
+    EXPECT_EQ(header_size(1, 3), 16u + 112u + 8u + 24u + 8u + 16u); // v3: the data file id
+    // v4: the data file id, the vault id and the generation.
+    EXPECT_EQ(header_size(1), 16u + 112u + 8u + 16u + 8u + 24u + 8u + 16u);
     auto bytes = encode_header(header());
     ASSERT_EQ(bytes.size(), header_size(1));
     EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), "PITVAULT");
-    EXPECT_EQ(bytes[8], 3);    // version, little endian
-    EXPECT_EQ(bytes[128], 42); // data id, little endian, after the recipient
+    EXPECT_EQ(bytes[8], 4);      // version, little endian
+    EXPECT_EQ(bytes[128], 42);   // data id, little endian, after the recipient
+    EXPECT_EQ(bytes[136], 0xa0); // vault id, after the data id
+    EXPECT_EQ(bytes[151], 0xaf);
+    EXPECT_EQ(bytes[152], 7); // generation, little endian, after the vault id
+    EXPECT_EQ(bytes[159], 0);
     EXPECT_EQ(bytes[9], 0);
     EXPECT_EQ(bytes[12], 1); // recipient count
     EXPECT_EQ(bytes[16], 1); // recipient type: passphrase
@@ -100,6 +108,8 @@ TEST(Format, EncodeParseRoundTrip)
             EXPECT_EQ(g.recipients[i].wrapped_key, h.recipients[i].wrapped_key);
         }
         EXPECT_EQ(g.payload_nonce, h.payload_nonce);
+        EXPECT_EQ(g.vault_id, h.vault_id);
+        EXPECT_EQ(g.generation, 7u);
         EXPECT_EQ(g.payload_len, 123u);
         EXPECT_EQ(r->header_bytes.size(), header_size(n));
         EXPECT_EQ(r->header_bytes.data(), file.data());
@@ -124,7 +134,7 @@ TEST(Format, BadMagicIsNotAVault)
 
 TEST(Format, UnsupportedVersion)
 {
-    for (std::uint16_t v : {std::uint16_t{0}, std::uint16_t{4}, std::uint16_t{0x0100}, std::uint16_t{0xffff}}) {
+    for (std::uint16_t v : {std::uint16_t{0}, std::uint16_t{5}, std::uint16_t{0x0100}, std::uint16_t{0xffff}}) {
         Header h = header();
         h.version = v;
         auto file = file_of(h); // a valid checksum: the version itself is the problem
@@ -160,10 +170,38 @@ TEST(Format, TrailingBytes)
     expect_damaged(file, "trailing bytes", "one extra byte");
 }
 
+TEST(Format, VersionFourCarriesTheVaultIdAndGeneration)
+{
+    Header h = header(1, 40);
+    ASSERT_EQ(h.version, 4);
+    h.generation = 0x0102030405060708ULL;
+    auto r = parse(file_of(h));
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_TRUE(has_vault_id(r->header));
+    EXPECT_EQ(r->header.vault_id, h.vault_id);
+    EXPECT_EQ(r->header.generation, 0x0102030405060708ULL);
+    EXPECT_EQ(header_size(1, 4), header_size(1, 3) + 24);
+    Header zero_id = h;
+    zero_id.vault_id = {};
+    EXPECT_FALSE(has_vault_id(zero_id));
+    expect_damaged(file_of(zero_id), "no vault id", "vault id all zero");
+    Header zero_gen = h;
+    zero_gen.generation = 0;
+    expect_damaged(file_of(zero_gen), "generation 0", "generation 0");
+    // Older versions have neither, whatever the struct holds.
+    Header v3 = h;
+    v3.version = k_format_v3;
+    EXPECT_FALSE(has_vault_id(v3));
+    auto old = parse(file_of(v3));
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_EQ(old->header.generation, 0u);
+    EXPECT_FALSE(has_vault_id(old->header));
+}
+
 TEST(Format, VersionThreeIsHeaderAndIndexOnly)
 {
     Header h = header(1, 40);
-    ASSERT_EQ(h.version, 3);
+    h.version = k_format_v3;
     h.data_id = 0x0123456789abcdefULL;
     auto file = file_of(h);
     auto r = parse(file);

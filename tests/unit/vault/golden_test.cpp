@@ -28,6 +28,8 @@ const fs::path k_golden_v2 = fs::path(PITOOL_TEST_DATA) / "golden-v2.vault";
 /// Version 3 is two files: the vault and its data file
 /// (golden-v3.vault.data-<id>).
 const fs::path k_golden_v3 = fs::path(PITOOL_TEST_DATA) / "golden-v3.vault";
+/// Version 4 too (golden-v4.vault.data-<id>).
+const fs::path k_golden_v4 = fs::path(PITOOL_TEST_DATA) / "golden-v4.vault";
 
 /// Copies a golden vault to `to`, with its data files (renamed to match).
 void install_golden(const fs::path& golden, const fs::path& to)
@@ -175,13 +177,13 @@ TEST(GoldenVault, Write)
     auto v = Vault::create(storage, Secret::from(k_passphrase), crypto::params_for(crypto::KdfLevel::interactive),
                            golden_payload());
     ASSERT_TRUE(v) << v.error().message;
-    // Today's code writes version 3: the v1 and v2 files are kept as they
-    // were committed.
-    fs::copy_file(storage.path(), k_golden_v3, fs::copy_options::overwrite_existing);
+    // Today's code writes version 4: the v1, v2 and v3 files are kept as
+    // they were committed.
+    fs::copy_file(storage.path(), k_golden_v4, fs::copy_options::overwrite_existing);
     for (const auto& e : fs::directory_iterator(dir.path())) {
         const std::string name = e.path().filename().string();
         if (name.rfind("golden.vault.data-", 0) == 0)
-            fs::copy_file(e.path(), k_golden_v3.string() + name.substr(std::string("golden.vault").size()),
+            fs::copy_file(e.path(), k_golden_v4.string() + name.substr(std::string("golden.vault").size()),
                           fs::copy_options::overwrite_existing);
     }
 }
@@ -262,22 +264,46 @@ TEST(GoldenVault, VersionThreeOpensAndHoldsEveryField)
     expect_golden_content(opened.value());
 }
 
+TEST(GoldenVault, VersionFourOpensAndHoldsEveryField)
+{
+    ASSERT_TRUE(crypto::init());
+    ASSERT_TRUE(fs::exists(k_golden_v4)) << k_golden_v4;
+    auto parsed = parse(bytes_of(k_golden_v4));
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    EXPECT_EQ(parsed->header.version, 4);
+    EXPECT_TRUE(has_vault_id(parsed->header));
+    EXPECT_EQ(parsed->header.generation, 1u);
+    test::TempDir dir;
+    install_golden(k_golden_v4, dir / "vault");
+    FileStorage storage(dir / "vault");
+    auto opened = decrypt_storage(storage, Secret::from(k_passphrase));
+    ASSERT_TRUE(opened) << opened.error().message;
+    expect_golden_content(opened.value());
+}
+
 class GoldenMigration : public ::testing::TestWithParam<int> {};
 
-TEST_P(GoldenMigration, IsMigratedToVersionThreeAtTheFirstWrite)
+TEST_P(GoldenMigration, IsMigratedToVersionFourAtTheFirstWrite)
 {
-    const fs::path golden = GetParam() == 1 ? k_golden : k_golden_v2;
+    const fs::path golden = GetParam() == 1 ? k_golden : GetParam() == 2 ? k_golden_v2 : k_golden_v3;
     ASSERT_TRUE(crypto::init());
     test::TempDir dir;
-    test::write_file(dir / "vault", test::read_file(golden));
+    install_golden(golden, dir / "vault");
     FileStorage storage(dir / "vault");
     auto v = Vault::open(storage, Secret::from(k_passphrase));
     ASSERT_TRUE(v) << v.error().message;
     EXPECT_EQ(v->file_version(), GetParam());
+    EXPECT_FALSE(v->has_id()) << "no id until the first version 4 write";
+    EXPECT_EQ(v->generation(), 0u);
     ASSERT_TRUE(v->save());
-    EXPECT_EQ(v->file_version(), 3);
+    EXPECT_EQ(v->file_version(), 4);
+    EXPECT_TRUE(v->has_id()) << "a fresh id";
+    EXPECT_EQ(v->generation(), 1u);
 
-    EXPECT_EQ(parse(bytes_of(storage.path()))->header.version, 3);
+    auto header = parse(bytes_of(storage.path()))->header;
+    EXPECT_EQ(header.version, 4);
+    EXPECT_EQ(header.vault_id, v->id());
+    EXPECT_EQ(header.generation, 1u);
     auto opened = decrypt_storage(storage, Secret::from(k_passphrase));
     ASSERT_TRUE(opened) << opened.error().message;
     expect_golden_content(opened.value());
@@ -299,7 +325,7 @@ TEST_P(GoldenMigration, IsMigratedToVersionThreeAtTheFirstWrite)
     EXPECT_TRUE(lazy->payload().integrations[0].token.value.empty());
 }
 
-INSTANTIATE_TEST_SUITE_P(FromVersions, GoldenMigration, ::testing::Values(1, 2));
+INSTANTIATE_TEST_SUITE_P(FromVersions, GoldenMigration, ::testing::Values(1, 2, 3));
 
 } // namespace
 } // namespace pitool::vault

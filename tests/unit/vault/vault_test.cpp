@@ -327,6 +327,62 @@ TEST_F(VaultTest, SaveKeepsPreviousGenerationAsBackup)
         << "no temp files left behind";
 }
 
+TEST_F(VaultTest, EverySaveIsTheNextGenerationOfTheSameVault)
+{
+    auto v = make();
+    ASSERT_TRUE(v.has_id());
+    const VaultId id = v.id();
+    EXPECT_EQ(v.generation(), 1u) << "a new vault is generation 1";
+    ASSERT_TRUE(v.save());
+    EXPECT_EQ(v.generation(), 2u);
+    EXPECT_EQ(v.id(), id) << "the id is stable";
+    // What was written says so too, and the backup is the one before.
+    auto again = Vault::open(storage, pw("right passphrase"));
+    ASSERT_TRUE(again) << again.error().message;
+    EXPECT_EQ(again->id(), id);
+    EXPECT_EQ(again->generation(), 2u);
+    FileStorage previous(storage.backup_path(), storage.path());
+    auto old = Vault::open(previous, pw("right passphrase"));
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_EQ(old->id(), id);
+    EXPECT_EQ(old->generation(), 1u);
+    // A passphrase change and a compaction keep counting.
+    ASSERT_TRUE(again->change_passphrase(pw("other passphrase"), k_fast));
+    EXPECT_EQ(again->generation(), 3u);
+    EXPECT_EQ(again->id(), id);
+    // supersede() jumps over a generation seen elsewhere, once.
+    again->supersede(40);
+    ASSERT_TRUE(again->save());
+    EXPECT_EQ(again->generation(), 41u);
+    ASSERT_TRUE(again->save());
+    EXPECT_EQ(again->generation(), 42u);
+    // Another vault has another id.
+    TempDir other_dir;
+    FileStorage other(other_dir / "vault");
+    auto w = Vault::create(other, pw("right passphrase"), k_fast, sample());
+    ASSERT_TRUE(w) << w.error().message;
+    EXPECT_NE(w->id(), id);
+}
+
+TEST_F(VaultTest, TheGenerationIsBoundToTheIndex)
+{
+    make();
+    // A generation edited in the header (checksum recomputed) no longer
+    // opens the index: it is authenticated as the index's associated data.
+    auto image = bytes_of(path);
+    auto parsed = parse(image);
+    ASSERT_TRUE(parsed) << parsed.error().message;
+    Header h = parsed->header;
+    h.generation += 10;
+    auto header = encode_header(h);
+    std::copy(header.begin(), header.end(), image.begin());
+    put_bytes(path, image);
+    ASSERT_TRUE(parse(image)) << "the header itself is well formed";
+    auto r = Vault::open(storage, pw("right passphrase"));
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, Errc::damaged) << r.error().message;
+}
+
 TEST_F(VaultTest, SaveUsesAFreshNonceEachTime)
 {
     auto v = make();
