@@ -225,7 +225,7 @@ TEST_F(VaultDamage, BadMagicIsSix)
 TEST_F(VaultDamage, UnknownVersionIsSix)
 {
     auto bytes = m_good;
-    bytes[8] = 4; // little-endian format version at bytes 8-9
+    bytes[8] = 5; // little-endian format version at bytes 8-9
     bytes[9] = 0;
     write_vault(bytes);
     expect_every_command_fails(6);

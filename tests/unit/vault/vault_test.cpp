@@ -347,7 +347,7 @@ TEST_F(VaultTest, EverySaveIsTheNextGenerationOfTheSameVault)
     EXPECT_EQ(old->id(), id);
     EXPECT_EQ(old->generation(), 1u);
     // A passphrase change and a compaction keep counting.
-    ASSERT_TRUE(again->change_passphrase(pw("other passphrase"), k_fast));
+    ASSERT_TRUE(again->change_passphrase(pw("other passphrase"), k_vault_fast));
     EXPECT_EQ(again->generation(), 3u);
     EXPECT_EQ(again->id(), id);
     // supersede() jumps over a generation seen elsewhere, once.
@@ -359,7 +359,7 @@ TEST_F(VaultTest, EverySaveIsTheNextGenerationOfTheSameVault)
     // Another vault has another id.
     TempDir other_dir;
     FileStorage other(other_dir / "vault");
-    auto w = Vault::create(other, pw("right passphrase"), k_fast, sample());
+    auto w = Vault::create(other, pw("right passphrase"), k_vault_fast, sample());
     ASSERT_TRUE(w) << w.error().message;
     EXPECT_NE(w->id(), id);
 }
