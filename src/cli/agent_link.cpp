@@ -1,5 +1,6 @@
 #include "cli/agent_link.hpp"
 
+#include "cli/common.hpp"
 #include "cli/log.hpp"
 
 namespace pitool::cli {
@@ -41,10 +42,7 @@ std::optional<vault::Vault> open_with_agent(const Context& ctx, vault::FileStora
 
 std::optional<std::filesystem::path> agent_log_path(const Context& ctx)
 {
-    if (const char* x = ctx.env.get("XDG_STATE_HOME"); x != nullptr && *x == '/')
-        return std::filesystem::path(x) / "pitool" / "agent.log";
-    if (const char* home = ctx.env.get("HOME"); home != nullptr && *home == '/')
-        return std::filesystem::path(home) / ".local" / "state" / "pitool" / "agent.log";
+    if (auto dir = state_dir(ctx)) return *dir / "agent.log";
     return std::nullopt;
 }
 

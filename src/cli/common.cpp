@@ -8,6 +8,15 @@
 
 namespace pitool::cli {
 
+std::optional<std::filesystem::path> state_dir(const Context& ctx)
+{
+    if (const char* x = ctx.env.get("XDG_STATE_HOME"); x != nullptr && *x == '/')
+        return std::filesystem::path(x) / "pitool";
+    if (const char* home = ctx.env.get("HOME"); home != nullptr && *home == '/')
+        return std::filesystem::path(home) / ".local" / "state" / "pitool";
+    return std::nullopt;
+}
+
 Result<core::Integration*> find_integration(vault::Vault& v, const std::string& name, bool secrets)
 {
     PITOOL_TRY(core::validate_name(name));

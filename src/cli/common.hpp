@@ -6,6 +6,7 @@
 #include "pitool/vault/vault.hpp"
 
 #include <chrono>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,6 +14,11 @@
 namespace pitool::cli {
 
 class Session;
+
+/// pitool's state directory (the agent's log, the generations file):
+/// $XDG_STATE_HOME/pitool for an absolute XDG_STATE_HOME, else
+/// ~/.local/state/pitool; std::nullopt without an absolute HOME either.
+[[nodiscard]] std::optional<std::filesystem::path> state_dir(const Context& ctx);
 
 /// Loads the integration called `name` into the vault's payload (with its
 /// secrets unless `secrets` is false) and returns it, or Errc::not_found

@@ -1,7 +1,10 @@
 #include "cli/generations.hpp"
 
+#include "cli/common.hpp"
 #include "cli/log.hpp"
 #include "pitool/util/fs.hpp"
+
+#include <sodium.h>
 
 #include <algorithm>
 #include <charconv>
@@ -19,13 +22,9 @@ constexpr std::chrono::seconds k_state_lock_wait{5};
 
 std::string hex_of(const vault::VaultId& id)
 {
-    static constexpr char k_digits[] = "0123456789abcdef";
-    std::string out;
-    for (auto b : id) {
-        out.push_back(k_digits[b >> 4]);
-        out.push_back(k_digits[b & 15]);
-    }
-    return out;
+    char hex[sizeof(vault::VaultId) * 2 + 1];
+    sodium_bin2hex(hex, sizeof hex, id.data(), id.size());
+    return std::string(hex, sizeof hex - 1);
 }
 
 using Seen = std::map<std::string, std::uint64_t>;
@@ -89,10 +88,7 @@ Status raise_seen(const std::filesystem::path& path, const vault::VaultId& id, s
 
 std::optional<std::filesystem::path> generations_path(const Context& ctx)
 {
-    if (const char* x = ctx.env.get("XDG_STATE_HOME"); x != nullptr && *x == '/')
-        return std::filesystem::path(x) / "pitool" / "generations";
-    if (const char* home = ctx.env.get("HOME"); home != nullptr && *home == '/')
-        return std::filesystem::path(home) / ".local" / "state" / "pitool" / "generations";
+    if (auto dir = state_dir(ctx)) return *dir / "generations";
     return std::nullopt;
 }
 

@@ -251,17 +251,24 @@ TEST(GoldenVault, VersionTwoOpensAndHoldsEveryField)
     expect_golden_content(opened.value());
 }
 
+/// A golden vault with a data file (v3 and later), installed in a fresh
+/// directory, opens with the passphrase and holds every field.
+void expect_golden_opens_from_storage(const fs::path& golden)
+{
+    test::TempDir dir;
+    install_golden(golden, dir / "vault");
+    FileStorage storage(dir / "vault");
+    auto opened = decrypt_storage(storage, Secret::from(k_passphrase));
+    ASSERT_TRUE(opened) << opened.error().message;
+    expect_golden_content(opened.value());
+}
+
 TEST(GoldenVault, VersionThreeOpensAndHoldsEveryField)
 {
     ASSERT_TRUE(crypto::init());
     ASSERT_TRUE(fs::exists(k_golden_v3)) << k_golden_v3;
     EXPECT_EQ(parse(bytes_of(k_golden_v3))->header.version, 3);
-    test::TempDir dir;
-    install_golden(k_golden_v3, dir / "vault");
-    FileStorage storage(dir / "vault");
-    auto opened = decrypt_storage(storage, Secret::from(k_passphrase));
-    ASSERT_TRUE(opened) << opened.error().message;
-    expect_golden_content(opened.value());
+    expect_golden_opens_from_storage(k_golden_v3);
 }
 
 TEST(GoldenVault, VersionFourOpensAndHoldsEveryField)
@@ -273,12 +280,7 @@ TEST(GoldenVault, VersionFourOpensAndHoldsEveryField)
     EXPECT_EQ(parsed->header.version, 4);
     EXPECT_TRUE(has_vault_id(parsed->header));
     EXPECT_EQ(parsed->header.generation, 1u);
-    test::TempDir dir;
-    install_golden(k_golden_v4, dir / "vault");
-    FileStorage storage(dir / "vault");
-    auto opened = decrypt_storage(storage, Secret::from(k_passphrase));
-    ASSERT_TRUE(opened) << opened.error().message;
-    expect_golden_content(opened.value());
+    expect_golden_opens_from_storage(k_golden_v4);
 }
 
 class GoldenMigration : public ::testing::TestWithParam<int> {};
