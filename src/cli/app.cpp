@@ -282,10 +282,8 @@ int run_in(Context& ctx, int argc, const char* const* argv)
         ctx.opts = before;
     }
 
-    // A first word that is neither an option nor a command: CLI11 would print
-    // the main help for `pitool X --help` (exit 0) and only "a subcommand is
-    // required" otherwise. The word is not echoed: it may be a pasted token.
-    if (const int at = first_word(argc, argv); at < argc && std::string_view(argv[at]) == "help") {
+    const int at = first_word(argc, argv);
+    if (at < argc && std::string_view(argv[at]) == "help") {
         // `pitool help [CMD]` is `pitool [CMD] --help`.
         if (at + 1 < argc && command_named(argv[at + 1]) == nullptr) return report(ctx, unknown_command(argv[at + 1]));
         std::vector<const char*> as_flag(argv, argv + at);
@@ -293,7 +291,10 @@ int run_in(Context& ctx, int argc, const char* const* argv)
         as_flag.push_back("--help");
         return run_in(ctx, static_cast<int>(as_flag.size()), as_flag.data());
     }
-    if (const int at = first_word(argc, argv); at < argc && argv[at][0] != '-' && command_named(argv[at]) == nullptr)
+    // A first word that is neither an option nor a command: CLI11 would print
+    // the main help for `pitool X --help` (exit 0) and only "a subcommand is
+    // required" otherwise. The word is not echoed: it may be a pasted token.
+    if (at < argc && argv[at][0] != '-' && command_named(argv[at]) == nullptr)
         return report(ctx, unknown_command(argv[at]));
 
     CLI::App app{k_description};

@@ -109,10 +109,10 @@ Result<std::vector<Binding>> read_env_file(const std::string& path)
     return out;
 }
 
-/// What `o` asks for: either one NAME (VAR from a plain --env, default
-/// PITOOL_TOKEN) or VAR=NAME pairs from --env and --env-file. Splits
-/// The command is ctx.after_separator (the words after `--`), else the
-/// positional words after NAME.
+/// The tokens `o` asks for: either one NAME (its variable from a plain
+/// --env, default PITOOL_TOKEN) or the VAR=NAME pairs of --env and
+/// --env-file. Mixing the two forms, a repeated VAR or a bad name is a usage
+/// error; with pairs, the command must come after `--`.
 Result<std::vector<Binding>> bindings_of(const Context& ctx, ExecOptions& o)
 {
     std::vector<Binding> pairs;
