@@ -134,8 +134,14 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
     auto v = m_passphrase ? vault::Vault::open(m_storage, *m_passphrase, before)
                           : vault::Vault::open_with_key(m_storage, before->data_key());
     if (!v && !m_passphrase && v.error().code == Errc::wrong_passphrase) {
-        PITOOL_TRY_ASSIGN(auto pass, passphrase());
-        v = open_with_passphrase(m_ctx, m_storage, *pass);
+        // A passwd in between gave the vault a new data key, and the agent
+        // the new key if it held the old one: ask it again first.
+        if (auto again = open_with_agent(m_ctx, m_storage)) {
+            v = std::move(*again);
+        } else {
+            PITOOL_TRY_ASSIGN(auto pass, passphrase());
+            v = open_with_passphrase(m_ctx, m_storage, *pass);
+        }
     }
     if (!v) return std::move(v).error();
     // Windows that have ended are purged at every write: bring those records in.

@@ -21,7 +21,7 @@ std::span<const CommandSpec> all_commands()
         {"audit", "Judge every token's age and rotation state", setup_audit},
         {"history", "Show the vault's change history", setup_history},
         {"delete", "Remove a credential", setup_delete},
-        {"passwd", "Change the vault passphrase", setup_passwd},
+        {"passwd", "Change the vault passphrase and its data key", setup_passwd},
         {"import", "Add integrations with their tokens from JSON lines on stdin, in one write", setup_import},
         {"export", "Write every integration as JSON lines (tokens only with --yes-secrets)", setup_export},
         {"verify", "Check the vault's integrity, history chain, permissions and backup", setup_verify},
