@@ -40,6 +40,32 @@ std::optional<vault::Vault> open_with_agent(const Context& ctx, vault::FileStora
     return std::move(v).value();
 }
 
+Result<AgentKeyUpdate> replace_agent_key(const Context& ctx, const std::filesystem::path& vault, const Secret& key)
+{
+    if (!agent_enabled(ctx)) {
+        debug(ctx, "agent: not asked (PITOOL_NO_AGENT is set); a key it holds for this vault no longer opens it");
+        return AgentKeyUpdate::not_held;
+    }
+    const auto socket = agent_socket(ctx);
+    auto st = agent::status(socket);
+    if (!st && st.error().code == Errc::not_found) return AgentKeyUpdate::not_held;
+    if (!st) return std::move(st).error();
+    const std::string id = agent::vault_id(vault);
+    const agent::AgentStatus::Entry* held = nullptr;
+    for (const auto& e : st.value().keys)
+        if (e.vault == id) held = &e;
+    if (held == nullptr || held->expires_in.count() <= 0) return AgentKeyUpdate::not_held;
+    // The old key's remaining lifetime, and an idle limit the agent lowers to
+    // the old key's: a replacement never lives longer than what it replaces
+    // (if the old key lapsed in between, the new one lives what was left).
+    agent::KeyTimes times{held->expires_in, agent::k_max_key_ttl};
+    auto kept = agent::put_key(socket, vault, key, times);
+    if (!kept && kept.error().code == Errc::not_found) return AgentKeyUpdate::not_held; // it just exited
+    if (!kept) return std::move(kept).error();
+    debug(ctx, "agent: replaced the key held for " + id + " (" + std::to_string(kept.value().ttl.count()) + " s left)");
+    return AgentKeyUpdate::replaced;
+}
+
 std::optional<std::filesystem::path> agent_log_path(const Context& ctx)
 {
     if (auto dir = state_dir(ctx)) return *dir / "agent.log";

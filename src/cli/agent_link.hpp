@@ -24,6 +24,22 @@ namespace pitool::cli {
 /// then falls back to the passphrase.
 [[nodiscard]] std::optional<vault::Vault> open_with_agent(const Context& ctx, vault::FileStorage& storage);
 
+/// What replace_agent_key did.
+enum class AgentKeyUpdate {
+    not_held, ///< the agent is disabled, not running, or held no key for this vault: nothing to do
+    replaced, ///< the agent held a key for this vault and now holds `key` instead
+};
+
+/// After `passwd` gave the vault at `vault` a new data key (secret): if the
+/// agent holds a key for this vault, replaces it with `key` for no longer
+/// than the old one had left (its lifetime and idle timeout stand; a vault
+/// the agent did not hold stays locked, and none is started). Otherwise the
+/// next command would find a key that no longer opens the vault and fall
+/// back to the passphrase. Errc::io (or Errc::conflict) when the agent
+/// answers but refuses or garbles: the caller warns, the vault is written.
+[[nodiscard]] Result<AgentKeyUpdate> replace_agent_key(const Context& ctx, const std::filesystem::path& vault,
+                                                       const Secret& key);
+
 /// The agent's event log: $XDG_STATE_HOME/pitool/agent.log (an absolute
 /// XDG_STATE_HOME), else ~/.local/state/pitool/agent.log; std::nullopt
 /// without an absolute HOME either. The agent runs with an empty

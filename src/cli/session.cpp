@@ -152,7 +152,14 @@ Result<vault::Vault*> Session::mutate_if(const std::function<Result<bool>(vault:
     // vault was replaced in between so that it no longer fits, ask after all.
     auto v = m_passphrase ? vault::Vault::open(m_storage, *m_passphrase, before)
                           : vault::Vault::open_with_key(m_storage, before->data_key());
-    if (!v && !m_passphrase && v.error().code == Errc::wrong_passphrase) v = open_with_passphrase_tries();
+    if (!v && !m_passphrase && v.error().code == Errc::wrong_passphrase) {
+        // A passwd in between gave the vault a new data key, and the agent
+        // the new key if it held the old one: ask it again first.
+        if (auto again = open_with_agent(m_ctx, m_storage))
+            v = std::move(*again);
+        else
+            v = open_with_passphrase_tries();
+    }
     if (!v) return std::move(v).error();
     // Again under the lock (the file may have been replaced since), where no
     // writer can replace it meanwhile: a refusal is final.

@@ -575,10 +575,15 @@ void Vault::adopt(Header header, HeadVersion version, std::unique_ptr<Index> ind
 Status Vault::change_passphrase(const Secret& passphrase, const crypto::KdfParams& params)
 {
     PITOOL_TRY(crypto::check_params(params));
-    PITOOL_TRY_ASSIGN(auto r, wrap_key(m_key, passphrase, params));
+    // A new data key, not the old one re-wrapped: whoever kept the old key
+    // (an old copy of the file and its passphrase, an agent, a process that
+    // fetched it) opens nothing written from now on.
+    Secret key = crypto::random_key();
+    PITOOL_TRY_ASSIGN(auto r, wrap_key(key, passphrase, params));
+    if (m_index && m_index->chunks.size() >= k_max_history_chunks) PITOOL_TRY(load_history());
     Header saved = m_header;
     m_header.recipients.assign(1, r);
-    auto st = save();
+    auto st = Writer::rekey(*this, std::move(key));
     if (!st) m_header = std::move(saved);
     return st;
 }

@@ -4,6 +4,7 @@
 #include "vault/boxes.hpp"
 
 #include <algorithm>
+#include <array>
 #include <map>
 
 namespace pitool::vault::detail {
@@ -27,6 +28,18 @@ bool by_name(const IndexEntry& a, const IndexEntry& b)
     return a.name < b.name;
 }
 
+/// A random data file id: not 0, not the current one.
+std::uint64_t fresh_id(std::uint64_t current)
+{
+    for (;;) {
+        std::array<std::uint8_t, 8> r{};
+        crypto::random_bytes(r);
+        std::uint64_t id = 0;
+        for (auto x : r) id = (id << 8) | x;
+        if (id != 0 && id != current) return id;
+    }
+}
+
 } // namespace
 
 /// Where a generation's new boxes go: `out`, put at `base` of the data file
@@ -40,29 +53,64 @@ struct Writer::Sink {
     std::vector<std::uint8_t> out;
     std::uint64_t base = 0;
     std::vector<std::uint8_t> scratch;
+    /// Rekeying (never when appending): the new data key (secret) every box
+    /// is sealed under; empty otherwise.
+    Secret fresh_key;
+    /// secret: a stored box's plaintext while it is sealed again under
+    /// fresh_key; one guarded buffer, grown as needed, for every box.
+    Secret plain;
+    std::vector<std::uint8_t> ad;
 
-    BoxRef seal(std::span<const std::uint8_t> plain, std::span<const std::uint8_t> ad)
+    /// The key this generation is sealed under.
+    [[nodiscard]] const Secret& key() const noexcept { return fresh_key.empty() ? v.m_key : fresh_key; }
+    [[nodiscard]] bool rekeying() const noexcept { return !fresh_key.empty(); }
+
+    BoxRef seal(std::span<const std::uint8_t> plain_bytes, std::span<const std::uint8_t> box_ad_bytes)
     {
-        BoxRef b = append_sealed(out, plain, ad, v.m_key);
+        BoxRef b = append_sealed(out, plain_bytes, box_ad_bytes, key());
         b.off += base;
         return b;
     }
-    /// A stored box: kept where it is when appending, else copied over.
-    Result<BoxRef> keep(const BoxRef& old)
+    /// A stored box of `kind` for `name` (a history chunk: its position,
+    /// counted from 0): kept where it is when appending, copied over when
+    /// compacting, opened with the old key and sealed again when rekeying.
+    Result<BoxRef> keep(const BoxRef& old, BoxKind kind, std::string_view name)
     {
         if (appending) return old;
         PITOOL_TRY(v.read_box(old.off, old.len, scratch));
+        if (rekeying()) return reseal(scratch, old.tag, kind, name);
         BoxRef b = old;
         b.off = base + out.size();
         out.insert(out.end(), scratch.begin(), scratch.end());
         return b;
     }
-    /// A staged record's box, copied from where stage() sealed it.
-    BoxRef copy_staged(const BoxRef& ref)
+    /// A staged record's box, copied from where stage() sealed it (sealed
+    /// again when rekeying).
+    Result<BoxRef> copy_staged(const BoxRef& ref, BoxKind kind, std::string_view name)
     {
+        if (rekeying())
+            return reseal(std::span<const std::uint8_t>(v.m_staged_data).subspan(ref.off, ref.len), ref.tag, kind,
+                          name);
         BoxRef b = append_copy(out, v.m_staged_data.data(), ref);
         b.off += base;
         return b;
+    }
+    /// Opens `box` (which the index pins with `tag`) under the vault's key
+    /// and seals its plaintext under fresh_key with the same associated data.
+    Result<BoxRef> reseal(std::span<const std::uint8_t> box, const Tag& tag, BoxKind kind, std::string_view name)
+    {
+        auto damaged = [&] {
+            return kind == BoxKind::history
+                       ? make_error(Errc::damaged, "vault history is corrupted (authentication failed)")
+                       : damaged_record(name);
+        };
+        if (box.size() < crypto::k_box_overhead || tag_of(box) != tag) return damaged();
+        const std::size_t n = box.size() - crypto::k_box_overhead;
+        if (plain.size() < n) plain = Secret(std::max<std::size_t>({n, 2 * plain.size(), 4096}));
+        const std::span<std::uint8_t> p(plain.data(), n);
+        box_ad_into(ad, kind, name);
+        if (!crypto::open_box(box, ad, v.m_key, p)) return damaged();
+        return seal(p, ad);
     }
     /// The entry of a loaded record, re-sealed; `old` is its stored entry.
     Result<IndexEntry> emit(const core::Integration& in, const IndexEntry* old)
@@ -76,7 +124,7 @@ struct Writer::Sink {
         // Secrets never read: keep their box, which must still fit.
         if (old == nullptr || old->flags != e.flags)
             return make_error(Errc::internal, "integration '" + in.name + "' changed without its secrets loaded");
-        PITOOL_TRY_ASSIGN(e.secrets, keep(old->secrets));
+        PITOOL_TRY_ASSIGN(e.secrets, keep(old->secrets, BoxKind::secrets, in.name));
         return e;
     }
     /// Cuts `pending` (the merged entries of consecutive touched parts)
@@ -120,27 +168,44 @@ Status Writer::append(Vault& v)
 Status Writer::compact(Vault& v)
 {
     Sink sink(v, /*append=*/false);
-    for (;;) {
-        std::array<std::uint8_t, 8> r{};
-        crypto::random_bytes(r);
-        std::uint64_t id = 0;
-        for (auto b : r) id = (id << 8) | b;
-        if (id == 0 || id == v.m_header.data_id) continue;
-        auto log = v.m_storage->boxes(id, BoxMode::create);
-        if (!log && log.error().code == Errc::conflict) continue;
-        if (!log) return std::move(log).error();
-        sink.id = id;
-        sink.log = std::move(log).value();
-        break;
-    }
-    sink.out = data_header(sink.id);
     return write(v, sink);
+}
+
+Status Writer::rekey(Vault& v, Secret key)
+{
+    if (key.size() != crypto::k_key_bytes) return make_error(Errc::internal, "a data key is 32 bytes");
+    Sink sink(v, /*append=*/false);
+    sink.fresh_key = std::move(key);
+    return write(v, sink);
+}
+
+Status Writer::create_data_file(Vault& v, Sink& sink)
+{
+    // Made once the boxes are built, so that a build that fails (a box that
+    // does not authenticate) leaves no file behind. The id is only in the
+    // first bytes: another is patched in when this one is taken.
+    for (;;) {
+        auto log = v.m_storage->boxes(sink.id, BoxMode::create);
+        if (log) {
+            sink.log = std::move(log).value();
+            return {};
+        }
+        if (log.error().code != Errc::conflict) return std::move(log).error();
+        sink.id = fresh_id(v.m_header.data_id);
+        const auto head = data_header(sink.id);
+        std::copy(head.begin(), head.end(), sink.out.begin());
+    }
 }
 
 Status Writer::write(Vault& v, Sink& sink)
 {
+    if (!sink.appending) {
+        sink.id = fresh_id(v.m_header.data_id);
+        sink.out = data_header(sink.id);
+    }
     Index next;
     PITOOL_TRY(build(v, sink, next));
+    if (!sink.appending) PITOOL_TRY(create_data_file(v, sink));
     return commit(v, sink, std::move(next));
 }
 
@@ -149,8 +214,10 @@ Status Writer::build(Vault& v, Sink& sink, Index& next)
     // History: the stored chunks as they are plus one chunk of new events,
     // or everything as one chunk once it has been loaded whole.
     if (!v.m_history_loaded && v.m_index) {
-        for (const auto& c : v.m_index->chunks) {
-            PITOOL_TRY_ASSIGN(auto b, sink.keep(c.box));
+        for (std::size_t i = 0; i < v.m_index->chunks.size(); ++i) {
+            const auto& c = v.m_index->chunks[i];
+            // Kept at the same position: chunk i's associated data holds.
+            PITOOL_TRY_ASSIGN(auto b, sink.keep(c.box, BoxKind::history, std::to_string(i)));
             next.chunks.push_back({b, c.events});
             next.event_count += c.events;
         }
@@ -205,8 +272,8 @@ Status Writer::build_records(Vault& v, Sink& sink, Index& next)
         for (const auto& e : *old) {
             if (!v.is_loaded(e.name)) {
                 IndexEntry kept = e;
-                PITOOL_TRY_ASSIGN(kept.meta, sink.keep(e.meta));
-                PITOOL_TRY_ASSIGN(kept.secrets, sink.keep(e.secrets));
+                PITOOL_TRY_ASSIGN(kept.meta, sink.keep(e.meta, BoxKind::meta, e.name));
+                PITOOL_TRY_ASSIGN(kept.secrets, sink.keep(e.secrets, BoxKind::secrets, e.name));
                 pending.push_back(std::move(kept));
             } else if (auto it = loaded.find(e.name); it != loaded.end()) {
                 PITOOL_TRY_ASSIGN(auto emitted, sink.emit(*it->second, &e));
@@ -220,8 +287,8 @@ Status Writer::build_records(Vault& v, Sink& sink, Index& next)
         }
         for (const auto* st : staged[i]) {
             IndexEntry e = *st;
-            e.meta = sink.copy_staged(st->meta);
-            e.secrets = sink.copy_staged(st->secrets);
+            PITOOL_TRY_ASSIGN(e.meta, sink.copy_staged(st->meta, BoxKind::meta, st->name));
+            PITOOL_TRY_ASSIGN(e.secrets, sink.copy_staged(st->secrets, BoxKind::secrets, st->name));
             pending.push_back(std::move(e));
         }
         auto run = pending.begin() + static_cast<std::ptrdiff_t>(run_start);
@@ -261,7 +328,7 @@ Status Writer::commit(Vault& v, Sink& sink, Index next)
     auto index = encode_top(next);
     h.payload_len = index.size() + crypto::k_tag_bytes;
     auto file = encode_header(h);
-    auto sealed_index = crypto::seal(index, h.payload_nonce, file, v.m_key);
+    auto sealed_index = crypto::seal(index, h.payload_nonce, file, sink.key());
     file.insert(file.end(), sealed_index.begin(), sealed_index.end());
     auto version = v.m_storage->swap_head(v.m_head_version, file);
     if (!version) return undo(std::move(version).error());
@@ -273,6 +340,8 @@ Status Writer::commit(Vault& v, Sink& sink, Index next)
     }
     v.m_supersede = 0;
     v.adopt(std::move(h), std::move(version).value(), std::make_unique<Index>(std::move(next)), std::move(sink.log));
+    // Rekeyed: the generation now read is sealed under the new key.
+    if (sink.rekeying()) v.m_key = std::move(sink.fresh_key);
     return {};
 }
 

@@ -5,7 +5,9 @@
 //    are put at the end of the current data file; every other box stays
 //    where it is;
 //  - compact: a new data file receives every live box (the old file was
-//    mostly dead boxes, or the vault was not version 3 yet, or is new).
+//    mostly dead boxes, or the vault was not version 3 yet, or is new);
+//  - rekey: compaction under a new data key (passwd): every live box is
+//    opened with the old key and sealed again under the new one.
 // Either way the boxes are made durable first, then the head is swapped,
 // so until the swap the old generation is whole.
 
@@ -20,12 +22,26 @@ public:
     [[nodiscard]] static bool appends(const Vault& v);
     /// The append path. On failure the data file is as it was.
     [[nodiscard]] static Status append(Vault& v);
-    /// The compaction path: a new data file; after the swap, the data files
+    /// The compaction path: a new data file, made once its boxes are built
+    /// (a failure before leaves none); after the swap, the data files
     /// neither the new head nor the backup names are collected.
     [[nodiscard]] static Status compact(Vault& v);
+    /// The compaction path under `key` (secret), a new data key: every box
+    /// the new generation names (records, history, index parts, top index) is
+    /// sealed under it, none is copied, so nothing written from now on opens
+    /// with the old key. The caller has put the recipients wrapping `key` in
+    /// v's header. On success the vault holds `key`; on failure the vault,
+    /// its key and its head are as they were (the new data file is made only
+    /// once every box is sealed; if a later step fails it is left empty and
+    /// collected by a later compaction). Errc::damaged if a stored box does
+    /// not authenticate.
+    [[nodiscard]] static Status rekey(Vault& v, Secret key);
 
 private:
     struct Sink;
+    /// Makes the data file `sink.id` for a compaction whose boxes are built
+    /// (another id if that one exists).
+    [[nodiscard]] static Status create_data_file(Vault& v, Sink& sink);
     [[nodiscard]] static Status write(Vault& v, Sink& sink);
     [[nodiscard]] static Status build(Vault& v, Sink& sink, Index& next);
     [[nodiscard]] static Status build_records(Vault& v, Sink& sink, Index& next);

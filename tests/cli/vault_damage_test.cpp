@@ -163,6 +163,11 @@ TEST_F(VaultDamage, FlippedBitInARecordFailsWhatReadsIt)
     }
     auto rotate = pitool({"rotate", "a", "--now", "--token-stdin"}, {.stdin_data = "hint_partner_key_new_1"});
     EXPECT_EQ(rotate.exit_code, 6) << describe(rotate);
+    // passwd re-seals every box under a new key: it stops at the damaged one
+    // before writing anything (no new data file either).
+    auto passwd = pitool({"passwd"}, {.env = {{"PITOOL_NEW_PASSPHRASE", "new-passphrase-0000"}}});
+    EXPECT_EQ(passwd.exit_code, 6) << describe(passwd);
+    EXPECT_TRUE(one_line(passwd.err)) << describe(passwd);
     EXPECT_EQ(pitool({"list"}).exit_code, 0);
     EXPECT_TRUE(damaged.unchanged()) << "nothing wrote";
     EXPECT_EQ(read_file(data), bytes) << "nothing wrote";

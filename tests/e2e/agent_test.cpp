@@ -156,6 +156,49 @@ TEST_F(AgentE2E, UnlockNeedsThePassphraseEvenWhileUnlocked)
     ap_expect(5, {"unlock"}, true, wrong);
 }
 
+TEST_F(AgentE2E, PasswdHandsTheAgentTheNewKeyWithTheOldLimits)
+{
+    // passwd makes a new data key: the agent's old key would no longer open
+    // the vault, and the next command would ask for a passphrase the user
+    // thought unlock had made unnecessary. passwd gives the agent the new
+    // key, for no longer than the old one had left.
+    store_pit("acme", "LOC1", {"contacts.readonly"});
+    const std::string token = get_token("acme");
+    ap_expect(0, {"unlock", "--ttl", "1h", "--idle", "10m"});
+    How how;
+    const std::string fresh = plant("new-" + random_hex(24));
+    how.env["PITOOL_NEW_PASSPHRASE"] = fresh;
+    auto r = ap_expect(0, {"passwd"}, true, how);
+    EXPECT_NE(r.out.find("the agent now holds the new key"), std::string::npos) << r.out;
+
+    r = get_unlocked("acme");
+    EXPECT_EQ(r.out, token + "\n");
+    // Writes too, with no passphrase at all.
+    How rotate;
+    rotate.in = plant("pit-" + random_hex(8) + "-0000-4000-8000-" + random_hex(12));
+    ap_expect(0, {"rotate", "acme", "--now", "--token-stdin"}, false, rotate);
+    auto st = agent_status();
+    ASSERT_EQ(st["keys"].size(), 1u);
+    EXPECT_LE(st["keys"][0]["expires_in_s"].get<long long>(), 3600) << "the old lifetime stands";
+    EXPECT_LE(st["keys"][0]["idle_left_s"].get<long long>(), 600) << "the old idle timeout stands";
+    // The old passphrase opens nothing any more; the new one does.
+    How old_pass;
+    old_pass.env["PITOOL_NO_AGENT"] = "1";
+    ap_expect(5, {"list"}, true, old_pass);
+    old_pass.env["PITOOL_PASSPHRASE"] = fresh;
+    ap_expect(0, {"list"}, true, old_pass);
+
+    // A vault the agent does not hold stays locked: passwd does not unlock it.
+    ap_expect(0, {"lock"}, false);
+    How back;
+    back.env["PITOOL_PASSPHRASE"] = fresh;
+    back.env["PITOOL_NEW_PASSPHRASE"] = plant("newer-" + random_hex(24));
+    r = ap_expect(0, {"--json", "passwd"}, true, back);
+    EXPECT_EQ(parsed(r)["agent_key_replaced"], false) << r.out;
+    r = get_unlocked("acme", 2);
+    EXPECT_NE(r.err.find(k_no_passphrase), std::string::npos) << r.err;
+}
+
 TEST_F(AgentE2E, NoAgentEnvForcesThePassphrase)
 {
     store_pit("acme", "LOC1", {"contacts.readonly"});

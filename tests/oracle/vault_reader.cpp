@@ -188,6 +188,7 @@ struct Boxes {
     std::string_view region; ///< offsets count from its start
     std::uint64_t limit = 0; ///< a box must end within this many bytes
     const std::array<unsigned char, 32>* key = nullptr;
+    std::vector<OpenedBox>* opened = nullptr; ///< where every box opened is noted
 
     /// A box is nonce (24) ‖ ciphertext ‖ tag (16), under the data key, with
     /// associated data "pitool/v2/box\0" ‖ role ‖ name. The index pins the tag.
@@ -207,6 +208,7 @@ struct Boxes {
                                                        uc(box), key->data()) != 0)
             refuse(what + ": box does not authenticate");
         plain.resize(static_cast<std::size_t>(plen));
+        if (opened != nullptr) opened->push_back({b.off, b.len, ad});
         return plain;
     }
 };
@@ -438,6 +440,7 @@ Contents read(const std::string& b, const std::string& pass, const std::filesyst
                  dlen == 32;
     }
     if (!opened) refuse("wrong passphrase");
+    out.data_key.assign(reinterpret_cast<const char*>(data_key.data()), data_key.size());
 
     // 8: the index (v1: the payload), AD the whole header.
     std::string plain(static_cast<std::size_t>(len - k_tag), '\0');
@@ -465,6 +468,7 @@ Contents read(const std::string& b, const std::string& pass, const std::filesyst
 
     Boxes boxes;
     boxes.key = &data_key;
+    boxes.opened = &out.boxes;
     std::vector<Entry> all;
     Head top;
     std::string data_file;
@@ -539,6 +543,7 @@ Contents read(const std::string& b, const std::string& pass, const std::filesyst
     json ints = json::array();
     for (const auto& e : all) ints.push_back(record(e, boxes));
     out.payload = {{"schema", 1}, {"integrations", ints}, {"history", history(top, boxes)}};
+    out.data = std::string(boxes.region);
     sodium_memzero(data_key.data(), data_key.size());
     return out;
 }

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pitool::oracle {
 
@@ -30,12 +31,29 @@ namespace pitool::oracle {
 /// "rotation": {"old": {"secret", "issued_at", "fingerprint"}, ...}
 /// (fingerprints are absent when read from version 1). Holds plaintext
 /// tokens: for tests only.
+/// A box the reader opened (v2, v3): where it lies in the data region
+/// (v3: the data file) and the associated data it opened with, so that a
+/// test can try another key on it.
+struct OpenedBox {
+    std::uint64_t off = 0;
+    std::uint32_t len = 0;
+    std::string ad;
+};
+
 struct Contents {
     int version = 0;              ///< the file's format version (1 to 4)
     std::uint64_t data_id = 0;    ///< v3, v4: the data file's id
     std::string vault_id;         ///< v4: the vault's id, 32 hex digits (else empty)
     std::uint64_t generation = 0; ///< v4: the generation (else 0)
     nlohmann::json payload;
+    /// The data key the passphrase unwrapped (32 bytes): secret, for tests
+    /// that compare keys across a passphrase change.
+    std::string data_key;
+    /// v2, v3: every box opened (index parts, metadata, secrets, history
+    /// chunks), in the order read.
+    std::vector<OpenedBox> boxes;
+    /// The data region the boxes lie in (v3: the data file's bytes).
+    std::string data;
 };
 
 /// Reads `bytes` (the `vault` file) with `passphrase`; a version 3 or 4 vault's

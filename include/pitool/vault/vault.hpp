@@ -138,8 +138,21 @@ public:
     /// share a name, or if the head changed since this vault read it.
     [[nodiscard]] Status save();
 
-    /// Re-wraps the data key under a new passphrase (and KDF parameters) and
-    /// saves. Records are not re-sealed: the data key stays.
+    /// Gives the vault a new random data key wrapped by `passphrase` (secret)
+    /// under `params` (the only recipient from now on), and saves with the
+    /// changes made so far as a compaction under the new key: every record
+    /// (loaded or not, its secrets included), every history chunk and every
+    /// index part is opened with the old key and sealed again under the new
+    /// one in a new data file; then the head is swapped as by save(). So the
+    /// old passphrase, the old data key and any copy of the vault made before
+    /// (`vault.bak`, which now names the previous generation, included) open
+    /// nothing written after the change. No record is decoded into
+    /// payload(): each stored box's plaintext passes through one guarded
+    /// buffer (the new data file is built as a compaction builds it). On success
+    /// data_key() is the new key. On failure nothing is written and the
+    /// vault keeps its header and key. Errc::damaged if `params` are outside
+    /// the caps or a stored box does not authenticate; the errors of save().
+    /// The caller holds storage.lock().
     [[nodiscard]] Status change_passphrase(const Secret& passphrase, const crypto::KdfParams& params);
 
 private:

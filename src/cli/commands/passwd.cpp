@@ -1,7 +1,9 @@
+#include "cli/agent_link.hpp"
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/generations.hpp"
 #include "cli/input.hpp"
+#include "cli/log.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 
@@ -39,13 +41,33 @@ Status run_passwd(Context& ctx, const PasswdOptions& o)
     PITOOL_TRY(check_generation(ctx, v, s.storage().path()));
     auto kdf = params.value_or(v.header().recipients.front().params);
     record_event(ctx, v.payload(), "passwd", "", "",
-                 "passphrase changed" + (o.kdf.empty() ? std::string() : "; kdf " + o.kdf));
+                 "passphrase and data key changed" + (o.kdf.empty() ? std::string() : "; kdf " + o.kdf));
+    // A new data key: every record, history chunk and index part re-sealed
+    // under it in a new data file, then the vault file replaced (locked,
+    // atomic, vault.bak keeps the previous generation under the old key).
     PITOOL_TRY(v.change_passphrase(fresh, kdf));
     remember_generation(ctx, v);
-    if (ctx.opts.json)
-        print_json(ctx, {{"vault", s.storage().describe()}, {"passphrase_changed", true}});
+
+    // An agent holding the old key would no longer open the vault: give it
+    // the new key (for no longer than the old one had left), still under the
+    // lock so that two passwd in a row leave the agent the last key. The
+    // vault is written whatever the agent says.
+    bool agent_replaced = false;
+    if (auto up = replace_agent_key(ctx, s.storage().path(), v.data_key()); up)
+        agent_replaced = up.value() == AgentKeyUpdate::replaced;
     else
-        ctx.out << "Changed the passphrase of " << s.storage().describe() << "\n";
+        warn(ctx, "the agent still holds the old key of this vault, which no longer opens it (" + up.error().message +
+                      "; run: pitool lock)");
+    warn(ctx, "copies of the vault made before this change (backups, other machines, vault.bak until the next "
+              "write) still open with the old passphrase; they hold nothing written after it");
+    if (ctx.opts.json)
+        print_json(ctx, {{"vault", s.storage().describe()},
+                         {"passphrase_changed", true},
+                         {"data_key_changed", true},
+                         {"agent_key_replaced", agent_replaced}});
+    else
+        ctx.out << "Changed the passphrase and the data key of " << s.storage().describe()
+                << (agent_replaced ? " (the agent now holds the new key)" : "") << "\n";
     return {};
 }
 
@@ -54,6 +76,12 @@ Status run_passwd(Context& ctx, const PasswdOptions& o)
 Handler setup_passwd(CLI::App& sub)
 {
     auto o = std::make_shared<PasswdOptions>();
+    sub.footer("passwd makes a new random data key and re-seals every record, its history and the index under it\n"
+               "(a new data file), so the old passphrase and any copy of the vault made before the change open\n"
+               "nothing written after it. Copies it cannot reach (backups, other machines) still open with the old\n"
+               "passphrase and hold what was there before; so does vault.bak, the previous generation, until the\n"
+               "next write replaces it. An agent holding this vault's key (unlock) gets the new key, with the\n"
+               "limits it had. Costs a copy of the vault, like a compaction.");
     sub.add_option("--new-passphrase-file", o->new_passphrase_file,
                    "Read the new passphrase from this file (or $PITOOL_NEW_PASSPHRASE_FILE, $PITOOL_NEW_PASSPHRASE)");
     sub.add_option("--kdf", o->kdf, "New key derivation cost: interactive, moderate or sensitive");

@@ -22,7 +22,7 @@ std::span<const CommandSpec> all_commands()
         {"audit", "Judge every token's age and rotation state", setup_audit},
         {"history", "Show the vault's change history", setup_history},
         {"delete", "Remove a credential", setup_delete},
-        {"passwd", "Change the vault passphrase", setup_passwd},
+        {"passwd", "Change the vault passphrase and its data key", setup_passwd},
         {"import", "Add integrations with their tokens from JSON lines on stdin, in one write", setup_import},
         {"export", "Write every integration as JSON lines (tokens only with --yes-secrets)", setup_export},
         {"restore", "Write an older vault file (vault.bak, a copy) back as the newest generation", setup_restore},

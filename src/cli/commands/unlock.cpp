@@ -139,7 +139,8 @@ Handler setup_unlock(CLI::App& sub)
                "from ptrace and core dumps, from being kept past this unlock's limits (a later store never\n"
                "extends them; never more than 24h) and from floods (at most 64 keys). It does NOT protect\n"
                "against any process running as you while the vault is unlocked: such a process can ask for the\n"
-               "key, decrypt the vault and keep the key. `pitool lock` when done.");
+               "key, decrypt the vault and keep the key (it opens nothing written after the next `pitool passwd`,\n"
+               "which makes a new key and hands it to the agent with this unlock's limits). `pitool lock` when done.");
     sub.add_option("--ttl", o->ttl,
                    "Keep the vault unlocked at most this long: 30s, 15m, 2h, 1d (default 8h; at most 24h)");
     sub.add_option("--idle", o->idle,

@@ -329,5 +329,42 @@ TEST_P(GoldenMigration, IsMigratedToVersionFourAtTheFirstWrite)
 
 INSTANTIATE_TEST_SUITE_P(FromVersions, GoldenMigration, ::testing::Values(1, 2, 3));
 
+class GoldenRekey : public ::testing::TestWithParam<int> {};
+
+TEST_P(GoldenRekey, ChangePassphraseResealsEveryVersionUnderANewKey)
+{
+    // passwd on a vault of any version: a version 4 generation under a new
+    // data key, every field and event as it was; the old key opens none of it.
+    const fs::path golden = GetParam() == 1   ? k_golden
+                            : GetParam() == 2 ? k_golden_v2
+                            : GetParam() == 3 ? k_golden_v3
+                                              : k_golden_v4;
+    ASSERT_TRUE(crypto::init());
+    test::TempDir dir;
+    install_golden(golden, dir / "vault");
+    FileStorage storage(dir / "vault");
+    auto v = Vault::open(storage, Secret::from(k_passphrase));
+    ASSERT_TRUE(v) << v.error().message;
+    const Secret old_key = v->data_key().clone();
+    ASSERT_TRUE(
+        v->change_passphrase(Secret::from("golden-rekeyed"), crypto::params_for(crypto::KdfLevel::interactive)));
+    EXPECT_EQ(v->file_version(), 4);
+    EXPECT_FALSE(v->data_key().equals(old_key));
+
+    auto opened = decrypt_storage(storage, Secret::from("golden-rekeyed"));
+    ASSERT_TRUE(opened) << opened.error().message;
+    expect_golden_content(opened.value());
+    auto stale = Vault::open_with_key(storage, old_key);
+    ASSERT_FALSE(stale);
+    EXPECT_EQ(stale.error().code, Errc::wrong_passphrase);
+    // The backup is the golden generation, under the old passphrase.
+    FileStorage previous(storage.backup_path(), storage.path());
+    auto old = decrypt_storage(previous, Secret::from(k_passphrase));
+    ASSERT_TRUE(old) << old.error().message;
+    expect_golden_content(old.value());
+}
+
+INSTANTIATE_TEST_SUITE_P(FromVersions, GoldenRekey, ::testing::Values(1, 2, 3, 4));
+
 } // namespace
 } // namespace pitool::vault

@@ -397,9 +397,21 @@ TEST_F(VaultTest, ChangePassphrase)
 {
     auto v = make();
     const auto key_wrap_before = v.header().recipients[0].wrapped_key;
+    const Secret key_before = v.data_key().clone();
+    const auto data_before = data_files(path);
     const crypto::KdfParams other{2, 16384};
     ASSERT_TRUE(v.change_passphrase(pw("new passphrase"), other));
     EXPECT_NE(v.header().recipients[0].wrapped_key, key_wrap_before);
+    // A new data key and a new data file: the old key opens nothing.
+    EXPECT_FALSE(v.data_key().equals(key_before));
+    EXPECT_EQ(v.data_key().size(), crypto::k_key_bytes);
+    auto stale = Vault::open_with_key(storage, key_before);
+    ASSERT_FALSE(stale);
+    EXPECT_EQ(stale.error().code, Errc::wrong_passphrase);
+    auto by_new_key = Vault::open_with_key(storage, v.data_key());
+    ASSERT_TRUE(by_new_key) << by_new_key.error().message;
+    EXPECT_EQ(data_files(path).size(), 2u) << "the new generation's file and the one vault.bak names";
+    EXPECT_NE(data_files(path), data_before);
 
     auto old = open_full(storage, pw("right passphrase"));
     ASSERT_FALSE(old);
@@ -416,6 +428,53 @@ TEST_F(VaultTest, ChangePassphrase)
     // The backup is the generation under the old passphrase.
     auto bak = decrypt_backup(storage, pw("right passphrase"));
     EXPECT_TRUE(bak);
+}
+
+TEST_F(VaultTest, ChangePassphraseKeepsLoadedChangesStagedRecordsAndHistory)
+{
+    // Unsaved changes and staged records go into the rekeyed generation,
+    // sealed under the new key like everything stored.
+    make();
+    auto v = open_full(storage, pw("right passphrase"));
+    ASSERT_TRUE(v);
+    v->payload().integrations[0].description = "edited before passwd";
+    core::Integration staged;
+    staged.name = "staged";
+    staged.base_url = "https://services.leadconnectorhq.com";
+    staged.created_at = k_vault_t0;
+    staged.token = core::make_token(Secret::from("pit-staged-token-0002"), k_vault_t0);
+    ASSERT_TRUE(v->stage(staged));
+    ASSERT_TRUE(v->change_passphrase(pw("new passphrase"), k_vault_fast));
+    auto fresh = open_full(storage, pw("new passphrase"));
+    ASSERT_TRUE(fresh) << fresh.error().message;
+    ASSERT_EQ(fresh->payload().integrations.size(), 2u);
+    EXPECT_EQ(fresh->payload().find("acme")->description, "edited before passwd");
+    EXPECT_TRUE(fresh->payload().find("staged")->token.value.equals(std::string_view("pit-staged-token-0002")));
+    EXPECT_EQ(fresh->payload().history.size(), 1u);
+}
+
+TEST_F(VaultTest, ChangePassphraseOfADamagedRecordWritesNothing)
+{
+    // A box that does not authenticate stops the rekey before the swap:
+    // the vault and its key stay as they were.
+    auto v = make();
+    const auto data = data_files(path);
+    ASSERT_EQ(data.size(), 1u);
+    auto bytes = bytes_of(data[0]);
+    bytes[bytes.size() / 2] ^= 0x01; // inside some box of the one data file
+    put_bytes(data[0], bytes);
+    auto opened = Vault::open(storage, pw("right passphrase"));
+    if (!opened) GTEST_SKIP() << "the flip hit the top index's part: " << opened.error().message;
+    const auto head = read_file(path);
+    const Secret key = opened->data_key().clone();
+    auto st = opened->change_passphrase(pw("new passphrase"), k_vault_fast);
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code, Errc::damaged);
+    EXPECT_EQ(read_file(path), head);
+    EXPECT_EQ(data_files(path), data) << "no new data file is left behind";
+    EXPECT_FALSE(fs::exists(storage.backup_path()));
+    EXPECT_TRUE(opened->data_key().equals(key));
+    EXPECT_TRUE(Vault::open(storage, pw("right passphrase")));
 }
 
 TEST_F(VaultTest, ChangePassphraseRefusesHostileParams)
