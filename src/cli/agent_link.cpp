@@ -51,9 +51,7 @@ Result<AgentKeyUpdate> replace_agent_key(const Context& ctx, const std::filesyst
     if (!st && st.error().code == Errc::not_found) return AgentKeyUpdate::not_held;
     if (!st) return std::move(st).error();
     const std::string id = agent::vault_id(vault);
-    const agent::AgentStatus::Entry* held = nullptr;
-    for (const auto& e : st.value().keys)
-        if (e.vault == id) held = &e;
+    const agent::AgentStatus::Entry* held = st.value().find(id);
     if (held == nullptr || held->expires_in.count() <= 0) return AgentKeyUpdate::not_held;
     // The old key's remaining lifetime, and an idle limit the agent lowers to
     // the old key's: a replacement never lives longer than what it replaces

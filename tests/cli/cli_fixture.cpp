@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <regex>
 #include <stdexcept>
 
@@ -21,6 +22,22 @@ bool rfc3339_utc(const nlohmann::json& s)
 {
     static const std::regex k_re(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$)");
     return s.is_string() && std::regex_match(s.get<std::string>(), k_re);
+}
+
+std::string numbered_pit_lines(int count)
+{
+    std::string lines;
+    for (int i = 0; i < count; ++i) {
+        char tok[64];
+        std::snprintf(tok, sizeof tok, "pit-00000000-0000-4000-8000-%012d", i);
+        char name[16];
+        std::snprintf(name, sizeof name, "n%04d", i);
+        lines += nlohmann::json{{"name", name},         {"provider", "leadconnector"}, {"kind", "pit"},
+                                {"account_id", "LOC1"}, {"level", "location"},         {"token", tok}}
+                     .dump() +
+                 "\n";
+    }
+    return lines;
 }
 
 std::string expected_actor()

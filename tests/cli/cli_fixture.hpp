@@ -66,6 +66,10 @@ bool rfc3339_utc(const nlohmann::json& s);
 /// user@host as pitool records it in the history.
 std::string expected_actor();
 
+/// `import` input: `count` LeadConnector location PITs named n0000, n0001…,
+/// token i being pit-00000000-0000-4000-8000-<i as 12 digits>.
+std::string numbered_pit_lines(int count);
+
 class CliTest : public ::testing::Test {
 protected:
     CliTest();

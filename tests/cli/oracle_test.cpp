@@ -269,18 +269,7 @@ TEST_F(Oracle, ManyPartsWrittenByImport)
     // 700 names in one import: the index is cut into parts (about 256
     // entries each), which the oracle opens and checks one by one.
     init_vault();
-    std::string lines;
-    for (int i = 0; i < 700; ++i) {
-        char tok[64];
-        std::snprintf(tok, sizeof tok, "pit-00000000-0000-4000-8000-%012d", i);
-        char name[16];
-        std::snprintf(name, sizeof name, "n%04d", i);
-        lines += json{{"name", name},         {"provider", "leadconnector"}, {"kind", "pit"},
-                      {"account_id", "LOC1"}, {"level", "location"},         {"token", tok}}
-                     .dump() +
-                 "\n";
-    }
-    ok({"import"}, {.stdin_data = lines});
+    ok({"import"}, {.stdin_data = numbered_pit_lines(700)});
     ok({"rotate", "n0300", "--token-stdin"}, {.stdin_data = "pit-11111111-0000-4000-8000-000000000300"});
     ok({"delete", "n0001", "--yes"});
     const json o = oracle(std::string(k_passphrase));

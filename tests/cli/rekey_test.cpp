@@ -9,8 +9,6 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
-#include <cstdio>
-
 namespace pitool::test {
 namespace {
 
@@ -113,18 +111,7 @@ protected:
     void fill() const
     {
         init_vault(k_at);
-        std::string lines;
-        for (int i = 0; i < 600; ++i) {
-            char tok[64];
-            std::snprintf(tok, sizeof tok, "pit-00000000-0000-4000-8000-%012d", i);
-            char name[16];
-            std::snprintf(name, sizeof name, "n%04d", i);
-            lines += json{{"name", name},         {"provider", "leadconnector"}, {"kind", "pit"},
-                          {"account_id", "LOC1"}, {"level", "location"},         {"token", tok}}
-                         .dump() +
-                     "\n";
-        }
-        ok({"import"}, at({.stdin_data = lines}));
+        ok({"import"}, at({.stdin_data = numbered_pit_lines(600)}));
         create_pit("acme", k_token, k_at);
         rotate("acme", k_token2, k_at);
         ok({"create", "clinic", "--provider", "hint", "--kind", "practice-key", "--practice", "pra-7", "--description",

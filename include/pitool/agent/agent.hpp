@@ -104,6 +104,14 @@ struct AgentStatus {
     };
     long pid = 0;
     std::vector<Entry> keys;
+
+    /// The key held for `vault` (an agent::vault_id), or nullptr.
+    [[nodiscard]] const Entry* find(std::string_view vault) const noexcept
+    {
+        for (const auto& e : keys)
+            if (e.vault == vault) return &e;
+        return nullptr;
+    }
 };
 
 /// Asks the agent what it holds. Errc::not_found when none answers.

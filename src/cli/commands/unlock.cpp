@@ -52,10 +52,7 @@ Status run_status(Context& ctx)
     auto st = agent::status(socket);
     if (!st && st.error().code != Errc::not_found) return std::move(st).error();
     const agent::AgentStatus* s = st ? &st.value() : nullptr;
-    const agent::AgentStatus::Entry* mine = nullptr;
-    if (s != nullptr)
-        for (const auto& e : s->keys)
-            if (e.vault == vault) mine = &e;
+    const agent::AgentStatus::Entry* mine = s != nullptr ? s->find(vault) : nullptr;
     if (ctx.opts.json) {
         nlohmann::json keys = nlohmann::json::array();
         if (s != nullptr)

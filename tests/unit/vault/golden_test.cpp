@@ -283,11 +283,26 @@ TEST(GoldenVault, VersionFourOpensAndHoldsEveryField)
     expect_golden_opens_from_storage(k_golden_v4);
 }
 
+/// The golden vault of format `version` (1 to 4).
+fs::path golden_of_version(int version)
+{
+    switch (version) {
+    case 1:
+        return k_golden;
+    case 2:
+        return k_golden_v2;
+    case 3:
+        return k_golden_v3;
+    default:
+        return k_golden_v4;
+    }
+}
+
 class GoldenMigration : public ::testing::TestWithParam<int> {};
 
 TEST_P(GoldenMigration, IsMigratedToVersionFourAtTheFirstWrite)
 {
-    const fs::path golden = GetParam() == 1 ? k_golden : GetParam() == 2 ? k_golden_v2 : k_golden_v3;
+    const fs::path golden = golden_of_version(GetParam());
     ASSERT_TRUE(crypto::init());
     test::TempDir dir;
     install_golden(golden, dir / "vault");
@@ -335,10 +350,7 @@ TEST_P(GoldenRekey, ChangePassphraseResealsEveryVersionUnderANewKey)
 {
     // passwd on a vault of any version: a version 4 generation under a new
     // data key, every field and event as it was; the old key opens none of it.
-    const fs::path golden = GetParam() == 1   ? k_golden
-                            : GetParam() == 2 ? k_golden_v2
-                            : GetParam() == 3 ? k_golden_v3
-                                              : k_golden_v4;
+    const fs::path golden = golden_of_version(GetParam());
     ASSERT_TRUE(crypto::init());
     test::TempDir dir;
     install_golden(golden, dir / "vault");
