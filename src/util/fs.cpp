@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -149,6 +151,31 @@ Status PrivateFile::truncate(std::uint64_t size)
         return make_error(Errc::io, "cannot truncate " + m_path + ": " + errno_text(errno));
     m_size = size;
     return {};
+}
+
+Status PrivateFile::zero(std::uint64_t offset, std::uint64_t len)
+{
+    if (offset > m_size || len > m_size - offset)
+        return make_error(Errc::damaged, "cannot wipe past the end of " + m_path);
+    // pwrite() on an O_APPEND descriptor appends on Linux: lift the flag.
+    const int flags = ::fcntl(m_fd, F_GETFL);
+    if (flags < 0 || ::fcntl(m_fd, F_SETFL, flags & ~O_APPEND) != 0)
+        return make_error(Errc::io, "cannot wipe " + m_path + ": " + errno_text(errno));
+    static const std::array<std::uint8_t, 4096> k_zeros{};
+    Status st;
+    while (len > 0 && st) {
+        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(len, k_zeros.size()));
+        const ssize_t w = ::pwrite(m_fd, k_zeros.data(), n, static_cast<off_t>(offset));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            st = make_error(Errc::io, "cannot wipe " + m_path + ": " + errno_text(w < 0 ? errno : EIO));
+            break;
+        }
+        offset += static_cast<std::uint64_t>(w);
+        len -= static_cast<std::uint64_t>(w);
+    }
+    (void)::fcntl(m_fd, F_SETFL, flags);
+    return st;
 }
 
 Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path& path, std::uintmax_t max_size)

@@ -1,6 +1,7 @@
 #include "vault/boxes.hpp"
 
 #include "pitool/core/record_codec.hpp"
+#include "pitool/vault/vault.hpp"
 
 #include <algorithm>
 #include <string>
@@ -67,6 +68,14 @@ Error damaged_record(std::string_view name)
     return make_error(Errc::damaged, "vault record '" + std::string(name) + "' is corrupted (authentication failed)");
 }
 
+Error wiped_record(std::string_view name)
+{
+    return make_error(Errc::damaged, "the tokens of vault record '" + std::string(name) + "' " +
+                                         std::string(k_wiped_phrase) +
+                                         " (this generation is older than the vault's backup; or the vault changed "
+                                         "twice while this command read it: run it again)");
+}
+
 Result<std::vector<std::uint8_t>> open_plain(std::span<const std::uint8_t> box, const Tag& tag,
                                              std::span<const std::uint8_t> ad, const Secret& key)
 {
@@ -110,6 +119,8 @@ Status decode_meta_into(std::span<const std::uint8_t> box, const IndexEntry& e, 
 Status decode_secrets_into(std::span<const std::uint8_t> box, const IndexEntry& e, const Secret& key,
                            core::Integration& in)
 {
+    if (!box.empty() && std::all_of(box.begin(), box.end(), [](std::uint8_t b) { return b == 0; }))
+        return wiped_record(e.name);
     if (box.size() < crypto::k_box_overhead || tag_of(box) != e.secrets.tag) return damaged_record(e.name);
     Secret plain(box.size() - crypto::k_box_overhead);
     if (!crypto::open_box(box, box_ad(BoxKind::secrets, e.name), key, {plain.data(), plain.size()}))

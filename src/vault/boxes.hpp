@@ -37,6 +37,9 @@ void box_ad_into(std::vector<std::uint8_t>& ad, BoxKind kind, std::string_view n
 [[nodiscard]] BoxRef append_copy(std::vector<std::uint8_t>& data, const std::uint8_t* from, const BoxRef& ref);
 
 [[nodiscard]] Error damaged_record(std::string_view name);
+/// A record whose secrets box is all zeros: wiped by a later write once
+/// neither the head nor the backup named it (Errc::damaged).
+[[nodiscard]] Error wiped_record(std::string_view name);
 /// Opens a non-secret box (metadata, history, index part) into a plain
 /// buffer. Errc::damaged (with no message) if it is not the box `tag` pins
 /// or does not authenticate.

@@ -56,6 +56,7 @@ public:
         return {};
     }
     [[nodiscard]] Status discard_from(std::uint64_t size) override { return m_file.truncate(size); }
+    [[nodiscard]] Status wipe(std::uint64_t offset, std::uint64_t len) override { return m_file.zero(offset, len); }
 
 private:
     util::PrivateFile m_file;
@@ -128,8 +129,16 @@ Result<HeadVersion> FileStorage::swap_head(const HeadVersion& expected, std::spa
     auto bak = backup_path();
     std::string warning;
     PITOOL_TRY(util::atomic_replace(m_path, bytes, &bak, &warning));
-    if (!warning.empty() && m_warn) m_warn(warning);
+    if (!warning.empty()) warn(warning);
     return file_version(m_path);
+}
+
+Result<Head> FileStorage::read_backup()
+{
+    auto head = FileStorage(backup_path(), m_data_base).read_head();
+    if (!head && head.error().code == Errc::not_found)
+        return make_error(Errc::not_found, "no backup at " + backup_path().string());
+    return head;
 }
 
 std::filesystem::path FileStorage::dir() const

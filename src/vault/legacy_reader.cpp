@@ -35,6 +35,10 @@ public:
     }
     [[nodiscard]] Status sync() override { return {}; }
     [[nodiscard]] Status discard_from(std::uint64_t) override { return {}; }
+    [[nodiscard]] Status wipe(std::uint64_t, std::uint64_t) override
+    {
+        return make_error(Errc::internal, "a version 2 vault is not wiped in place");
+    }
 
 private:
     std::unique_ptr<Snapshot> m_file;

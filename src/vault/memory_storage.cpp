@@ -63,6 +63,14 @@ public:
         if (size < m_bytes->size()) m_bytes->resize(static_cast<std::size_t>(size));
         return {};
     }
+    [[nodiscard]] Status wipe(std::uint64_t offset, std::uint64_t len) override
+    {
+        if (!m_writable) return make_error(Errc::internal, "data file opened read-only");
+        if (offset > m_bytes->size() || len > m_bytes->size() - offset)
+            return make_error(Errc::damaged, "wiping past the end of the vault data file");
+        std::fill_n(m_bytes->begin() + static_cast<std::ptrdiff_t>(offset), len, std::uint8_t{0});
+        return {};
+    }
 
 private:
     std::shared_ptr<std::vector<std::uint8_t>> m_bytes;
@@ -106,8 +114,15 @@ Result<HeadVersion> MemoryStorage::swap_head(const HeadVersion& expected, std::s
 {
     const HeadVersion current{m_generation == 0 ? std::string() : std::to_string(m_generation)};
     if (current != expected) return make_error(Errc::conflict, "the vault in memory changed while it was written");
+    m_backup = std::move(m_head);
     m_head.assign(bytes.begin(), bytes.end());
     return HeadVersion{std::to_string(++m_generation)};
+}
+
+Result<Head> MemoryStorage::read_backup()
+{
+    if (m_backup.empty()) return make_error(Errc::not_found, "no backup in memory");
+    return Head{std::make_unique<MemorySnapshot>(m_backup), HeadVersion{"backup-" + std::to_string(m_generation)}};
 }
 
 Result<std::unique_ptr<BoxLog>> MemoryStorage::boxes(std::uint64_t id, BoxMode mode)

@@ -100,6 +100,11 @@ struct Vault::Opened {
 Result<Vault::Opened> Vault::read_header(Storage& storage)
 {
     PITOOL_TRY_ASSIGN(auto head, storage.read_head());
+    return parse_head(std::move(head));
+}
+
+Result<Vault::Opened> Vault::parse_head(Head head)
+{
     auto& s = *head.bytes;
     std::vector<std::uint8_t> prefix(std::min<std::uint64_t>(k_prefix_bytes, s.size()));
     PITOOL_TRY(s.read(0, prefix));
@@ -109,6 +114,20 @@ Result<Vault::Opened> Vault::read_header(Storage& storage)
     PITOOL_TRY(s.read(0, bytes));
     PITOOL_TRY_ASSIGN(auto h, parse_header(bytes, s.size()));
     return Opened{std::move(h), std::move(bytes), std::move(head.bytes), std::move(head.version)};
+}
+
+std::optional<Index> Vault::backup_index() const
+{
+    if (m_file_version < k_format_v3 || !m_index) return std::nullopt;
+    auto head = m_storage->read_backup();
+    if (!head) return std::nullopt;
+    auto o = parse_head(std::move(head).value());
+    if (!o || o->header.version < k_format_v3 || o->header.data_id != m_header.data_id) return std::nullopt;
+    auto plain = open_index(*o->snap, o->header, o->header_bytes, m_key);
+    if (!plain) return std::nullopt;
+    auto top = decode_top(plain.value());
+    if (!top) return std::nullopt;
+    return std::move(top).value();
 }
 
 Result<Vault> Vault::open(Storage& storage, const Secret& passphrase, const Vault* known)

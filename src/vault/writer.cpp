@@ -330,19 +330,87 @@ Status Writer::commit(Vault& v, Sink& sink, Index next)
     auto file = encode_header(h);
     auto sealed_index = crypto::seal(index, h.payload_nonce, file, sink.key());
     file.insert(file.end(), sealed_index.begin(), sealed_index.end());
+    const auto dying = dying_secrets(v);
     auto version = v.m_storage->swap_head(v.m_head_version, file);
     if (!version) return undo(std::move(version).error());
-    if (!sink.appending) {
-        // The new file and the one the backup now names (if version 3) stay.
-        std::vector<std::uint64_t> named{sink.id};
-        if (v.m_file_version >= k_format_v3 && v.m_index) named.push_back(v.m_header.data_id);
-        v.m_storage->collect_boxes(named);
-    }
+    // The generation read is now the backup; the one before it is named by
+    // nothing: its replaced secrets are wiped, its data file (if another)
+    // removed. Only the new file and the one the backup names (if version 3)
+    // stay.
+    wipe(v, sink, dying);
+    std::vector<std::uint64_t> named{sink.id};
+    if (v.m_file_version >= k_format_v3 && v.m_index && v.m_header.data_id != sink.id)
+        named.push_back(v.m_header.data_id);
+    v.m_storage->collect_boxes(named);
     v.m_supersede = 0;
     v.adopt(std::move(h), std::move(version).value(), std::make_unique<Index>(std::move(next)), std::move(sink.log));
     // Rekeyed: the generation now read is sealed under the new key.
     if (sink.rekeying()) v.m_key = std::move(sink.fresh_key);
     return {};
+}
+
+} // namespace pitool::vault::detail
+
+namespace pitool::vault::detail {
+
+std::vector<BoxRef> Writer::dying_secrets(const Vault& v)
+{
+    if (!v.m_data) return {};
+    const auto top = v.backup_index();
+    if (!top) return {};
+    // A part both generations name (same place, same tag) holds the same
+    // entries: only the parts that differ are opened.
+    auto shared = [](const Part& p, std::span<const Part> in) {
+        return std::any_of(in.begin(), in.end(), [&](const Part& q) {
+            return q.box.off == p.box.off && q.box.len == p.box.len && q.box.tag == p.box.tag;
+        });
+    };
+    const auto& now = v.m_index->parts;
+    std::map<std::uint64_t, BoxRef> dying; // by offset
+    std::vector<std::uint8_t> box;
+    for (const auto& p : top->parts) {
+        if (shared(p, now)) continue;
+        if (!v.read_box(p.box.off, p.box.len, box)) return {};
+        auto part = open_plain(box, p.box.tag, box_ad(BoxKind::index, ""), v.m_key);
+        if (!part) return {};
+        auto entries = decode_part(part.value(), top->data_len);
+        if (!entries) return {};
+        for (const auto& e : entries.value()) dying.emplace(e.secrets.off, e.secrets);
+    }
+    // A name in a part that changed is in a changed part of the current
+    // generation too (names are unique in each): those boxes live on.
+    for (std::size_t i = 0; i < now.size() && !dying.empty(); ++i) {
+        if (shared(now[i], top->parts)) continue;
+        auto entries = v.part(i);
+        if (!entries) return {};
+        for (const auto& e : *entries.value()) dying.erase(e.secrets.off);
+    }
+    std::vector<BoxRef> out;
+    out.reserve(dying.size());
+    for (const auto& [off, b] : dying) out.push_back(b);
+    return out;
+}
+
+void Writer::wipe(Vault& v, Sink& sink, std::span<const BoxRef> dying)
+{
+    if (dying.empty()) return;
+    const std::uint64_t id = v.m_header.data_id;
+    std::unique_ptr<BoxLog> opened;
+    BoxLog* log = sink.appending ? sink.log.get() : nullptr;
+    auto failed = [&](const Error& e) {
+        v.m_storage->warn("could not wipe " + std::to_string(dying.size()) +
+                          " replaced secret(s) from the vault's data file (" + e.message +
+                          "): they stay there, sealed, until the file is compacted");
+    };
+    if (log == nullptr) {
+        auto l = v.m_storage->boxes(id, BoxMode::append);
+        if (!l) return failed(l.error());
+        opened = std::move(l).value();
+        log = opened.get();
+    }
+    for (const auto& b : dying)
+        if (auto st = log->wipe(b.off, b.len); !st) return failed(st.error());
+    if (auto st = log->sync(); !st) failed(st.error());
 }
 
 } // namespace pitool::vault::detail

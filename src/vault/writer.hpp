@@ -9,9 +9,16 @@
 //  - rekey: compaction under a new data key (passwd): every live box is
 //    opened with the old key and sealed again under the new one.
 // Either way the boxes are made durable first, then the head is swapped,
-// so until the swap the old generation is whole.
+// so until the swap the old generation is whole. After the swap, the
+// secrets boxes that only the dropped backup named are wiped, and the data
+// files neither the new head nor the new backup names are removed: a token
+// replaced by one write is unreadable from the store after the next.
 
 #include "pitool/vault/vault.hpp"
+#include "vault/index.hpp"
+
+#include <span>
+#include <vector>
 
 namespace pitool::vault::detail {
 
@@ -39,6 +46,18 @@ public:
 
 private:
     struct Sink;
+    /// The secrets boxes that die when the next swap drops the backup: those
+    /// the backup generation names in the current generation's data file and
+    /// the current generation does not. Read before the swap, which replaces
+    /// the backup. Empty when the backup is missing, older than version 3,
+    /// in another data file (that file is collected instead), not sealed
+    /// under the vault's key, or does not decode: nothing is wiped on a
+    /// guess. Touches only the index parts the two generations do not share.
+    [[nodiscard]] static std::vector<BoxRef> dying_secrets(const Vault& v);
+    /// After the swap: zeroes `dying` in the data file the previous
+    /// generation is in and makes that durable. The write stands whatever
+    /// happens here: a failure is a warning through the storage.
+    static void wipe(Vault& v, Sink& sink, std::span<const BoxRef> dying);
     /// Makes the data file `sink.id` for a compaction whose boxes are built
     /// (another id if that one exists).
     [[nodiscard]] static Status create_data_file(Vault& v, Sink& sink);

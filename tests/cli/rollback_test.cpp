@@ -231,6 +231,12 @@ TEST_F(Rollback, VerifyReportsABackupThatIsNotThePreviousGeneration)
     ASSERT_NE(c, nullptr) << stale.dump();
     EXPECT_EQ(c->at("status"), "warn") << c->dump();
     EXPECT_THAT(c->at("detail").get<std::string>(), HasSubstr("generation 2, not 3"));
+    // Its token of `a`, replaced by the rotation, was wiped once neither the
+    // vault nor the backup named it (dead secrets are gone): a warning here.
+    c = find_check(stale, "backup contents");
+    ASSERT_NE(c, nullptr) << stale.dump();
+    EXPECT_EQ(c->at("status"), "warn") << c->dump();
+    EXPECT_THAT(c->at("detail").get<std::string>(), HasSubstr("wiped"));
 
     // Another vault's file (same passphrase) as the backup: a failure.
     const fs::path other = m_tmp / "other" / "vault";

@@ -182,6 +182,11 @@ protected:
                 {"PITOOL_HTTP_TIMEOUT", "10"}};
     }
 
+    /// The vault's passphrase (PITOOL_PASSPHRASE of every run).
+    [[nodiscard]] const std::string& passphrase() const { return m_passphrase; }
+    /// After a passwd: the runs from now on give `p` (planted).
+    void set_passphrase(const std::string& p) { m_passphrase = plant(p); }
+
     /// Runs the real pitool. Its stdout and stderr are recorded for the hygiene check.
     RunResult pit(const std::vector<std::string>& args, const How& how = {})
     {

@@ -47,6 +47,10 @@ public:
     [[nodiscard]] Status sync();
     /// Cuts the file back to `size` bytes (undoing appends). Errc::io.
     [[nodiscard]] Status truncate(std::uint64_t size);
+    /// Overwrites `len` bytes at `offset` with zeros in place (append and
+    /// create modes; the file's O_APPEND is lifted for the write and put
+    /// back). Durable after sync(). Errc::io; Errc::damaged past the end.
+    [[nodiscard]] Status zero(std::uint64_t offset, std::uint64_t len);
 
 private:
     PrivateFile(int fd, std::uint64_t size, std::string path) : m_fd(fd), m_size(size), m_path(std::move(path)) {}

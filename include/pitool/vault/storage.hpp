@@ -6,15 +6,19 @@
 ///
 /// A store holds three things:
 ///  - **boxes**: sealed byte strings in numbered box logs. A log's bytes,
-///    once put, never change, so an offset a head names keeps its bytes for
-///    the life of the log. Boxes are put in batches at a log's end.
+///    once put, never change while a head or the backup names them, so an
+///    offset a head names keeps its bytes for the life of the log. Boxes
+///    are put in batches at a log's end. A secrets box that neither the
+///    head nor the backup names any more is wiped (zeroed in place), so that
+///    a replaced token cannot be read back from the log.
 ///  - **the head**: one small value (the vault file: header and top index)
 ///    naming the box log and the boxes of the current generation, read with
 ///    its version and replaced only by compare-and-swap on that version.
 ///  - **named locks** with a time limit, serialising read-modify-write
 ///    cycles among writers.
 /// A writer takes the lock, reads the head, puts its new boxes, makes them
-/// durable, swaps the head, then collects the logs no head names. Readers
+/// durable, swaps the head, then wipes the secrets boxes that only the
+/// generation the swap dropped named and collects the logs no head names. Readers
 /// take no lock: they read a head, then the boxes it names.
 ///
 /// How an etcd store would meet this contract: the head is one key and its
@@ -105,6 +109,10 @@ public:
     /// Forgets the batches put since the log was `size` bytes long, which no
     /// head names (a write that failed before its swap). Best effort.
     [[nodiscard]] virtual Status discard_from(std::uint64_t size) = 0;
+    /// Overwrites `len` bytes at `offset` with zeros, in place (a log opened
+    /// for writing only), for a box neither the head nor the backup names;
+    /// durable after sync(). Errc::io; Errc::damaged past the end.
+    [[nodiscard]] virtual Status wipe(std::uint64_t offset, std::uint64_t len) = 0;
 };
 
 enum class BoxMode : std::uint8_t {
@@ -131,6 +139,9 @@ public:
     /// holding lock(k_writer_lock).
     [[nodiscard]] virtual Result<HeadVersion> swap_head(const HeadVersion& expected,
                                                         std::span<const std::uint8_t> bytes) = 0;
+    /// The previous generation swap_head kept as the backup. Errc::not_found
+    /// if the store keeps none (yet); the errors of read_head() otherwise.
+    [[nodiscard]] virtual Result<Head> read_backup() = 0;
 
     /// The box log `id` (never 0), opened as `mode` says; append and create
     /// only under lock(k_writer_lock). Errc::not_found, Errc::conflict
@@ -149,6 +160,17 @@ public:
     /// For messages: where the vault is.
     [[nodiscard]] virtual std::string describe() const = 0;
 
+    /// Where the store reports what went wrong after the head was swapped
+    /// (a failed directory fsync, a box it could not wipe): the write stands,
+    /// so it is no error. Not secret. Without a sink such warnings are
+    /// dropped.
+    void set_warning_sink(std::function<void(const std::string&)> sink) { m_warn = std::move(sink); }
+    /// Passes `message` to the warning sink, if there is one.
+    void warn(const std::string& message) const
+    {
+        if (m_warn) m_warn(message);
+    }
+
     /// lock(k_writer_lock, timeout).
     [[nodiscard]] Result<std::unique_ptr<StorageLock>> lock(std::chrono::milliseconds timeout)
     {
@@ -156,6 +178,9 @@ public:
     }
     /// The whole current head; the errors of read_head().
     [[nodiscard]] Result<std::vector<std::uint8_t>> read();
+
+private:
+    std::function<void(const std::string&)> m_warn;
 };
 
 /// A vault held in memory (tests, fuzzers, decrypt_image). Locks are real
@@ -168,6 +193,7 @@ public:
     [[nodiscard]] Result<Head> read_head() override;
     [[nodiscard]] Result<HeadVersion> swap_head(const HeadVersion& expected,
                                                 std::span<const std::uint8_t> bytes) override;
+    [[nodiscard]] Result<Head> read_backup() override;
     [[nodiscard]] Result<std::unique_ptr<BoxLog>> boxes(std::uint64_t id, BoxMode mode) override;
     void collect_boxes(std::span<const std::uint64_t> named) override;
     using Storage::lock;
@@ -183,7 +209,8 @@ public:
     struct Locks; ///< the names held, shared with the lock objects
 private:
     std::vector<std::uint8_t> m_head;
-    std::uint64_t m_generation = 0; ///< 0: no head
+    std::vector<std::uint8_t> m_backup; ///< the head before the last swap (empty: none)
+    std::uint64_t m_generation = 0;     ///< 0: no head
     std::map<std::uint64_t, std::shared_ptr<std::vector<std::uint8_t>>> m_logs;
     std::shared_ptr<Locks> m_locks;
 };
@@ -201,6 +228,8 @@ public:
     [[nodiscard]] Result<Head> read_head() override;
     [[nodiscard]] Result<HeadVersion> swap_head(const HeadVersion& expected,
                                                 std::span<const std::uint8_t> bytes) override;
+    /// `path.bak`, read as a head (its data files are the vault's).
+    [[nodiscard]] Result<Head> read_backup() override;
     [[nodiscard]] Result<std::unique_ptr<BoxLog>> boxes(std::uint64_t id, BoxMode mode) override;
     void collect_boxes(std::span<const std::uint64_t> named) override;
     using Storage::lock;
@@ -211,10 +240,6 @@ public:
     [[nodiscard]] const std::filesystem::path& path() const { return m_path; }
     /// The directory holding the vault ("." for a bare file name).
     [[nodiscard]] std::filesystem::path dir() const;
-    /// Where write() reports what went wrong after the vault was replaced (a
-    /// failed directory fsync): the write stands, so it is no error. Not
-    /// secret. Without a sink such warnings are dropped.
-    void set_warning_sink(std::function<void(const std::string&)> sink) { m_warn = std::move(sink); }
     [[nodiscard]] std::filesystem::path data_path(std::uint64_t id) const;
     [[nodiscard]] std::filesystem::path backup_path() const;
     [[nodiscard]] std::filesystem::path lock_path() const;
@@ -226,7 +251,6 @@ private:
     [[nodiscard]] Status prepare_dir() const;
     std::filesystem::path m_path;
     std::filesystem::path m_data_base;
-    std::function<void(const std::string&)> m_warn;
 };
 
 } // namespace pitool::vault

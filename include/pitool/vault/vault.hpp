@@ -178,6 +178,12 @@ private:
     [[nodiscard]] bool is_loaded(std::string_view name) const { return m_all_loaded || m_loaded.contains(name); }
     /// Reads the head and parses its header.
     [[nodiscard]] static Result<Opened> read_header(Storage& storage);
+    /// Parses the header of `head`, read from a store.
+    [[nodiscard]] static Result<Opened> parse_head(Head head);
+    /// The top index of the store's backup generation, if it lies in this
+    /// vault's data file and opens with its key (else nullopt: missing,
+    /// older than version 3, another data file or key, damaged).
+    [[nodiscard]] std::optional<detail::Index> backup_index() const;
     /// Opens again after the data file was not found (Errc::not_found from
     /// open_parsed); a data file still missing is Errc::damaged.
     [[nodiscard]] static Result<Vault> reopen(Storage& storage, Secret& key);
@@ -208,6 +214,18 @@ private:
     std::vector<detail::IndexEntry> m_staged; ///< their entries, offsets into m_staged_data
     bool m_history_loaded = false;
 };
+
+/// What the error of a record whose tokens were wiped says: a secrets box
+/// zeroed by a later write, once neither the head nor the backup named it
+/// (docs/vault-format.md, "Dead secrets"). Reached by an older generation
+/// than the backup (a copy put in its place), or by a reader that two writes
+/// overtook.
+inline constexpr std::string_view k_wiped_phrase = "were wiped by a later write";
+/// Whether `e` is such an error (Errc::damaged).
+[[nodiscard]] inline bool wiped_tokens(const Error& e)
+{
+    return e.code == Errc::damaged && e.message.find(k_wiped_phrase) != std::string::npos;
+}
 
 /// Opens `storage` with a passphrase and decodes everything: every record
 /// with its secrets, and the history (verify, tests). Same errors as

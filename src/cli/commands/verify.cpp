@@ -123,6 +123,11 @@ Check check_backup(vault::Vault& previous)
 {
     std::vector<std::string> problems;
     const std::size_t opened = check_tokens(previous, problems);
+    // An older generation than the backup should be (a copy put there): the
+    // tokens later writes replaced were wiped, as they must be.
+    if (problems.size() == 1 && vault::wiped_tokens(Error{Errc::damaged, problems.front()}))
+        return {"backup contents", Level::warn,
+                "an older generation: tokens that later writes replaced were wiped from it"};
     if (!problems.empty()) return {"backup contents", Level::fail, problems.front()};
     if (auto history = previous.load_history(); !history)
         return {"backup contents", Level::fail, history.error().message};

@@ -116,6 +116,52 @@ TYPED_TEST(StorageConformance, AHeadReadIsOneGenerationWhateverIsSwappedLater)
     EXPECT_EQ(st.error().code, Errc::damaged);
 }
 
+TYPED_TEST(StorageConformance, TheBackupIsTheGenerationBeforeTheLastSwap)
+{
+    auto none = this->s().read_backup();
+    ASSERT_FALSE(none);
+    EXPECT_EQ(none.error().code, Errc::not_found);
+    auto v1 = this->s().swap_head(HeadVersion{}, bytes("one"));
+    ASSERT_TRUE(v1);
+    auto v2 = this->s().swap_head(v1.value(), bytes("two"));
+    ASSERT_TRUE(v2);
+    auto bak = this->s().read_backup();
+    ASSERT_TRUE(bak) << bak.error().message;
+    EXPECT_EQ(read_all(*bak->bytes), bytes("one"));
+    ASSERT_TRUE(this->s().swap_head(v2.value(), bytes("three")));
+    EXPECT_EQ(read_all(*this->s().read_backup()->bytes), bytes("two"));
+    EXPECT_EQ(read_all(*bak->bytes), bytes("one")) << "a backup read is one generation";
+}
+
+TYPED_TEST(StorageConformance, WipeZeroesInPlaceAndAppendsNothing)
+{
+    auto log = this->s().boxes(9, BoxMode::create);
+    ASSERT_TRUE(log);
+    ASSERT_TRUE((*log)->put(bytes("keep|dead-box|keep")));
+    ASSERT_TRUE((*log)->sync());
+    ASSERT_TRUE((*log)->wipe(5, 8)) << "a box in the middle";
+    ASSERT_TRUE((*log)->sync());
+    auto expected = bytes("keep|dead-box|keep");
+    std::fill_n(expected.begin() + 5, 8, std::uint8_t{0});
+    EXPECT_EQ((*log)->size(), expected.size());
+    EXPECT_EQ(read_all(**log), expected);
+    // Reopened for appending (the file store's O_APPEND): still in place,
+    // and a later put still goes at the end.
+    auto again = this->s().boxes(9, BoxMode::append);
+    ASSERT_TRUE(again);
+    ASSERT_TRUE((*again)->wipe(0, 4));
+    ASSERT_TRUE((*again)->put(bytes("|new")));
+    std::fill_n(expected.begin(), 4, std::uint8_t{0});
+    for (char c : std::string_view("|new")) expected.push_back(static_cast<std::uint8_t>(c));
+    auto reader = this->s().boxes(9, BoxMode::read);
+    ASSERT_TRUE(reader);
+    EXPECT_EQ(read_all(**reader), expected);
+    auto past = (*again)->wipe(expected.size() - 2, 4);
+    ASSERT_FALSE(past);
+    EXPECT_EQ(past.error().code, Errc::damaged);
+    EXPECT_EQ(read_all(**reader), expected) << "a refused wipe changes nothing";
+}
+
 TYPED_TEST(StorageConformance, BoxesArePutAtTheEndAndReadBack)
 {
     auto log = this->s().boxes(7, BoxMode::create);
