@@ -11,6 +11,7 @@ packages=(
   libspdlog-dev libfmt-dev help2man
   dpkg-dev file man-db groff-base zsh fish
   openssl faketime ca-certificates curl jq
+  python3-jsonschema # tests/cli: --json outputs checked against docs/schema/
   strace # fault injection (fsync) in tests/cli/local_attacks_test.cpp
 )
 

@@ -76,6 +76,29 @@ int report(Context& ctx, const Error& e)
 
 using Handlers = std::map<const CLI::App*, Handler>;
 
+/// "Examples:" and the spec's command lines, each with what it does.
+std::string examples_text(const CommandSpec& spec)
+{
+    std::string text = "Examples:\n";
+    for (const auto& e : spec.examples) text += std::string("  ") + e.line + "\n      " + e.what + "\n";
+    return text;
+}
+
+/// The global options every command accepts, as the main parser declares
+/// them (so the list cannot drift from the flags).
+std::string global_options_text(const CLI::App& app)
+{
+    std::string names;
+    for (const CLI::Option* opt : app.get_options()) {
+        const std::string name = opt->get_name(false, true);
+        if (name.empty() || opt->check_name("--help") || opt->check_name("--help-all") || opt->check_name("--version"))
+            continue;
+        names += (names.empty() ? "" : ", ") + name;
+        if (const std::string type = opt->get_type_name(); !type.empty()) names += " " + type;
+    }
+    return "\nGlobal options (before or after the command): " + names + " (see pitool --help)\n";
+}
+
 /// The global options, and every subcommand or only `only`.
 void build_parser(CLI::App& app, Context& ctx, Handlers& handlers, const CommandSpec* only)
 {
@@ -95,11 +118,13 @@ void build_parser(CLI::App& app, Context& ctx, Handlers& handlers, const Command
                  "Print diagnostics: -v what pitool does (vault, passphrase source, KDF, locks, agent, retries), "
                  "-vv also the HTTP trace (secrets are always redacted)");
 
+    const std::string globals = global_options_text(app);
     for (const auto& spec : all_commands()) {
         if (only != nullptr && &spec != only) continue;
         CLI::App* sub = app.add_subcommand(spec.name, spec.summary);
         sub->fallthrough();
         handlers[sub] = spec.setup(*sub);
+        if (!spec.examples.empty()) sub->footer(examples_text(spec) + globals);
     }
 }
 
@@ -245,6 +270,22 @@ int dispatch(Context& ctx, const CLI::App& app, const Handlers& handlers)
     }
 }
 
+/// `exec ... -- COMMAND`: the words after `--` are the command's, given to
+/// exec as they are, in ctx.after_separator; CLI11 never sees them (it fills
+/// positionals in order across `--`, and would take a command's first word
+/// for exec's NAME). Returns the argc CLI11 gets.
+int take_exec_command(Context& ctx, int argc, const char* const* argv)
+{
+    if (const int at = first_word(argc, argv);
+        at < argc && std::string_view(argv[at]) == "exec" && !ctx.after_separator)
+        for (int i = at + 1; i < argc; ++i)
+            if (std::string_view(argv[i]) == "--") {
+                ctx.after_separator.emplace(argv + i + 1, argv + argc);
+                return i;
+            }
+    return argc;
+}
+
 constexpr const char* k_description = "pitool: keeps LeadConnector and Hint credentials in an encrypted vault "
                                       "and knows their life cycle.";
 
@@ -252,17 +293,7 @@ constexpr const char* k_description = "pitool: keeps LeadConnector and Hint cred
 
 int run_in(Context& ctx, int argc, const char* const* argv)
 {
-    // `exec ... -- COMMAND`: the words after `--` are the command's, given to
-    // exec as they are; CLI11 never sees them (it fills positionals in order
-    // across `--`, and would take a command's first word for exec's NAME).
-    if (const int at = first_word(argc, argv);
-        at < argc && std::string_view(argv[at]) == "exec" && !ctx.after_separator)
-        for (int i = at + 1; i < argc; ++i)
-            if (std::string_view(argv[i]) == "--") {
-                ctx.after_separator.emplace(argv + i + 1, argv + argc);
-                argc = i;
-                break;
-            }
+    argc = take_exec_command(ctx, argc, argv);
     // Building CLI11's tree for all commands and their options costs more than
     // the rest of a `get`. When argv plainly names one command, build only that
     // one; anything the small parser does not accept (help, version, any
@@ -315,6 +346,22 @@ int run_in(Context& ctx, int argc, const char* const* argv)
         return report(ctx, parse_error_of(app, e));
     }
     return dispatch(ctx, app, handlers);
+}
+
+Status parse_only(Context& ctx, const std::vector<std::string>& args)
+{
+    std::vector<const char*> argv{"pitool"};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    const int argc = take_exec_command(ctx, static_cast<int>(argv.size()), argv.data());
+    CLI::App app{k_description};
+    Handlers handlers;
+    build_parser(app, ctx, handlers, nullptr);
+    try {
+        app.parse(argc, argv.data());
+    } catch (const CLI::ParseError& e) {
+        return parse_error_of(app, e);
+    }
+    return refuse_empty_values(app);
 }
 
 void describe_commands(CLI::App& app, Context& ctx)

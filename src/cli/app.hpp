@@ -2,6 +2,9 @@
 
 #include "cli/context.hpp"
 
+#include <string>
+#include <vector>
+
 namespace CLI {
 class App;
 }
@@ -25,5 +28,12 @@ namespace pitool::cli {
 /// (options bound to `ctx.opts`), as the real parser does, without running
 /// anything: the command tree for shell completion and documentation.
 void describe_commands(CLI::App& app, Context& ctx);
+
+/// Parses `args` (without the program name) as run_in() does, and stops
+/// before any command runs: the dry run that checks the examples of every
+/// command's --help against the real flags. Fails with Errc::usage and the
+/// message run_in() would print (help and version requests fail too).
+/// Changes nothing but `ctx.opts` and `ctx.after_separator`.
+[[nodiscard]] Status parse_only(Context& ctx, const std::vector<std::string>& args);
 
 } // namespace pitool::cli

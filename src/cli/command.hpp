@@ -17,10 +17,21 @@ namespace pitool::cli {
 
 using Handler = std::function<Status(Context&)>;
 
+/// One command line shown under "Examples:" in a command's --help.
+struct CommandExample {
+    /// "pitool ..." as typed in a shell; words from a redirection (`<`, `>`)
+    /// on are the shell's. Parsed by the real parser in a test.
+    const char* line;
+    /// What it does, in a few words.
+    const char* what;
+};
+
 struct CommandSpec {
     const char* name;
-    const char* summary;
+    const char* summary; ///< "" for internal commands (not listed, no examples)
     Handler (*setup)(CLI::App& sub);
+    /// Two or three examples for its --help (none for internal commands).
+    std::span<const CommandExample> examples;
 };
 
 /// Every subcommand, in help order.

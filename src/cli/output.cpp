@@ -246,11 +246,17 @@ std::string_view errc_name(Errc e)
     return "internal";
 }
 
-void print_json(Context& ctx, const nlohmann::json& j)
+void print_json(Context& ctx, nlohmann::json j)
 {
+    if (j.is_object()) j["schema_version"] = k_schema_version;
     // Strings are built with shown(); a stray invalid byte is replaced, never thrown on.
     ctx.out << j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
     ctx.json_written = true;
+}
+
+std::string schema_version_member()
+{
+    return "\"schema_version\":" + std::to_string(k_schema_version);
 }
 
 } // namespace pitool::cli

@@ -51,9 +51,20 @@ private:
 /// Prints rows as a Table.
 void print_table(std::ostream& out, const std::vector<std::vector<std::string>>& rows);
 
+/// The version of every JSON object document pitool prints (results, error
+/// objects), as its `"schema_version"` member. Adding a member keeps it;
+/// removing one or changing a member's meaning raises it (docs/cli.md,
+/// docs/schema/). Bare arrays (`list --json`) and JSON lines carry none.
+inline constexpr int k_schema_version = 1;
+
 /// Prints the command's JSON result on one line and remembers that it did,
-/// so an error after it does not add a second document.
-void print_json(Context& ctx, const nlohmann::json& j);
+/// so an error after it does not add a second document. An object gets
+/// `"schema_version": k_schema_version` here, so no command adds it itself.
+void print_json(Context& ctx, nlohmann::json j);
+
+/// `"schema_version":N`, for the few documents streamed piece by piece
+/// instead of through print_json (`audit`'s findings, `get`'s token).
+[[nodiscard]] std::string schema_version_member();
 
 /// The `kind` of an error object: "usage", "not_found", ... (docs/cli.md).
 [[nodiscard]] std::string_view errc_name(Errc e);

@@ -1,5 +1,7 @@
 #include "cli/cli_fixture.hpp"
 
+#include "support/json_schema.hpp"
+
 #include <pwd.h>
 #include <unistd.h>
 
@@ -83,7 +85,9 @@ RunResult CliTest::pitool(const std::vector<std::string>& args, const Call& call
         opts.env["FAKETIME_NO_CACHE"] = "1";
     }
     for (const auto& [k, v] : call.env) opts.env[k] = v;
-    return run(argv, opts);
+    auto r = run(argv, opts);
+    expect_json_output_follows_schema(args, r);
+    return r;
 }
 
 RunResult CliTest::ok(const std::vector<std::string>& args, const Call& call) const

@@ -93,7 +93,7 @@ TEST_F(Coverage, InitAtModerateThenPasswdFromAFileToInteractive)
 {
     // init --json: exactly {vault: string, kdf: string, format_version: integer}.
     auto init = ok_json({"--json", "init", "--kdf", "moderate"});
-    EXPECT_EQ(keys(init), (std::set<std::string>{"format_version", "kdf", "vault"})) << init.dump();
+    EXPECT_EQ(keys(init), (std::set<std::string>{"format_version", "kdf", "schema_version", "vault"})) << init.dump();
     EXPECT_EQ(init.at("vault"), m_vault.string());
     EXPECT_EQ(init.at("kdf"), "moderate");
     EXPECT_TRUE(init.at("format_version").is_number_integer()) << init.dump();
@@ -104,8 +104,8 @@ TEST_F(Coverage, InitAtModerateThenPasswdFromAFileToInteractive)
     const auto np = m_tmp / "new-pass";
     write_file(np, "cov-new-passphrase-from-file\n");
     auto pw = ok_json({"--json", "passwd", "--kdf", "interactive", "--new-passphrase-file", np.string()});
-    EXPECT_EQ(keys(pw),
-              (std::set<std::string>{"agent_key_replaced", "data_key_changed", "passphrase_changed", "vault"}))
+    EXPECT_EQ(keys(pw), (std::set<std::string>{"agent_key_replaced", "data_key_changed", "passphrase_changed",
+                                               "schema_version", "vault"}))
         << pw.dump();
     EXPECT_EQ(pw.at("vault"), m_vault.string());
     EXPECT_EQ(pw.at("passphrase_changed"), true);
@@ -160,7 +160,7 @@ TEST_F(Coverage, DeleteAndAuditJsonShapes)
     auto audit = pitool({"--json", "audit"}, {.at = "2026-03-20 00:00:00"}); // 78 days: warn
     ASSERT_EQ(audit.exit_code, 0) << describe(audit);
     const auto doc = json::parse(audit.out);
-    EXPECT_EQ(keys(doc), (std::set<std::string>{"checked_at", "findings", "policy"})) << doc.dump();
+    EXPECT_EQ(keys(doc), (std::set<std::string>{"checked_at", "findings", "policy", "schema_version"})) << doc.dump();
     EXPECT_TRUE(rfc3339_utc(doc.at("checked_at"))) << doc.dump();
     EXPECT_EQ(doc.at("policy"), (json{{"max_age_days", 90}, {"warn_days", 14}}));
     ASSERT_EQ(doc.at("findings").size(), 2u);
@@ -186,7 +186,7 @@ TEST_F(Coverage, DeleteAndAuditJsonShapes)
     EXPECT_EQ(doc["findings"][0]["name"], "a");
 
     auto del = ok_json({"--json", "delete", "a", "--yes"});
-    EXPECT_EQ(del, (json{{"deleted", "a"}, {"fingerprint", fp}}));
+    EXPECT_EQ(del, (json{{"deleted", "a"}, {"fingerprint", fp}, {"schema_version", 1}}));
 }
 
 /// Runs its function however the scope ends (here: `pitool lock`, so no
@@ -208,7 +208,8 @@ TEST_F(Coverage, UnlockAndLockJsonShapes)
     const AtExit guard{[&] { (void)pitool({"lock", "-q"}, agent); }};
 
     auto un = ok_json({"--json", "unlock", "--ttl", "10m", "--idle", "2m"}, agent);
-    EXPECT_EQ(keys(un), (std::set<std::string>{"idle_s", "kept_earlier_limit", "ttl_s", "unlocked", "vault"}))
+    EXPECT_EQ(keys(un),
+              (std::set<std::string>{"idle_s", "kept_earlier_limit", "schema_version", "ttl_s", "unlocked", "vault"}))
         << un.dump();
     EXPECT_EQ(un.at("unlocked"), true);
     EXPECT_EQ(un.at("kept_earlier_limit"), false);
@@ -217,7 +218,8 @@ TEST_F(Coverage, UnlockAndLockJsonShapes)
     EXPECT_TRUE(un.at("vault").is_string());
 
     auto st = ok_json({"--json", "unlock", "--status"}, agent);
-    EXPECT_EQ(keys(st), (std::set<std::string>{"agent_running", "keys", "pid", "unlocked", "vault"})) << st.dump();
+    EXPECT_EQ(keys(st), (std::set<std::string>{"agent_running", "keys", "pid", "schema_version", "unlocked", "vault"}))
+        << st.dump();
     EXPECT_EQ(st.at("agent_running"), true);
     EXPECT_EQ(st.at("unlocked"), true);
     EXPECT_TRUE(st.at("pid").is_number_integer());
@@ -225,9 +227,9 @@ TEST_F(Coverage, UnlockAndLockJsonShapes)
     EXPECT_EQ(keys(st["keys"][0]), (std::set<std::string>{"expires_in_s", "idle_left_s", "vault"}));
 
     auto lk = ok_json({"--json", "lock"}, agent);
-    EXPECT_EQ(lk, (json{{"agent_was_running", true}, {"keys_forgotten", 1}}));
+    EXPECT_EQ(lk, (json{{"agent_was_running", true}, {"keys_forgotten", 1}, {"schema_version", 1}}));
     auto again = ok_json({"--json", "lock"}, agent);
-    EXPECT_EQ(again, (json{{"agent_was_running", false}, {"keys_forgotten", 0}}));
+    EXPECT_EQ(again, (json{{"agent_was_running", false}, {"keys_forgotten", 0}, {"schema_version", 1}}));
     auto gone = ok_json({"--json", "unlock", "--status"}, agent);
     EXPECT_EQ(gone.at("agent_running"), false) << gone.dump();
     EXPECT_FALSE(gone.contains("pid")) << gone.dump();

@@ -131,7 +131,7 @@ TEST_F(ImportExport, SkipExistingAndShortTokenForm)
                         R"({"name":"plain","provider":"hint","kind":"partner-key","token":"hint_partner_key_plain_1"})"
                         "\n";
     auto r = ok_json({"--json", "import", "--skip-existing"}, {.stdin_data = input, .at = k_t0});
-    EXPECT_EQ(r, (json{{"imported", 1}, {"skipped", 1}}));
+    EXPECT_EQ(r, (json{{"imported", 1}, {"skipped", 1}, {"schema_version", 1}}));
     EXPECT_EQ(ok({"get", "exists"}, {.at = k_t0}).out, std::string(k_token) + "\n") << "left alone";
     EXPECT_EQ(ok({"get", "plain"}, {.at = k_t0}).out, "hint_partner_key_plain_1\n");
 }

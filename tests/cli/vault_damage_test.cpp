@@ -357,7 +357,8 @@ TEST_F(VaultFile, JsonErrorsAreOneDocument)
         json doc;
         ASSERT_NO_THROW(doc = json::parse(r.out)) << describe(r);
         ASSERT_TRUE(doc.is_object());
-        EXPECT_EQ(doc.size(), 1u) << doc.dump();
+        EXPECT_EQ(doc.size(), 2u) << doc.dump();
+        EXPECT_EQ(doc["schema_version"], 1) << doc.dump();
         const auto& e = doc["error"];
         EXPECT_EQ(e["code"], c.code) << doc.dump();
         EXPECT_EQ(e["kind"], c.kind) << doc.dump();

@@ -8,6 +8,7 @@
 // practice key, passphrase) or any JWT-shaped string shows up in any of
 // them, except in runs that exist to print the token (`get`).
 
+#include "support/json_schema.hpp"
 #include "support/process.hpp"
 
 #include <gtest/gtest.h>
@@ -203,6 +204,7 @@ protected:
         for (const auto& [k, v] : how.env) o.env[k] = v;
         o.timeout_seconds = how.timeout_seconds;
         auto r = pitool::test::run(argv, o);
+        pitool::test::expect_json_output_follows_schema(args, r);
         std::string label;
         for (const auto& a : args) label += a + " ";
         m_outputs.push_back({label + "(stderr)", r.err});

@@ -5,6 +5,7 @@
 #include "e2e/e2e_support.hpp"
 #include "support/vault_snapshot.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -97,6 +98,28 @@ TEST_F(TestCall, WrongLocationIsRejected)
     auto r = pit_expect(7, {"test-call", "misfiled"});
     EXPECT_NE(r.err.find("wrong location"), std::string::npos) << r.err;
     EXPECT_NE(r.out.find("403"), std::string::npos) << r.out;
+}
+
+TEST_F(TestCall, AFailedCallPrintsItsResultAndOneErrorLineOnStderrOnly)
+{
+    // docs/cli.md#test-call: a call the provider answered prints its result
+    // object (ok false) and no error object; the error line goes to stderr.
+    sb().admin("POST", "/locations", {{"id", "LOC2"}}, 201);
+    store_pit("misfiled", "LOC1", {"locations.readonly"}, "LOC2");
+    auto r = pit_expect(7, {"--json", "test-call", "misfiled"});
+    ASSERT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << "one document, no error object: " << r.out;
+    const auto doc = json::parse(r.out);
+    EXPECT_FALSE(doc.contains("error")) << r.out;
+    EXPECT_EQ(doc.at("ok"), false);
+    EXPECT_EQ(doc.at("status"), 403);
+    EXPECT_EQ(doc.at("failure"), "wrong location or account");
+    EXPECT_EQ(r.err, "pitool: error: test call failed: HTTP 403, " + doc.at("summary").get<std::string>() + "\n");
+
+    r = pit_expect(7, {"test-call", "misfiled"});
+    EXPECT_EQ(r.out.rfind("FAILED misfiled (token ", 0), 0u) << r.out;
+    EXPECT_NE(r.out.find(": GET /locations/LOC2 -> HTTP 403 in "), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.rfind("pitool: error: test call failed: HTTP 403, wrong location or account: ", 0), 0u) << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 }
 
 TEST_F(TestCall, RateLimitedIsRetriedThenUnavailable)

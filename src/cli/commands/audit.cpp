@@ -148,7 +148,7 @@ Status run_audit(Context& ctx, const AuditOptions& o)
     }));
     if (format == Format::json) {
         nlohmann::json p = {{"max_age_days", o.policy.max_age_days}, {"warn_days", o.policy.warn_days}};
-        ctx.out << "],\"policy\":" << p.dump() << "}\n";
+        ctx.out << "],\"policy\":" << p.dump() << ',' << schema_version_member() << "}\n";
         ctx.json_written = true;
     } else if (format == Format::prometheus) {
         metrics.print(ctx.out);

@@ -54,7 +54,7 @@ Status run_get(Context& ctx, const GetOptions& o)
         write_json_string(ctx.out, token->fingerprint);
         ctx.out << ",\"token\":";
         write_json_string(ctx.out, token->value.view());
-        ctx.out << "}\n";
+        ctx.out << ',' << schema_version_member() << "}\n";
     } else {
         ctx.out.write(token->value.view().data(), static_cast<std::streamsize>(token->value.size()));
         ctx.out << '\n';
