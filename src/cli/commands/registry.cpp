@@ -30,6 +30,7 @@ std::span<const CommandSpec> all_commands()
         {"unlock", "Keep the vault's key in a per-user agent so commands need no passphrase", setup_unlock},
         {"lock", "Make the agent forget all keys and exit", setup_lock},
         {"completion", "Print a shell completion script (bash, zsh or fish)", setup_completion},
+        {"config", "Show every setting in force and where it came from", setup_config},
         {"__agent", "", setup_agent_serve},
         {"__complete", "", setup_complete},
     };
