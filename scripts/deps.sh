@@ -8,9 +8,9 @@ packages=(
   libsodium-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev
   libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libspdlog-dev libfmt-dev help2man
+  libspdlog-dev libfmt-dev libtomlplusplus-dev help2man
   dpkg-dev file man-db groff-base zsh fish
-  openssl faketime ca-certificates curl jq
+  openssl faketime tzdata ca-certificates curl jq
   python3-jsonschema # tests/cli: --json outputs checked against docs/schema/
   strace # fault injection (fsync) in tests/cli/local_attacks_test.cpp
 )

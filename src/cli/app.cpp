@@ -1,6 +1,7 @@
 #include "cli/app.hpp"
 
 #include "cli/command.hpp"
+#include "cli/config.hpp"
 #include "cli/output.hpp"
 #include "cli/prompt.hpp"
 #include "pitool/crypto/crypto.hpp"
@@ -112,6 +113,9 @@ void build_parser(CLI::App& app, Context& ctx, Handlers& handlers, const Command
     app.add_option("--passphrase-file", ctx.opts.passphrase_file,
                    "Read the vault passphrase from this file (or $PITOOL_PASSPHRASE_FILE)");
     app.add_option("--cacert", ctx.opts.cacert, "Also trust the CA certificates in this PEM file");
+    app.add_option("--config", ctx.opts.config,
+                   "Config file (default: $PITOOL_CONFIG or $XDG_CONFIG_HOME/pitool/config.toml)");
+    app.add_flag("--no-config", ctx.opts.no_config, "Read no config file");
     app.add_flag("--json", ctx.opts.json, "Print one JSON document on stdout");
     app.add_flag("-q,--quiet", ctx.opts.quiet, "Only print errors on stderr");
     app.add_flag("-v,--verbose", ctx.opts.verbose,
@@ -142,10 +146,11 @@ int first_word(int argc, const char* const* argv)
 {
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
-        if (a == "--json" || a == "-q" || a == "--quiet" || a == "-v" || a == "-vv" || a == "-vvv" || a == "--verbose")
+        if (a == "--json" || a == "-q" || a == "--quiet" || a == "-v" || a == "-vv" || a == "-vvv" ||
+            a == "--verbose" || a == "--no-config")
             continue;
         bool with_value = false;
-        for (std::string_view opt : {"--vault", "--passphrase-file", "--cacert"}) {
+        for (std::string_view opt : {"--vault", "--passphrase-file", "--cacert", "--config"}) {
             if (a == opt) {
                 with_value = true;
                 ++i; // its value
@@ -257,6 +262,16 @@ int dispatch(Context& ctx, const CLI::App& app, const Handlers& handlers)
 
     try {
         for (const CLI::App* sub : app.get_subcommands()) {
+            // The config file, before any handler reads a setting. The agent
+            // (empty environment) goes without; completion must stay quiet,
+            // so it goes without a config that does not load.
+            if (sub->get_name() != "__agent") {
+                auto config = load_config(ctx);
+                if (config)
+                    ctx.config = std::move(config).value();
+                else if (sub->get_name() != "__complete")
+                    return report(ctx, config.error());
+            }
             auto st = handlers.at(sub)(ctx);
             ctx.out.flush();
             if (!st) return report(ctx, st.error());
@@ -386,7 +401,7 @@ int run(int argc, char** argv)
     const bool get_resolves_actor = named != nullptr && std::string_view(named->name) == "get";
     Context ctx{
         std::cout, std::cerr, std::cin, clock, prompt, env, get_resolves_actor ? std::string() : current_actor(),
-        {},        false,     {},       {}};
+        {},        false,     {},       {},    {}};
     return run_in(ctx, argc, argv);
 }
 

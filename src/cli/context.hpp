@@ -21,6 +21,8 @@ struct ClientOptions;
 
 namespace pitool::cli {
 
+struct Config;
+
 /// Reads a line from the user without echo. The real one uses /dev/tty.
 class Prompt {
 public:
@@ -45,6 +47,8 @@ struct GlobalOptions {
     std::string vault;           ///< --vault
     std::string passphrase_file; ///< --passphrase-file
     std::string cacert;          ///< --cacert
+    std::string config;          ///< --config
+    bool no_config = false;      ///< --no-config
     bool json = false;
     bool quiet = false;
     int verbose = 0;
@@ -67,6 +71,9 @@ struct Context {
     /// exec's words after `--` (the command), taken out of argv before
     /// parsing; empty optional when there was no `--`.
     std::optional<std::vector<std::string>> after_separator;
+    /// The config file as read before the command ran (cli/config.hpp);
+    /// null when none was read (tests, internal commands).
+    std::shared_ptr<const Config> config{};
 };
 
 } // namespace pitool::cli

@@ -1,5 +1,6 @@
 #include "cli/due.hpp"
 
+#include "cli/config.hpp"
 #include "cli/log.hpp"
 #include "pitool/core/lifecycle.hpp"
 
@@ -42,7 +43,7 @@ std::string describe(const core::Integration& in, const core::Finding& f)
 Status check_due(const Context& ctx, const core::Integration& in, bool fail_if_due)
 {
     PITOOL_TRY_ASSIGN(const bool from_env, fail_if_due_from_env(ctx));
-    const core::Finding f = core::assess(in, ctx.clock.now(), core::Policy{});
+    const core::Finding f = core::assess(in, ctx.clock.now(), policy_for(ctx, in));
     const bool overdue = f.verdict == core::Verdict::due || f.verdict == core::Verdict::expired;
     if (overdue && (fail_if_due || from_env))
         return make_error(Errc::findings, describe(in, f) + " (refused: --fail-if-due)");

@@ -14,7 +14,7 @@ namespace pitool::cli {
 /// Adds `--fail-if-due` to `sub`, bound to `flag`.
 void add_fail_if_due_flag(CLI::App& sub, bool& flag);
 
-/// Judges `in` (its current token) by the default policy (core::Policy) at
+/// Judges `in` (its current token) by its policy (cli/config.hpp policy_for) at
 /// ctx.clock.now(). In the warn band, due or expired: one warning line on
 /// stderr (none under --quiet) naming the integration, why, and what to
 /// run. Due or expired with `fail_if_due` or PITOOL_FAIL_IF_DUE=1:

@@ -1,6 +1,7 @@
 #include "cli/network.hpp"
 
 #include "cli/common.hpp"
+#include "cli/config.hpp"
 #include "cli/due.hpp"
 #include "cli/log.hpp"
 #include "cli/net_loader.hpp"
@@ -17,7 +18,7 @@ namespace {
 
 std::chrono::milliseconds http_timeout(const Context& ctx)
 {
-    return env_seconds(ctx, "PITOOL_HTTP_TIMEOUT", std::chrono::seconds(30), {.zero_allowed = false, .max = 600});
+    return http_timeout_in_force(ctx).value;
 }
 
 } // namespace
@@ -36,7 +37,7 @@ Result<std::unique_ptr<http::Client>> make_client(Context& ctx)
     if (!o.ca_bundle.empty() && ::access(o.ca_bundle.c_str(), R_OK) != 0)
         return make_error(Errc::usage, "cannot read CA bundle " + o.ca_bundle);
     o.total_timeout = http_timeout(ctx);
-    o.connect_timeout = std::min(o.total_timeout, std::chrono::milliseconds(10'000));
+    o.connect_timeout = http_connect_timeout_in_force(ctx).value;
     o.user_agent = "pitool/" PITOOL_VERSION;
     o.debug_log = http_debug_sink(ctx);
     o.trace_log = http_trace_sink(ctx);

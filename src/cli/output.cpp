@@ -113,7 +113,7 @@ nlohmann::json finding_json(const core::Integration& in, const core::Finding& f,
             {"last_check", last_check_json(in)}};
 }
 
-void print_integration(std::ostream& out, const core::Integration& in, Timestamp now)
+void print_integration(std::ostream& out, const core::Integration& in, Timestamp now, const core::Policy& policy)
 {
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"name:", in.name});
@@ -134,8 +134,7 @@ void print_integration(std::ostream& out, const core::Integration& in, Timestamp
     rows.push_back({"created:", format_rfc3339(in.created_at)});
     rows.push_back({"token:", in.token.fingerprint + ", issued " + format_rfc3339(in.token.issued_at) + " (" +
                                   days_text(whole_days(in.token.issued_at, now)) + " old)"});
-    if (const auto f = core::assess(in, now, core::Policy{}); f.due_at) {
-        // The default policy's date; `audit --max-age` judges by another.
+    if (const auto f = core::assess(in, now, policy); f.due_at) {
         const long long left = whole_days(now, *f.due_at);
         rows.push_back({"due:", format_rfc3339(*f.due_at) + " (" +
                                     (left >= 0 ? "in " + days_text(left) : days_text(-left) + " ago") + "; " +

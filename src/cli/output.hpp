@@ -25,8 +25,8 @@ namespace pitool::cli {
 [[nodiscard]] nlohmann::json event_json(const core::Event& e);
 [[nodiscard]] nlohmann::json finding_json(const core::Integration& in, const core::Finding& f, Timestamp now);
 
-/// The `show` text block.
-void print_integration(std::ostream& out, const core::Integration& in, Timestamp now);
+/// The `show` text block; its due date is judged by `policy`.
+void print_integration(std::ostream& out, const core::Integration& in, Timestamp now, const core::Policy& policy);
 
 /// Rows of text cells printed as left-aligned columns (the last column is
 /// not padded). Cells are kept in one buffer: a table of 100,000 rows costs

@@ -2,6 +2,7 @@
 
 #include "cli/agent_link.hpp"
 #include "cli/common.hpp"
+#include "cli/config.hpp"
 #include "cli/generations.hpp"
 #include "cli/input.hpp"
 #include "cli/log.hpp"
@@ -14,15 +15,26 @@
 
 namespace pitool::cli {
 
+VaultInForce vault_in_force(const Context& ctx)
+{
+    if (!ctx.opts.vault.empty()) return {ctx.opts.vault, {Origin::Source::flag, "--vault"}};
+    if (const char* v = ctx.env.get("PITOOL_VAULT"); v != nullptr && *v != '\0')
+        return {v, {Origin::Source::environment, "PITOOL_VAULT"}};
+    if (auto from_config = config_vault(ctx))
+        return {*from_config,
+                {Origin::Source::config_file,
+                 config_of(ctx).path.string() + ":" + std::to_string(config_of(ctx).vault_line)}};
+    if (const char* x = ctx.env.get("XDG_DATA_HOME"); x != nullptr && *x == '/')
+        return {std::filesystem::path(x) / "pitool" / "vault", {Origin::Source::environment, "XDG_DATA_HOME"}};
+    const char* home = ctx.env.get("HOME");
+    return {std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".local" / "share" / "pitool" /
+                "vault",
+            {}};
+}
+
 std::filesystem::path resolve_vault_path(const Context& ctx)
 {
-    if (!ctx.opts.vault.empty()) return ctx.opts.vault;
-    if (const char* v = ctx.env.get("PITOOL_VAULT"); v != nullptr && *v != '\0') return v;
-    if (const char* x = ctx.env.get("XDG_DATA_HOME"); x != nullptr && *x == '/')
-        return std::filesystem::path(x) / "pitool" / "vault";
-    const char* home = ctx.env.get("HOME");
-    return std::filesystem::path(home != nullptr && *home != '\0' ? home : ".") / ".local" / "share" / "pitool" /
-           "vault";
+    return vault_in_force(ctx).path;
 }
 
 namespace {
@@ -36,9 +48,17 @@ long long ms_since(Clock::time_point t0)
 
 std::string vault_source(const Context& ctx)
 {
-    if (!ctx.opts.vault.empty()) return "--vault";
-    if (const char* v = ctx.env.get("PITOOL_VAULT"); v != nullptr && *v != '\0') return "$PITOOL_VAULT";
-    if (const char* x = ctx.env.get("XDG_DATA_HOME"); x != nullptr && *x == '/') return "$XDG_DATA_HOME";
+    const Origin o = vault_in_force(ctx).origin;
+    switch (o.source) {
+    case Origin::Source::flag:
+        return o.where;
+    case Origin::Source::environment:
+        return "$" + o.where;
+    case Origin::Source::config_file:
+        return "the config file, " + o.where;
+    case Origin::Source::builtin:
+        break;
+    }
     return "the default location";
 }
 

@@ -2,6 +2,7 @@
 // Opening the vault a command works on: path resolution, passphrase, the
 // locked read-modify-write cycle.
 
+#include "cli/config.hpp"
 #include "cli/context.hpp"
 #include "cli/input.hpp"
 #include "pitool/vault/vault.hpp"
@@ -12,8 +13,16 @@
 
 namespace pitool::cli {
 
-/// --vault, else PITOOL_VAULT, else $XDG_DATA_HOME/pitool/vault, else
-/// ~/.local/share/pitool/vault.
+/// The vault path and where it came from: --vault, else PITOOL_VAULT, else
+/// the config file's `vault`, else $XDG_DATA_HOME/pitool/vault (origin:
+/// environment XDG_DATA_HOME), else ~/.local/share/pitool/vault (default).
+struct VaultInForce {
+    std::filesystem::path path;
+    Origin origin;
+};
+[[nodiscard]] VaultInForce vault_in_force(const Context& ctx);
+
+/// vault_in_force(ctx).path.
 [[nodiscard]] std::filesystem::path resolve_vault_path(const Context& ctx);
 
 /// Vault::open with `passphrase` (secret), saying with -v which KDF the

@@ -15,7 +15,7 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-constexpr std::string_view k_new_passphrase = "PassPhrase-NUMBAT-9a7f31-rekeyed";
+constexpr std::string_view k_rekey_new_passphrase = "PassPhrase-NUMBAT-9a7f31-rekeyed";
 /// Frozen for every call, so that ages and window states cannot move between
 /// the reads before and after passwd.
 constexpr const char* k_at = "2026-01-02 00:00:00";
@@ -30,7 +30,7 @@ protected:
     }
     [[nodiscard]] Call with_new(Call c = {}) const
     {
-        c.env["PITOOL_PASSPHRASE"] = std::string(k_new_passphrase);
+        c.env["PITOOL_PASSPHRASE"] = std::string(k_rekey_new_passphrase);
         return at(std::move(c));
     }
     /// A call on the vault at `vault` (not m_vault), with the old passphrase.
@@ -48,7 +48,7 @@ protected:
     }
     RunResult passwd(Call c = {}) const
     {
-        c.env["PITOOL_NEW_PASSPHRASE"] = std::string(k_new_passphrase);
+        c.env["PITOOL_NEW_PASSPHRASE"] = std::string(k_rekey_new_passphrase);
         return ok({"passwd"}, at(std::move(c)));
     }
 
@@ -158,7 +158,7 @@ TEST_F(Rekey, PasswdMakesANewDataKey)
 
     passwd();
     const std::string head = vault_bytes();
-    const auto after = read(head, k_new_passphrase);
+    const auto after = read(head, k_rekey_new_passphrase);
     ASSERT_EQ(after.data_key.size(), 32u);
     EXPECT_NE(after.data_key, before.data_key) << "passwd kept the data key (it only re-wrapped it)";
     EXPECT_NE(after.data_id, before.data_id) << "the new generation is a new data file";
@@ -234,7 +234,7 @@ TEST_F(Rekey, OldCopiesOpenNothingWrittenAfterTheChange)
 
     // And the old data key (which an agent or any process that fetched it
     // may have kept) opens nothing in the current files.
-    const auto now = read(vault_bytes(), k_new_passphrase);
+    const auto now = read(vault_bytes(), k_rekey_new_passphrase);
     EXPECT_FALSE(index_opens_with(vault_bytes(), old.data_key));
     ASSERT_FALSE(now.boxes.empty());
     EXPECT_EQ(boxes_opening_with(now, old.data_key), 0) << "of " << now.boxes.size() << " boxes";
@@ -263,7 +263,7 @@ TEST_F(Rekey, EveryRecordAndEventIsIntactAfterPasswd)
     EXPECT_EQ(after["history"].back().at("action"), "passwd");
 
     // The oracle agrees, secrets and history included.
-    const auto oracle_after = read(vault_bytes(), k_new_passphrase);
+    const auto oracle_after = read(vault_bytes(), k_rekey_new_passphrase);
     EXPECT_EQ(oracle_after.payload["integrations"], oracle_before.payload["integrations"]);
     ASSERT_EQ(oracle_after.payload["history"].size(), oracle_before.payload["history"].size() + 1);
     auto r = pitool({"verify"}, with_new());
@@ -287,7 +287,7 @@ TEST_F(Rekey, PasswdWarnsAboutCopiesItCannotReach)
     r = ok({"-q", "passwd"}, with_new({.env = {{"PITOOL_NEW_PASSPHRASE", std::string(k_passphrase)}}}));
     EXPECT_TRUE(r.err.empty()) << r.err;
 
-    r = ok({"--json", "passwd"}, at({.env = {{"PITOOL_NEW_PASSPHRASE", std::string(k_new_passphrase)}}}));
+    r = ok({"--json", "passwd"}, at({.env = {{"PITOOL_NEW_PASSPHRASE", std::string(k_rekey_new_passphrase)}}}));
     const json j = json::parse(r.out);
     EXPECT_EQ(j.at("passphrase_changed"), true);
     EXPECT_EQ(j.at("data_key_changed"), true);

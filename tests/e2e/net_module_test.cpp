@@ -44,14 +44,16 @@ protected:
     }
 };
 
-// spdlog and fmt are compiled in header-only (cmake/Logging.cmake): neither
-// shared library may appear in what the program loads.
+// spdlog and fmt are compiled in header-only (cmake/Logging.cmake), toml++
+// too (src/cli/config.cpp): none of their shared libraries may appear in
+// what the program loads.
 TEST_F(NetModule, TheProgramLinksNeitherLibcurlNorSharedSpdlogOrFmt)
 {
     auto r = pitool::test::run({"/usr/bin/ldd", PITOOL_BIN});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(net_mentions(r.out, "libsodium")) << r.out;
-    for (const char* lib : {"libcurl", "libssl", "libcrypto", "gnutls", "libspdlog", "libfmt", "krb5", "ldap"})
+    for (const char* lib :
+         {"libcurl", "libssl", "libcrypto", "gnutls", "libspdlog", "libfmt", "libtomlplusplus", "krb5", "ldap"})
         EXPECT_FALSE(net_mentions(r.out, lib)) << lib << " is linked:\n" << r.out;
 }
 

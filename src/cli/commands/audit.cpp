@@ -1,5 +1,6 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/config.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 #include "pitool/core/lifecycle.hpp"
@@ -15,7 +16,10 @@ namespace {
 enum class Format { table, json, csv, prometheus };
 
 struct AuditOptions {
-    core::Policy policy;
+    int max_age_days = 0;
+    int warn_days = 0;
+    const CLI::Option* max_age_flag = nullptr;
+    const CLI::Option* warn_flag = nullptr;
     std::string format;
     std::string provider;
     std::string kind;
@@ -101,7 +105,13 @@ private:
 
 Status run_audit(Context& ctx, const AuditOptions& o)
 {
-    PITOOL_TRY(core::validate_policy(o.policy));
+    PolicyFlags flags;
+    if (o.max_age_flag->count() > 0) flags.max_age_days = o.max_age_days;
+    if (o.warn_flag->count() > 0) flags.warn_days = o.warn_days;
+    // The flags over the config's [policy]; each record is judged by its
+    // provider's and kind's policy under the same flags.
+    const core::Policy base = base_policy_in_force(ctx, flags).policy;
+    PITOOL_TRY(core::validate_policy(base));
     PITOOL_TRY_ASSIGN(const Format format, parse_format(ctx, o.format));
     if (format == Format::json) ctx.opts.json = true; // errors as JSON objects too
     PITOOL_TRY_ASSIGN(const auto filter, parse_filter(o.provider, o.kind));
@@ -123,7 +133,9 @@ Status run_audit(Context& ctx, const AuditOptions& o)
         ctx.out << "name,provider,kind,account_id,verdict,age_days,issued_at,due_at,fingerprint,reason\r\n";
     PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
         if (!filter.matches(in)) return {};
-        auto f = core::assess(in, now, o.policy);
+        const core::Policy policy = policy_in_force(ctx, in.provider, in.kind, flags).policy;
+        PITOOL_TRY(core::validate_policy(policy));
+        auto f = core::assess(in, now, policy);
         if (f.verdict == core::Verdict::due || f.verdict == core::Verdict::expired) ++failing;
         switch (format) {
         case Format::json:
@@ -147,7 +159,7 @@ Status run_audit(Context& ctx, const AuditOptions& o)
         return {};
     }));
     if (format == Format::json) {
-        nlohmann::json p = {{"max_age_days", o.policy.max_age_days}, {"warn_days", o.policy.warn_days}};
+        nlohmann::json p = {{"max_age_days", base.max_age_days}, {"warn_days", base.warn_days}};
         ctx.out << "],\"policy\":" << p.dump() << ',' << schema_version_member() << "}\n";
         ctx.json_written = true;
     } else if (format == Format::prometheus) {
@@ -167,8 +179,11 @@ Status run_audit(Context& ctx, const AuditOptions& o)
 Handler setup_audit(CLI::App& sub)
 {
     auto o = std::make_shared<AuditOptions>();
-    sub.add_option("--max-age", o->policy.max_age_days, "Days after which a token is due for rotation (default 90)");
-    sub.add_option("--warn-days", o->policy.warn_days, "Warn this many days before a token is due (default 14)");
+    o->max_age_flag = sub.add_option("--max-age", o->max_age_days,
+                                     "Days after which a token is due for rotation (default: the config's policy, "
+                                     "else 90)");
+    o->warn_flag = sub.add_option("--warn-days", o->warn_days,
+                                  "Warn this many days before a token is due (default: the config's policy, else 14)");
     sub.add_option("--format", o->format, "table (default), json (as --json), csv or prometheus (textfile)");
     sub.add_option("--provider", o->provider, "Only this provider");
     sub.add_option("--kind", o->kind, "Only this kind");

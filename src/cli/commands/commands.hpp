@@ -28,6 +28,7 @@ Handler setup_test_call(CLI::App& sub);
 Handler setup_verify(CLI::App& sub);
 Handler setup_unlock(CLI::App& sub);
 Handler setup_lock(CLI::App& sub);
+Handler setup_config(CLI::App& sub);
 Handler setup_agent_serve(CLI::App& sub);
 Handler setup_completion(CLI::App& sub);
 Handler setup_complete(CLI::App& sub);

@@ -3,6 +3,7 @@
 // docs/cli.md), which is what `export --yes-secrets` writes.
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/env_format.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 #include "cli/validate.hpp"
@@ -25,6 +26,17 @@ constexpr std::size_t k_max_import_bytes = std::size_t{1} << 30;
 
 struct ImportOptions {
     bool skip_existing = false;
+    std::string format = "jsonl";
+    // --format env: the metadata every line's integration gets (as create's flags).
+    std::string provider;
+    std::string kind;
+    std::vector<std::string> scopes;
+    std::string description;
+    std::string location;
+    std::string company;
+    std::string practice;
+    std::string base_url;
+    std::vector<std::string> names;
 };
 
 struct LineError {
@@ -181,6 +193,77 @@ core::Integration integration_of(const Context& ctx, const SecureJson& j, Timest
     return in;
 }
 
+/// The integration every env line becomes, without its name and token.
+Result<core::Integration> env_template(const Context& ctx, const ImportOptions& o, Timestamp now)
+{
+    if (o.provider.empty()) return make_error(Errc::usage, "import --format env needs --provider");
+    PITOOL_TRY_ASSIGN(auto provider, core::parse_provider(o.provider));
+    core::Kind kind = provider == core::Provider::hint ? core::Kind::partner_key : core::Kind::pit;
+    if (!o.kind.empty()) {
+        PITOOL_TRY_ASSIGN(auto k, core::parse_kind(o.kind));
+        kind = k;
+    }
+    if (!core::kind_allowed(provider, kind))
+        return make_error(Errc::usage, "kind " + std::string(core::to_string(kind)) + " does not exist for " +
+                                           std::string(core::to_string(provider)));
+    if (kind == core::Kind::oauth || kind == core::Kind::oauth_app)
+        return make_error(Errc::usage, "import --format env stores tokens of kind pit, partner-key or practice-key");
+    core::Integration in;
+    in.provider = provider;
+    in.kind = kind;
+    PITOOL_TRY(core::validate_text("description", o.description, 1024));
+    in.description = o.description;
+    PITOOL_TRY_ASSIGN(auto account, resolve_account(provider, kind, o.location, o.company, o.practice));
+    in.level = account.first;
+    in.account_id = account.second;
+    PITOOL_TRY_ASSIGN(auto scopes, normalize_scopes(ctx, provider, o.scopes, false));
+    in.scopes = std::move(scopes);
+    PITOOL_TRY_ASSIGN(auto base, resolve_base_url(provider, o.base_url));
+    in.base_url = std::move(base);
+    in.created_at = now;
+    return in;
+}
+
+/// One `VAR=value` line (optionally `export VAR=value`, the value optionally
+/// in matching single or double quotes) as an integration. Messages never
+/// hold the value, nor the line when it is not VAR=... at all.
+core::Integration env_integration_of(const core::Integration& base, std::string_view line,
+                                     const std::map<std::string, std::string, std::less<>>& names)
+{
+    if (line.starts_with("export ")) line.remove_prefix(7);
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    const auto eq = line.find('=');
+    if (eq == std::string_view::npos) throw LineError{Errc::usage, "not a VAR=value line"};
+    const std::string_view var = line.substr(0, eq);
+    if (!valid_variable(var)) throw LineError{Errc::usage, "the variable name must match [A-Za-z_][A-Za-z0-9_]*"};
+    std::string_view value = line.substr(eq + 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == ' ' || value.back() == '\t'))
+        value.remove_suffix(1);
+    if (value.size() >= 2 && (value.front() == '\'' || value.front() == '"') && value.back() == value.front())
+        value = value.substr(1, value.size() - 2);
+    core::Integration in; // (move-only: the template's metadata copied)
+    in.provider = base.provider;
+    in.kind = base.kind;
+    in.description = base.description;
+    in.level = base.level;
+    in.account_id = base.account_id;
+    in.scopes = base.scopes;
+    in.base_url = base.base_url;
+    in.created_at = base.created_at;
+    if (auto it = names.find(var); it != names.end())
+        in.name = it->second;
+    else
+        in.name = name_of(var);
+    if (!core::validate_name(in.name))
+        throw LineError{Errc::usage,
+                        std::string(var) + " maps to no valid name (give --name " + std::string(var) + "=NAME)"};
+    Secret token = Secret::from(value);
+    if (auto st = core::validate_token(token); !st)
+        throw LineError{Errc::usage, "the value of " + std::string(var) + ": " + st.error().message};
+    in.token = core::make_token(std::move(token), base.created_at);
+    return in;
+}
+
 /// A record's metadata without its secrets: what the binding check reads.
 core::Integration without_secrets(const core::Integration& in)
 {
@@ -234,14 +317,29 @@ Result<SecureString> read_all(std::istream& in)
 
 Status run_import(Context& ctx, const ImportOptions& o)
 {
+    if (o.format != "jsonl" && o.format != "env") return make_error(Errc::usage, "--format must be jsonl or env");
+    if (o.format != "env" &&
+        (!o.provider.empty() || !o.kind.empty() || !o.scopes.empty() || !o.description.empty() || !o.location.empty() ||
+         !o.company.empty() || !o.practice.empty() || !o.base_url.empty() || !o.names.empty()))
+        return make_error(Errc::usage, "--provider, --kind, --name and the other metadata flags apply to "
+                                       "--format env only (JSON lines carry their own)");
     // Read everything before taking the lock: stdin may be slow.
     PITOOL_TRY_ASSIGN(const auto input, read_all(ctx.in));
     std::string_view all(input.data(), input.size());
     Session s(ctx);
     std::size_t imported = 0, skipped = 0;
+    const bool env = o.format == "env";
+    std::optional<core::Integration> env_base;
+    std::map<std::string, std::string, std::less<>> env_names;
+    if (env) {
+        PITOOL_TRY_ASSIGN(auto base, env_template(ctx, o, ctx.clock.now()));
+        env_base = std::move(base);
+        PITOOL_TRY_ASSIGN(env_names, parse_name_overrides(o.names));
+    }
     PITOOL_TRY(s.mutate([&](vault::Vault& v) -> Status {
         std::map<std::string, Imported, std::less<>> staged;
         auto now = ctx.clock.now();
+        if (env_base) env_base->created_at = now;
         std::size_t line_no = 0;
         for (std::size_t at = 0; at < all.size();) {
             std::size_t end = all.find('\n', at);
@@ -249,12 +347,19 @@ Status run_import(Context& ctx, const ImportOptions& o)
             std::string_view line = all.substr(at, end - at);
             at = end + 1;
             ++line_no;
-            if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+            const auto first = line.find_first_not_of(" \t\r");
+            if (first == std::string_view::npos) continue;
+            if (env && line[first] == '#') continue; // a comment
             auto where = "line " + std::to_string(line_no) + ": ";
-            SecureJson j = SecureJson::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
-            if (j.is_discarded()) return make_error(Errc::usage, where + "not valid JSON (nothing imported)");
             try {
-                core::Integration in = integration_of(ctx, j, now);
+                core::Integration in;
+                if (env) {
+                    in = env_integration_of(*env_base, line, env_names);
+                } else {
+                    SecureJson j = SecureJson::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+                    if (j.is_discarded()) return make_error(Errc::usage, where + "not valid JSON (nothing imported)");
+                    in = integration_of(ctx, j, now);
+                }
                 PITOOL_TRY_ASSIGN(const bool exists, v.contains(in.name));
                 if (exists) {
                     if (!o.skip_existing)
@@ -293,6 +398,18 @@ Handler setup_import(CLI::App& sub)
 {
     auto o = std::make_shared<ImportOptions>();
     sub.add_flag("--skip-existing", o->skip_existing, "Leave integrations whose name exists alone instead of failing");
+    sub.add_option("--format", o->format, "jsonl (default: JSON lines) or env (VAR=token lines)");
+    sub.add_option("--provider", o->provider, "env: leadconnector or hint, for every line");
+    sub.add_option("--kind", o->kind, "env: pit (leadconnector's default), partner-key (hint's default), practice-key");
+    sub.add_option("--scope", o->scopes, "env: a scope (repeat, or separate with spaces or commas)");
+    sub.add_option("--description", o->description, "env: what the credentials are for");
+    auto* loc = sub.add_option("--location", o->location, "env: sub-account (location) id");
+    auto* comp = sub.add_option("--company", o->company, "env: agency (company) id");
+    loc->excludes(comp);
+    sub.add_option("--practice", o->practice, "env: Hint practice id (practice-key)");
+    sub.add_option("--base-url", o->base_url, "env: API base URL (default: the provider's)");
+    sub.add_option("--name", o->names,
+                   "env: store variable VAR as integration NAME (VAR=NAME; repeat). Default: VAR lower-cased, _ as -");
     return [o](Context& ctx) { return run_import(ctx, *o); };
 }
 

@@ -96,10 +96,13 @@ constexpr CommandExample k_passwd_examples[] = {
 constexpr CommandExample k_import_examples[] = {
     {"pitool import < integrations.jsonl", "every line's integration in one write; a name already stored is an error"},
     {"pitool import --skip-existing < integrations.jsonl", "names already stored are skipped"},
+    {"pitool import --format env --provider leadconnector --kind pit --location L1 < .env",
+     "VAR=token lines, names from the variables"},
 };
 constexpr CommandExample k_export_examples[] = {
     {"pitool export > integrations.jsonl", "metadata only, one JSON line per integration"},
     {"pitool export --yes-secrets > backup.jsonl", "with the tokens: what import reads back"},
+    {"pitool export --format env --yes-secrets -o .env", "VAR=token lines in a new 0600 file"},
 };
 constexpr CommandExample k_restore_examples[] = {
     {"pitool restore ~/.local/share/pitool/vault.bak", "the backup written back as the newest generation"},
@@ -121,6 +124,11 @@ constexpr CommandExample k_lock_examples[] = {
 constexpr CommandExample k_completion_examples[] = {
     {"pitool completion bash > ~/.local/share/bash-completion/completions/pitool", "bash completion for your user"},
     {"pitool completion fish > ~/.config/fish/completions/pitool.fish", "fish completion"},
+};
+constexpr CommandExample k_config_examples[] = {
+    {"pitool config", "every setting in force and where it came from"},
+    {"pitool --json config", "the same as JSON"},
+    {"pitool --config ./ci.toml config", "what a given config file sets"},
 };
 
 } // namespace
@@ -161,6 +169,7 @@ std::span<const CommandSpec> all_commands()
          k_unlock_examples},
         {"lock", "Make the agent forget all keys and exit", setup_lock, k_lock_examples},
         {"completion", "Print a shell completion script (bash, zsh or fish)", setup_completion, k_completion_examples},
+        {"config", "Show every setting in force and where it came from", setup_config, k_config_examples},
         {"__agent", "", setup_agent_serve, {}},
         {"__complete", "", setup_complete, {}},
     };

@@ -1,5 +1,6 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/config.hpp"
 #include "cli/output.hpp"
 #include "cli/session.hpp"
 
@@ -22,7 +23,7 @@ Status run_show(Context& ctx, const ShowOptions& o)
     if (ctx.opts.json)
         print_json(ctx, integration_json(*in, ctx.clock.now()));
     else
-        print_integration(ctx.out, *in, ctx.clock.now());
+        print_integration(ctx.out, *in, ctx.clock.now(), policy_for(ctx, *in));
     return {};
 }
 
