@@ -96,6 +96,7 @@ TEST_F(NetCoverage, RefreshJsonIsTheIntegrationObjectPlusRefreshed)
     auto j = parsed(r);
     auto expected = integration;
     expected.insert("refreshed");
+    expected.insert("schema_version"); // every JSON object document (docs/cli.md)
     // extra (company_id) is present for a location-level grant.
     if (j.contains("extra")) expected.insert("extra");
     EXPECT_EQ(keys(j), expected) << j.dump();
