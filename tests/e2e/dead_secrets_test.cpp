@@ -41,6 +41,11 @@ std::string data_name(std::uint64_t id)
     return std::string(".data-") + buf;
 }
 
+std::string fresh_pit()
+{
+    return "pit-" + random_hex(8) + "-dead-4000-8000-" + random_hex(12);
+}
+
 class DeadSecrets : public E2E {
 protected:
     /// Reads the vault as it is now through the oracle and remembers its boxes.
@@ -139,14 +144,23 @@ protected:
         pit_expect(0, {"verify"});
     }
 
+    /// `a` created with a fresh token, then rotated to another (`--now`: the
+    /// first dies at once; else a window opens). Returns {first, second}.
+    std::pair<std::string, std::string> create_and_rotate(bool now)
+    {
+        std::pair<std::string, std::string> t{fresh_pit(), fresh_pit()};
+        create("a", t.first);
+        How how;
+        how.in = plant(t.second) + "\n";
+        std::vector<std::string> args{"rotate", "a", "--token-stdin"};
+        if (now) args.emplace_back("--now");
+        write(args, how);
+        return t;
+    }
+
     std::vector<oracle::Contents> m_seen;
     std::vector<std::string> m_old_passphrases; ///< before a passwd
 };
-
-std::string fresh_pit()
-{
-    return "pit-" + random_hex(8) + "-dead-4000-8000-" + random_hex(12);
-}
 
 TEST_F(DeadSecrets, Delete)
 {
@@ -160,35 +174,20 @@ TEST_F(DeadSecrets, Delete)
 
 TEST_F(DeadSecrets, RotateNow)
 {
-    const auto t1 = fresh_pit();
-    const auto t2 = fresh_pit();
-    create("a", t1);
-    How how;
-    how.in = plant(t2) + "\n";
-    write({"rotate", "a", "--now", "--token-stdin"}, how);
+    const auto [t1, t2] = create_and_rotate(/*now=*/true);
     expect_gone_after_one_more_write(t1, {{"a", t2}});
 }
 
 TEST_F(DeadSecrets, ExpireOld)
 {
-    const auto t1 = fresh_pit();
-    const auto t2 = fresh_pit();
-    create("a", t1);
-    How how;
-    how.in = plant(t2) + "\n";
-    write({"rotate", "a", "--token-stdin"}, how);
+    const auto [t1, t2] = create_and_rotate(/*now=*/false);
     write({"expire-old", "a"});
     expect_gone_after_one_more_write(t1, {{"a", t2}});
 }
 
 TEST_F(DeadSecrets, WindowEnd)
 {
-    const auto t1 = fresh_pit();
-    const auto t2 = fresh_pit();
-    create("a", t1);
-    How how;
-    how.in = plant(t2) + "\n";
-    write({"rotate", "a", "--token-stdin"}, how);
+    const auto [t1, t2] = create_and_rotate(/*now=*/false);
     // Eight days on, the next write purges the ended window: it replaces t1.
     How later;
     later.prefix = {k_faketime, "-f", "+8d"};
@@ -202,12 +201,7 @@ TEST_F(DeadSecrets, WindowEnd)
 
 TEST_F(DeadSecrets, CancelRotation)
 {
-    const auto t1 = fresh_pit();
-    const auto t2 = fresh_pit();
-    create("a", t1);
-    How how;
-    how.in = plant(t2) + "\n";
-    write({"rotate", "a", "--token-stdin"}, how);
+    const auto [t1, t2] = create_and_rotate(/*now=*/false);
     write({"cancel-rotation", "a"});
     expect_gone_after_one_more_write(t2, {{"a", t1}});
 }
@@ -240,12 +234,7 @@ TEST_F(DeadSecrets, PasswdIsTheWriteAfterAndLeavesNoOldDataFile)
     // rotate --now it wipes the replaced token from the old file, which
     // vault.bak still names; the write after it removes that file (every
     // secret of the vault under the old key), which remember() checks.
-    const auto t1 = fresh_pit();
-    const auto t2 = fresh_pit();
-    create("a", t1);
-    How how;
-    how.in = plant(t2) + "\n";
-    write({"rotate", "a", "--now", "--token-stdin"}, how);
+    const auto [t1, t2] = create_and_rotate(/*now=*/true);
     EXPECT_TRUE(readable(t1));
     How pw;
     pw.env["PITOOL_NEW_PASSPHRASE"] = "pp-new-" + random_hex(24);
