@@ -9,6 +9,19 @@
 
 namespace pitool::cli {
 
+Result<std::pair<core::Provider, core::Kind>> parse_provider_kind(std::string_view provider, std::string_view kind)
+{
+    PITOOL_TRY_ASSIGN(auto p, core::parse_provider(provider));
+    core::Kind k = p == core::Provider::hint ? core::Kind::partner_key : core::Kind::pit;
+    if (!kind.empty()) {
+        PITOOL_TRY_ASSIGN(k, core::parse_kind(kind));
+    }
+    if (!core::kind_allowed(p, k))
+        return make_error(Errc::usage, "kind " + std::string(core::to_string(k)) + " does not exist for " +
+                                           std::string(core::to_string(p)));
+    return std::pair{p, k};
+}
+
 Status validate_identifier(std::string_view what, std::string_view id)
 {
     bool ok = !id.empty() && id.size() <= 128;

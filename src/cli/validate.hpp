@@ -12,6 +12,11 @@ namespace pitool::cli {
 
 /// Account ids and client ids: 1-128 of [A-Za-z0-9._-]. Errc::usage.
 [[nodiscard]] Status validate_identifier(std::string_view what, std::string_view id);
+/// `--provider` and `--kind` as given (kind may be empty: pit for
+/// leadconnector, partner-key for hint); Errc::usage if unknown or a kind the
+/// provider does not have.
+[[nodiscard]] Result<std::pair<core::Provider, core::Kind>> parse_provider_kind(std::string_view provider,
+                                                                                std::string_view kind);
 
 /// Level and account id from --location / --company / --practice for a kind.
 [[nodiscard]] Result<std::pair<core::Level, std::string>> resolve_account(core::Provider provider, core::Kind kind,

@@ -33,15 +33,8 @@ struct CreateOptions {
 Result<core::Integration> build(Context& ctx, const CreateOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
-    PITOOL_TRY_ASSIGN(auto provider, core::parse_provider(o.provider));
-    core::Kind kind = provider == core::Provider::hint ? core::Kind::partner_key : core::Kind::pit;
-    if (!o.kind.empty()) {
-        PITOOL_TRY_ASSIGN(auto k, core::parse_kind(o.kind));
-        kind = k;
-    }
-    if (!core::kind_allowed(provider, kind))
-        return make_error(Errc::usage, "kind " + std::string(core::to_string(kind)) + " does not exist for " +
-                                           std::string(core::to_string(provider)));
+    PITOOL_TRY_ASSIGN(const auto provider_kind, parse_provider_kind(o.provider, o.kind));
+    const auto [provider, kind] = provider_kind;
     if (kind == core::Kind::oauth)
         return make_error(Errc::usage, "oauth token sets are stored by exchange-code, not create");
 

@@ -197,15 +197,8 @@ core::Integration integration_of(const Context& ctx, const SecureJson& j, Timest
 Result<core::Integration> env_template(const Context& ctx, const ImportOptions& o, Timestamp now)
 {
     if (o.provider.empty()) return make_error(Errc::usage, "import --format env needs --provider");
-    PITOOL_TRY_ASSIGN(auto provider, core::parse_provider(o.provider));
-    core::Kind kind = provider == core::Provider::hint ? core::Kind::partner_key : core::Kind::pit;
-    if (!o.kind.empty()) {
-        PITOOL_TRY_ASSIGN(auto k, core::parse_kind(o.kind));
-        kind = k;
-    }
-    if (!core::kind_allowed(provider, kind))
-        return make_error(Errc::usage, "kind " + std::string(core::to_string(kind)) + " does not exist for " +
-                                           std::string(core::to_string(provider)));
+    PITOOL_TRY_ASSIGN(const auto provider_kind, parse_provider_kind(o.provider, o.kind));
+    const auto [provider, kind] = provider_kind;
     if (kind == core::Kind::oauth || kind == core::Kind::oauth_app)
         return make_error(Errc::usage, "import --format env stores tokens of kind pit, partner-key or practice-key");
     core::Integration in;
