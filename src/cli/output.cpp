@@ -27,6 +27,18 @@ std::string days_text(long long n)
     return std::to_string(n) + (n == 1 || n == -1 ? " day" : " days");
 }
 
+std::string human_time(Timestamp t)
+{
+    return format_rfc3339_local(t);
+}
+
+std::string human_reason(const core::Integration& in, const core::Finding& f)
+{
+    if (f.verdict == core::Verdict::rotating && in.rotation)
+        return core::rotating_reason(human_time(in.rotation->old_expires_at));
+    return f.reason;
+}
+
 namespace {
 
 /// The open rotation window, or null.
@@ -131,33 +143,32 @@ void print_integration(std::ostream& out, const core::Integration& in, Timestamp
         rows.push_back({"scopes:", s});
     }
     rows.push_back({"base url:", in.base_url});
-    rows.push_back({"created:", format_rfc3339(in.created_at)});
-    rows.push_back({"token:", in.token.fingerprint + ", issued " + format_rfc3339(in.token.issued_at) + " (" +
+    rows.push_back({"created:", human_time(in.created_at)});
+    rows.push_back({"token:", in.token.fingerprint + ", issued " + human_time(in.token.issued_at) + " (" +
                                   days_text(whole_days(in.token.issued_at, now)) + " old)"});
     if (const auto f = core::assess(in, now, policy); f.due_at) {
         const long long left = whole_days(now, *f.due_at);
-        rows.push_back({"due:", format_rfc3339(*f.due_at) + " (" +
+        rows.push_back({"due:", human_time(*f.due_at) + " (" +
                                     (left >= 0 ? "in " + days_text(left) : days_text(-left) + " ago") + "; " +
                                     std::string(core::to_string(f.verdict)) + ")"});
     }
     if (core::window_open(in, now)) {
         auto left = in.rotation->old_expires_at - now;
-        rows.push_back({"rotation:", "open since " + format_rfc3339(in.rotation->started_at) + "; old token " +
+        rows.push_back({"rotation:", "open since " + human_time(in.rotation->started_at) + "; old token " +
                                          in.rotation->old.fingerprint + " expires " +
-                                         format_rfc3339(in.rotation->old_expires_at) + " (in " +
+                                         human_time(in.rotation->old_expires_at) + " (in " +
                                          std::to_string(left.count() / 3600) + " h)"});
     } else {
         rows.push_back({"rotation:", "none"});
     }
     if (in.oauth) {
-        std::string s = in.oauth->access_expires_at
-                            ? "access token expires " + format_rfc3339(*in.oauth->access_expires_at)
-                            : std::string("access token expiry unknown");
+        std::string s = in.oauth->access_expires_at ? "access token expires " + human_time(*in.oauth->access_expires_at)
+                                                    : std::string("access token expiry unknown");
         s += in.oauth->refresh_token ? "; refresh token stored" : "; no refresh token";
         rows.push_back({"oauth:", s});
     }
     if (in.last_check)
-        rows.push_back({"last check:", format_rfc3339(in.last_check->at) + " " + (in.last_check->ok ? "ok" : "FAILED") +
+        rows.push_back({"last check:", human_time(in.last_check->at) + " " + (in.last_check->ok ? "ok" : "FAILED") +
                                            " (" + in.last_check->summary + ")"});
     for (const auto& [k, v] : in.extra) rows.push_back({k + ":", v});
     print_table(out, rows);

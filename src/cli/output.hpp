@@ -69,6 +69,14 @@ void print_json(Context& ctx, nlohmann::json j);
 /// The `kind` of an error object: "usage", "not_found", ... (docs/cli.md).
 [[nodiscard]] std::string_view errc_name(Errc e);
 
+/// A time as people read it: local time with its offset,
+/// "2026-12-06T05:15:00+01:00" (TZ honoured). --json, CSV and Prometheus
+/// output, and text stored in the vault, use format_rfc3339 (UTC, "Z").
+[[nodiscard]] std::string human_time(Timestamp t);
+
+/// `f.reason` for people: a time in it in local time (human_time).
+[[nodiscard]] std::string human_reason(const core::Integration& in, const core::Finding& f);
+
 /// "3 days", "1 day", "in 6 days".
 [[nodiscard]] std::string days_text(long long n);
 

@@ -134,6 +134,11 @@ Status validate_policy(const Policy& p)
     return {};
 }
 
+std::string rotating_reason(std::string_view old_expires_at)
+{
+    return "rotation window open; old token expires " + std::string(old_expires_at);
+}
+
 Finding assess(const Integration& in, Timestamp now, const Policy& policy)
 {
     Finding f;
@@ -168,7 +173,7 @@ Finding assess(const Integration& in, Timestamp now, const Policy& policy)
     f.due_at = in.token.issued_at + Seconds(static_cast<long long>(policy.max_age_days) * 86400);
     if (window_open(in, now)) {
         f.verdict = Verdict::rotating;
-        f.reason = "rotation window open; old token expires " + format_rfc3339(in.rotation->old_expires_at);
+        f.reason = rotating_reason(format_rfc3339(in.rotation->old_expires_at));
         return f;
     }
     if (f.age_days >= policy.max_age_days) {

@@ -16,6 +16,30 @@ std::string format_rfc3339(Timestamp t)
     return std::string(buf, n);
 }
 
+std::string format_rfc3339_local(Timestamp t)
+{
+    std::time_t tt = static_cast<std::time_t>(t.time_since_epoch().count());
+    // localtime_r need not read TZ again (glibc reads it once); tzset does,
+    // cheaply when it has not changed.
+    tzset();
+    std::tm tm{};
+    if (localtime_r(&tt, &tm) == nullptr) return format_rfc3339(t);
+    long offset = tm.tm_gmtoff;
+    if (offset % 60 != 0) {
+        // RFC 3339 offsets have no seconds: show the wall clock of the whole
+        // minute offset so that time and offset still name the same instant.
+        offset -= offset % 60;
+        tt = static_cast<std::time_t>(t.time_since_epoch().count()) + offset;
+        gmtime_r(&tt, &tm);
+    }
+    char buf[40];
+    std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    const char sign = offset < 0 ? '-' : '+';
+    const long mins = (offset < 0 ? -offset : offset) / 60;
+    int k = std::snprintf(buf + n, sizeof buf - n, "%c%02ld:%02ld", sign, mins / 60, mins % 60);
+    return std::string(buf, n + static_cast<std::size_t>(k > 0 ? k : 0));
+}
+
 namespace {
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out)

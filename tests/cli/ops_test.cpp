@@ -114,9 +114,9 @@ TEST_F(Overdue, AllWithTheFlagIsAUsageError)
 TEST_F(Overdue, ShowSaysWhenItIsDue)
 {
     EXPECT_THAT(ok({"show", "a"}, {.at = k_day70}).out,
-                HasSubstr("\ndue:       2026-04-01T00:00:00Z (in 20 days; ok)\n"));
+                HasSubstr("\ndue:       2026-04-01T00:00:00+00:00 (in 20 days; ok)\n"));
     EXPECT_THAT(ok({"show", "a"}, {.at = k_day95}).out,
-                HasSubstr("\ndue:       2026-04-01T00:00:00Z (5 days ago; due)\n"));
+                HasSubstr("\ndue:       2026-04-01T00:00:00+00:00 (5 days ago; due)\n"));
 }
 
 /// Two PITs: "a" issued at T (due at day 95), "b" at day 80 (15 days old at day 95).

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pitool::core {
@@ -56,6 +57,10 @@ struct Finding {
     /// (an OAuth set without a refresh token).
     std::optional<Timestamp> due_at;
 };
+
+/// The reason of a Verdict::rotating finding, given the old token's expiry
+/// as text: assess() writes it in UTC; output for people writes local time.
+[[nodiscard]] std::string rotating_reason(std::string_view old_expires_at);
 
 /// Judges one integration at `now`.
 [[nodiscard]] Finding assess(const Integration& in, Timestamp now, const Policy& policy);

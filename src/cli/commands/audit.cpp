@@ -153,7 +153,7 @@ Status run_audit(Context& ctx, const AuditOptions& o)
             metrics.add(in, f, now);
             break;
         case Format::table:
-            rows.add({f.name, core::to_string(f.verdict), days_text(f.age_days), f.reason});
+            rows.add({f.name, core::to_string(f.verdict), days_text(f.age_days), human_reason(in, f)});
             break;
         }
         return {};

@@ -115,7 +115,7 @@ Status run_exchange(Context& ctx, const ExchangeOptions& o)
         ctx.out << "Stored " << in->name << " (" << core::to_string(in->provider) << " " << core::to_string(in->kind)
                 << (in->account_id.empty() ? "" : ", " + in->account_id) << "), token " << in->token.fingerprint;
         if (in->oauth && in->oauth->access_expires_at)
-            ctx.out << ", valid until " << format_rfc3339(*in->oauth->access_expires_at);
+            ctx.out << ", valid until " << human_time(*in->oauth->access_expires_at);
         ctx.out << "\n";
     }
     return {};

@@ -75,7 +75,7 @@ Status run_history(Context& ctx, HistoryOptions o)
     std::vector<std::vector<std::string>> rows{{"WHEN", "ACTION", "NAME", "TOKEN", "BY", "DETAIL"}};
     for (const auto& e : p.history)
         if (keep(e))
-            rows.push_back({format_rfc3339(e.at), e.action, e.name.empty() ? "-" : e.name,
+            rows.push_back({human_time(e.at), e.action, e.name.empty() ? "-" : e.name,
                             e.fingerprint.empty() ? "-" : e.fingerprint, e.actor, e.detail});
     print_table(ctx.out, rows);
     return {};

@@ -43,7 +43,7 @@ Status run_list(Context& ctx, const ListOptions& o)
     PITOOL_TRY(v.for_each_record(false, [&](const core::Integration& in) -> Status {
         if (!filter.matches(in)) return {};
         std::string rotation =
-            core::window_open(in, now) ? "old expires " + format_rfc3339(in.rotation->old_expires_at) : "-";
+            core::window_open(in, now) ? "old expires " + human_time(in.rotation->old_expires_at) : "-";
         rows.add({in.name, core::to_string(in.provider), core::to_string(in.kind),
                   in.account_id.empty() ? std::string_view("-") : std::string_view(in.account_id), in.token.fingerprint,
                   days_text(whole_days(in.token.issued_at, now)), rotation});

@@ -27,9 +27,9 @@ Status run_refresh(Context& ctx, const RefreshOptions& o)
         print_json(ctx, j);
     } else if (r.refreshed) {
         ctx.out << "Refreshed " << o.name << ": access token " << r.fingerprint << " valid until "
-                << format_rfc3339(r.expires_at) << "\n";
+                << human_time(r.expires_at) << "\n";
     } else {
-        ctx.out << "Not refreshed: the access token of " << o.name << " is valid until " << format_rfc3339(r.expires_at)
+        ctx.out << "Not refreshed: the access token of " << o.name << " is valid until " << human_time(r.expires_at)
                 << "\n";
     }
     return {};

@@ -67,8 +67,8 @@ Status run_rotate(Context& ctx, const RotateOptions& o)
                 << "; the old token is expired now\n";
     } else {
         ctx.out << "Rotated " << o.name << ": new token " << in->token.fingerprint << "; old token "
-                << in->rotation->old.fingerprint << " stays valid until "
-                << format_rfc3339(in->rotation->old_expires_at) << "\n";
+                << in->rotation->old.fingerprint << " stays valid until " << human_time(in->rotation->old_expires_at)
+                << "\n";
     }
     return {};
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
+#include <optional>
 #include <string>
 
 namespace pitool {
@@ -20,6 +23,63 @@ TEST(Rfc3339, FormatsUtcWithZ)
     EXPECT_EQ(format_rfc3339(at(2026, 11, 28, 5, 10, 42)), "2026-11-28T05:10:42Z");
     EXPECT_EQ(format_rfc3339(Timestamp{}), "1970-01-01T00:00:00Z");
     EXPECT_EQ(format_rfc3339(at(2024, 2, 29, 23, 59, 59)), "2024-02-29T23:59:59Z");
+}
+
+/// TZ set for one scope, restored (and re-read) after it.
+class ScopedTimeZone {
+public:
+    explicit ScopedTimeZone(const char* tz)
+    {
+        if (const char* old = std::getenv("TZ"); old != nullptr) m_old = old;
+        ::setenv("TZ", tz, 1);
+        ::tzset();
+    }
+    ~ScopedTimeZone()
+    {
+        if (m_old)
+            ::setenv("TZ", m_old->c_str(), 1);
+        else
+            ::unsetenv("TZ");
+        ::tzset();
+    }
+    ScopedTimeZone(const ScopedTimeZone&) = delete;
+    ScopedTimeZone& operator=(const ScopedTimeZone&) = delete;
+
+private:
+    std::optional<std::string> m_old;
+};
+
+TEST(Rfc3339Local, LocalTimeWithTheZonesOffsetThatParsesBackToTheInstant)
+{
+    const Timestamp winter = at(2026, 1, 1, 0, 0, 0);
+    const Timestamp summer = at(2026, 7, 6, 12, 30, 0);
+    const struct {
+        const char* tz;
+        const char* winter;
+        const char* summer;
+    } zones[] = {
+        {"Europe/Berlin", "2026-01-01T01:00:00+01:00", "2026-07-06T14:30:00+02:00"},
+        {"America/New_York", "2025-12-31T19:00:00-05:00", "2026-07-06T08:30:00-04:00"},
+        {"UTC", "2026-01-01T00:00:00+00:00", "2026-07-06T12:30:00+00:00"},
+        {"Asia/Kolkata", "2026-01-01T05:30:00+05:30", "2026-07-06T18:00:00+05:30"},
+        {"America/St_Johns", "2025-12-31T20:30:00-03:30", "2026-07-06T10:00:00-02:30"},
+    };
+    for (const auto& z : zones) {
+        ScopedTimeZone tz(z.tz);
+        EXPECT_EQ(format_rfc3339_local(winter), z.winter) << z.tz;
+        EXPECT_EQ(format_rfc3339_local(summer), z.summer) << z.tz;
+        EXPECT_EQ(parse_rfc3339(format_rfc3339_local(summer)).value(), summer) << z.tz;
+    }
+}
+
+TEST(Rfc3339Local, AnOffsetWithSecondsIsCutToWholeMinutesConsistently)
+{
+    // Amsterdam's summer time was +01:19:32 until 1937: the offset shown
+    // has no seconds, and the clock shown with it still names the instant.
+    ScopedTimeZone tz("Europe/Amsterdam");
+    const Timestamp t = at(1930, 6, 1, 12, 0, 0);
+    EXPECT_EQ(format_rfc3339_local(t), "1930-06-01T13:19:00+01:19");
+    EXPECT_EQ(parse_rfc3339(format_rfc3339_local(t)).value(), t);
 }
 
 TEST(Rfc3339, RoundTripsManyInstants)
