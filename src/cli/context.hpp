@@ -32,6 +32,9 @@ public:
     /// Asks `question` and returns the answer (secret) without its newline.
     /// Errc::usage when no terminal is available.
     [[nodiscard]] virtual Result<Secret> ask_secret(std::string_view question) = 0;
+    /// Whether standard input is a terminal: someone is there to read
+    /// instructions (create's and rotate's steps), not a pipe or CI.
+    [[nodiscard]] virtual bool stdin_is_terminal() const { return false; }
 };
 
 /// Environment lookup (so tests need not touch the process environment).

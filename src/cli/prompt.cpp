@@ -24,6 +24,11 @@ bool TtyPrompt::available() const
     return true;
 }
 
+bool TtyPrompt::stdin_is_terminal() const
+{
+    return ::isatty(STDIN_FILENO) == 1;
+}
+
 namespace {
 
 // While echo is off, a signal that ends the process must turn it back on:

@@ -9,6 +9,7 @@ class TtyPrompt final : public Prompt {
 public:
     [[nodiscard]] bool available() const override;
     [[nodiscard]] Result<Secret> ask_secret(std::string_view question) override;
+    [[nodiscard]] bool stdin_is_terminal() const override;
 };
 
 /// The process environment (getenv).

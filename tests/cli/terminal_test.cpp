@@ -178,5 +178,92 @@ TEST_F(Terminal, InterruptAtThePromptLeavesEchoOn)
     EXPECT_NE(t.local_flags() & ECHO, 0u) << "pitool died with the terminal's echo off";
 }
 
+/// The provider's UI steps before create's and rotate's token prompt: on
+/// the terminal only, on stderr, written before the prompt appears.
+class TokenSteps : public Terminal {
+protected:
+    /// With the passphrase in the environment: only the token is asked.
+    std::map<std::string, std::string> env_with_passphrase() const
+    {
+        auto e = env();
+        e["PITOOL_PASSPHRASE"] = std::string(k_passphrase);
+        return e;
+    }
+
+    /// Runs `args` on the terminal, types `token` at `prompt`; returns stderr
+    /// as it was when the prompt appeared, and checks the token was not echoed.
+    std::string steps_before_prompt(const std::vector<std::string>& args, const std::string& prompt,
+                                    std::string_view token)
+    {
+        OnTerminal t(m_tmp.path(), args, env_with_passphrase());
+        EXPECT_TRUE(t.wait_for(prompt)) << t.seen();
+        const std::string before = t.err();
+        t.type(std::string(token) + "\n");
+        EXPECT_EQ(t.exit_code(), 0) << t.err();
+        EXPECT_THAT(t.seen(), testing::Not(HasSubstr(std::string(token)))) << "the token was echoed";
+        EXPECT_THAT(t.err(), testing::Not(HasSubstr(std::string(token))));
+        return before;
+    }
+};
+
+TEST_F(TokenSteps, CreateAndRotateOfALeadConnectorPitWalkThroughThePrivateIntegrationsPage)
+{
+    init_vault();
+    const std::string create = steps_before_prompt({"create", "acme-loc", "--provider", "leadconnector", "--location",
+                                                    "LOC1", "--scope", "contacts.readonly,contacts.write"},
+                                                   "Token for acme-loc: ", k_token);
+    EXPECT_EQ(create, "In LeadConnector (HighLevel), create a Private Integration:\n"
+                      "  1. Open Settings > Private Integrations in the sub-account's settings (location LOC1).\n"
+                      "  2. Click \"Create new Integration\".\n"
+                      "  3. Name it (e.g. \"acme-loc\") and describe what it is for.\n"
+                      "  4. Select these scopes, and only these: contacts.readonly contacts.write\n"
+                      "  5. Copy the token: it is shown once and cannot be shown again.\n"
+                      "  6. Paste it at the prompt below (the input is hidden).\n"
+                      "\n");
+
+    const std::string rotate = steps_before_prompt({"rotate", "acme-loc"}, "New token for acme-loc: ", k_token2);
+    EXPECT_THAT(rotate, HasSubstr("Open Settings > Private Integrations and click the integration."));
+    EXPECT_THAT(rotate, HasSubstr("Click \"Rotate and expire this token later\", then \"Continue\" at the warning."));
+    EXPECT_THAT(rotate, HasSubstr("Old and new both work for 7 days."));
+    EXPECT_EQ(ok({"get", "acme-loc"}).out, std::string(k_token2) + "\n");
+}
+
+TEST_F(TokenSteps, CreateOfHintKeysSaysWhatHintsDocumentationSaysAndNoMore)
+{
+    init_vault();
+    const std::string practice =
+        steps_before_prompt({"create", "joes", "--provider", "hint", "--kind", "practice-key", "--practice", "pra-123"},
+                            "Token for joes: ", "practice-key-SECRET-9f3a21");
+    EXPECT_THAT(practice, HasSubstr("Hint: a practice API key of practice pra-123.\n"));
+    EXPECT_THAT(practice, HasSubstr("`pitool exchange-code --provider hint` stores its key"));
+    EXPECT_THAT(practice, HasSubstr("Paste it at the prompt below (the input is hidden).\n"));
+    const std::string partner =
+        steps_before_prompt({"create", "acme", "--provider", "hint"}, "Token for acme: ", "partner-key-SECRET-77c0d4");
+    EXPECT_THAT(partner, HasSubstr("Hint: your partner API key"));
+    const std::string rotate =
+        steps_before_prompt({"rotate", "joes", "--now"}, "New token for joes: ", "practice-key-SECRET-0b2e5c");
+    EXPECT_THAT(rotate, HasSubstr("Create a new practice API key in Hint."));
+    EXPECT_THAT(rotate, HasSubstr("Delete the old key in Hint."));
+}
+
+TEST_F(TokenSteps, NoStepsForAPipeQuietJsonOrATokenFromStdin)
+{
+    init_vault();
+    // A pipe (CI): the token on stdin, nothing but the result.
+    auto piped = ok({"create", "a", "--provider", "leadconnector", "--location", "LOC1", "--token-stdin"},
+                    {.stdin_data = std::string(k_token)});
+    EXPECT_EQ(piped.err, "");
+    // On the terminal with -q or --json: the prompt, no steps.
+    for (const char* flag : {"-q", "--json"}) {
+        OnTerminal t(m_tmp.path(), {flag, "rotate", "a"}, env_with_passphrase());
+        ASSERT_TRUE(t.wait_for("New token for a: ")) << t.seen();
+        EXPECT_EQ(t.err(), "") << flag;
+        t.type(std::string(flag) == "-q" ? std::string(k_token2) + "\n" : "pit-c0ffee00-fade-4bad-8a55-5ecdeadbeef3\n");
+        EXPECT_EQ(t.exit_code(), 0) << t.err();
+        EXPECT_THAT(t.err(), testing::Not(HasSubstr("Private Integrations"))) << flag;
+        ok({"expire-old", "a"});
+    }
+}
+
 } // namespace
 } // namespace pitool::test

@@ -1,5 +1,6 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/guide.hpp"
 #include "cli/input.hpp"
 #include "cli/network.hpp"
 #include "cli/output.hpp"
@@ -63,6 +64,7 @@ Result<core::Integration> build(Context& ctx, const CreateOptions& o)
     PITOOL_TRY_ASSIGN(auto base, resolve_base_url(in.provider, o.base_url));
     in.base_url = std::move(base);
 
+    if (shows_token_steps(ctx, o.token_stdin, o.token_file)) print_token_steps(ctx, in, TokenAction::create);
     std::string what = kind == core::Kind::oauth_app ? "Client secret for " : "Token for ";
     PITOOL_TRY_ASSIGN(auto token, read_token(ctx, o.token_stdin, o.token_file, what + o.name + ": "));
     PITOOL_TRY(core::validate_token(token));

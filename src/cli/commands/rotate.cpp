@@ -1,5 +1,6 @@
 #include "cli/commands/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/guide.hpp"
 #include "cli/input.hpp"
 #include "cli/network.hpp"
 #include "cli/output.hpp"
@@ -31,12 +32,25 @@ Status verify_new_token(Context& ctx, Session& s, const std::string& name, const
     return verify_token(ctx, *found, token);
 }
 
+/// Someone at the terminal is about to paste the new token: what to click
+/// in the provider's UI first (the integration is looked up for its
+/// provider and kind, so the vault is opened before the token prompt).
+Status show_rotate_steps(Context& ctx, Session& s, const RotateOptions& o)
+{
+    PITOOL_TRY_ASSIGN(auto opened, s.open());
+    PITOOL_TRY_ASSIGN(auto found, find_integration(*opened, o.name));
+    if (found->kind == core::Kind::oauth) return {}; // refused below, with its message
+    print_token_steps(ctx, *found, o.now ? TokenAction::rotate_now : TokenAction::rotate_later);
+    return {};
+}
+
 Status run_rotate(Context& ctx, const RotateOptions& o)
 {
     PITOOL_TRY(core::validate_name(o.name));
+    Session s(ctx);
+    if (shows_token_steps(ctx, o.token_stdin, o.token_file)) PITOOL_TRY(show_rotate_steps(ctx, s, o));
     PITOOL_TRY_ASSIGN(auto token, read_token(ctx, o.token_stdin, o.token_file, "New token for " + o.name + ": "));
     PITOOL_TRY(core::validate_token(token));
-    Session s(ctx);
     auto now = ctx.clock.now();
     if (o.verify) PITOOL_TRY(verify_new_token(ctx, s, o.name, token));
     PITOOL_TRY_ASSIGN(vault::Vault * saved, s.mutate([&](vault::Vault& vault) -> Status {
