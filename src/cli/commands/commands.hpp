@@ -32,5 +32,6 @@ Handler setup_config(CLI::App& sub);
 Handler setup_agent_serve(CLI::App& sub);
 Handler setup_completion(CLI::App& sub);
 Handler setup_complete(CLI::App& sub);
+Handler setup_man_examples(CLI::App& sub);
 
 } // namespace pitool::cli::commands

@@ -172,6 +172,7 @@ std::span<const CommandSpec> all_commands()
         {"config", "Show every setting in force and where it came from", setup_config, k_config_examples},
         {"__agent", "", setup_agent_serve, {}},
         {"__complete", "", setup_complete, {}},
+        {"__man-examples", "", setup_man_examples, {}},
     };
     return k_commands;
 }
