@@ -109,7 +109,7 @@ bool passphrase_given(const Context& ctx)
     return !ctx.opts.passphrase_file.empty() || set("PITOOL_PASSPHRASE_FILE") || set("PITOOL_PASSPHRASE");
 }
 
-Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source)
+Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source, std::string_view question)
 {
     PassphraseSource ignored;
     PassphraseSource& src = source != nullptr ? *source : ignored;
@@ -135,7 +135,7 @@ Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source)
                                        "or use --passphrase-file (no terminal to prompt on)");
     src = {"the terminal", true};
     debug(ctx, "passphrase: asked on the terminal");
-    return ctx.prompt.ask_secret("Vault passphrase: ");
+    return ctx.prompt.ask_secret(question);
 }
 
 namespace {

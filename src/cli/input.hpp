@@ -33,9 +33,11 @@ struct PassphraseSource {
 };
 
 /// The vault passphrase: --passphrase-file / PITOOL_PASSPHRASE_FILE, then
-/// PITOOL_PASSPHRASE, then a prompt on the terminal; Errc::usage at once
-/// when none is available. `source`, when given, says which one it was.
-[[nodiscard]] Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source = nullptr);
+/// PITOOL_PASSPHRASE, then a prompt on the terminal (asking `question`);
+/// Errc::usage at once when none is available. `source`, when given, says
+/// which one it was. An identity file's passphrase comes from the same sources.
+[[nodiscard]] Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source = nullptr,
+                                             std::string_view question = "Vault passphrase: ");
 
 /// A typed new passphrase shorter than this is refused (and asked again);
 /// one from a file or variable only draws a warning.
