@@ -112,14 +112,18 @@ Result<identity::Identity> load_identity(Context& ctx, IdentitySource* source)
         if (!id) return in_source(src, id.error());
         return id;
     }
-    PassphraseSource from;
-    PITOOL_TRY_ASSIGN(const Secret pass, read_passphrase(ctx, &from, "Identity passphrase: "));
-    auto id = identity::open_file(file.bytes, &pass);
-    if (!id && id.error().code == Errc::wrong_passphrase)
-        return make_error(Errc::wrong_passphrase,
-                          "wrong passphrase for " + src.describe() + " (passphrase from " + from.what + ")");
-    if (!id) return in_source(src, id.error());
-    return id;
+    // A typed passphrase gets three tries, as a vault's does.
+    for (int attempt = 1;; ++attempt) {
+        PassphraseSource from;
+        PITOOL_TRY_ASSIGN(const Secret pass, read_passphrase(ctx, &from, "Identity passphrase: "));
+        auto id = identity::open_file(file.bytes, &pass);
+        if (id) return id;
+        if (id.error().code != Errc::wrong_passphrase) return in_source(src, id.error());
+        if (!from.typed || attempt == 3)
+            return make_error(Errc::wrong_passphrase, "wrong passphrase for " + src.describe() + " (passphrase from " +
+                                                          from.what + (from.typed ? ", three tries" : "") + ")");
+        warn(ctx, "wrong passphrase: try again");
+    }
 }
 
 } // namespace pitool::cli

@@ -43,7 +43,8 @@ struct IdentityInfo {
 [[nodiscard]] Result<IdentityInfo> identity_info(const Context& ctx);
 
 /// The unlocked identity in force (secret). A protected file's passphrase is
-/// read with read_passphrase ("Identity passphrase: " on a terminal). Errors
+/// read with read_passphrase ("Identity passphrase: " on a terminal, three
+/// tries). Errors
 /// as identity_info, plus Errc::wrong_passphrase naming the file and where
 /// the passphrase came from. `source`, when given, receives the source.
 [[nodiscard]] Result<identity::Identity> load_identity(Context& ctx, IdentitySource* source = nullptr);

@@ -43,10 +43,12 @@ struct PassphraseSource {
 /// one from a file or variable only draws a warning.
 inline constexpr std::size_t k_min_passphrase_chars = 12;
 
-/// A new passphrase (init, passwd): `file` or `env_var` if given, else asked
-/// twice on the terminal, up to three times while the two differ or the
+/// A new passphrase (init, passwd, identity new): `file` or `env_var` if
+/// given, else asked twice on the terminal (`question` first, then "Repeat
+/// the passphrase: "), up to three times while the two differ or the
 /// passphrase is shorter than k_min_passphrase_chars. Refuses an empty one.
 [[nodiscard]] Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var,
-                                                 bool use_default_sources);
+                                                 bool use_default_sources,
+                                                 std::string_view question = "New vault passphrase: ");
 
 } // namespace pitool::cli

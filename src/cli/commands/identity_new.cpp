@@ -52,7 +52,7 @@ Status run_identity_new(Context& ctx, const IdentityNewOptions& o)
     if (o.unprotected) {
         file = identity::make_file(id, nullptr, {});
     } else {
-        PITOOL_TRY_ASSIGN(const Secret pass, read_new_passphrase(ctx, "", nullptr, true));
+        PITOOL_TRY_ASSIGN(const Secret pass, read_new_passphrase(ctx, "", nullptr, true, "New identity passphrase: "));
         file = identity::make_file(id, &pass, crypto::params_for(level));
     }
     if (!file) return std::move(file).error();
