@@ -15,11 +15,12 @@ declare -A allowed=(
   [util]=""
   [core]="util"
   [crypto]="util"
+  [identity]="util crypto"
   [vault]="util core crypto"
   [agent]="util"
   [http]="util"
   [providers]="util core http"
-  [cli]="util core crypto vault agent http providers"
+  [cli]="util core crypto identity vault agent http providers"
 )
 
 status=0
@@ -48,7 +49,7 @@ for layer in "${!allowed[@]}"; do
 done
 
 if [[ -d sandbox ]]; then
-  if grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(pitool|util|core|crypto|vault|agent|http|providers|cli)/' \
+  if grep -rnE '^[[:space:]]*#[[:space:]]*include[[:space:]]*"(pitool|util|core|crypto|identity|vault|agent|http|providers|cli)/' \
       sandbox --include='*.cpp' --include='*.hpp'; then
     echo "sandbox/ must not include pitool's own headers"; status=1
   fi

@@ -59,7 +59,11 @@ Status refuse_empty_values(const CLI::App& app)
         return {};
     };
     PITOOL_TRY(check(app));
-    for (const CLI::App* sub : app.get_subcommands()) PITOOL_TRY(check(*sub));
+    // Two levels: commands, and the subcommands of a group (`identity new`).
+    for (const CLI::App* sub : app.get_subcommands()) {
+        PITOOL_TRY(check(*sub));
+        for (const CLI::App* inner : sub->get_subcommands()) PITOOL_TRY(check(*inner));
+    }
     return {};
 }
 
@@ -112,6 +116,9 @@ void build_parser(CLI::App& app, Context& ctx, Handlers& handlers, const Command
                    "$XDG_DATA_HOME/pitool/vault)");
     app.add_option("--passphrase-file", ctx.opts.passphrase_file,
                    "Read the vault passphrase from this file (or $PITOOL_PASSPHRASE_FILE)");
+    app.add_option("--identity", ctx.opts.identity_file,
+                   "Identity file (default: $PITOOL_IDENTITY_FILE, the key in $PITOOL_IDENTITY, or "
+                   "$XDG_DATA_HOME/pitool/identity)");
     app.add_option("--cacert", ctx.opts.cacert, "Also trust the CA certificates in this PEM file");
     app.add_option("--config", ctx.opts.config,
                    "Config file (default: $PITOOL_CONFIG or $XDG_CONFIG_HOME/pitool/config.toml)");
@@ -150,7 +157,7 @@ int first_word(int argc, const char* const* argv)
             a == "--verbose" || a == "--no-config")
             continue;
         bool with_value = false;
-        for (std::string_view opt : {"--vault", "--passphrase-file", "--cacert", "--config"}) {
+        for (std::string_view opt : {"--vault", "--passphrase-file", "--identity", "--cacert", "--config"}) {
             if (a == opt) {
                 with_value = true;
                 ++i; // its value

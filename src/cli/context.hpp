@@ -49,6 +49,7 @@ public:
 struct GlobalOptions {
     std::string vault;           ///< --vault
     std::string passphrase_file; ///< --passphrase-file
+    std::string identity_file;   ///< --identity
     std::string cacert;          ///< --cacert
     std::string config;          ///< --config
     bool no_config = false;      ///< --no-config

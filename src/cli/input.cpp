@@ -109,7 +109,7 @@ bool passphrase_given(const Context& ctx)
     return !ctx.opts.passphrase_file.empty() || set("PITOOL_PASSPHRASE_FILE") || set("PITOOL_PASSPHRASE");
 }
 
-Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source)
+Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source, std::string_view question)
 {
     PassphraseSource ignored;
     PassphraseSource& src = source != nullptr ? *source : ignored;
@@ -135,7 +135,7 @@ Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source)
                                        "or use --passphrase-file (no terminal to prompt on)");
     src = {"the terminal", true};
     debug(ctx, "passphrase: asked on the terminal");
-    return ctx.prompt.ask_secret("Vault passphrase: ");
+    return ctx.prompt.ask_secret(question);
 }
 
 namespace {
@@ -151,13 +151,13 @@ std::size_t characters(const Secret& s)
 
 /// A new passphrase typed twice on the terminal: asked again (three rounds
 /// in all) while the two entries differ or it is too short.
-Result<Secret> ask_new_passphrase(Context& ctx)
+Result<Secret> ask_new_passphrase(Context& ctx, std::string_view question)
 {
     if (!ctx.prompt.available()) return make_error(Errc::usage, "no new passphrase given and no terminal to prompt on");
     std::string problem;
     for (int round = 0; round < 3; ++round) {
         if (!problem.empty()) warn(ctx, problem + ": try again");
-        PITOOL_TRY_ASSIGN(Secret first, ctx.prompt.ask_secret("New vault passphrase: "));
+        PITOOL_TRY_ASSIGN(Secret first, ctx.prompt.ask_secret(question));
         if (characters(first) < k_min_passphrase_chars) {
             problem = "a passphrase needs at least " + std::to_string(k_min_passphrase_chars) + " characters";
             continue;
@@ -174,7 +174,8 @@ Result<Secret> ask_new_passphrase(Context& ctx)
 
 } // namespace
 
-Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var, bool use_default_sources)
+Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var, bool use_default_sources,
+                                   std::string_view question)
 {
     Result<Secret> pass = make_error(Errc::internal, "unset");
     if (!file.empty()) {
@@ -186,7 +187,7 @@ Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const 
                 ctx.env.get("PITOOL_PASSPHRASE") != nullptr)) {
         pass = read_passphrase(ctx);
     } else {
-        return ask_new_passphrase(ctx);
+        return ask_new_passphrase(ctx, question);
     }
     if (pass && pass->empty()) return make_error(Errc::usage, "the passphrase is empty");
     if (pass && characters(*pass) < k_min_passphrase_chars)

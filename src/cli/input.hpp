@@ -33,18 +33,22 @@ struct PassphraseSource {
 };
 
 /// The vault passphrase: --passphrase-file / PITOOL_PASSPHRASE_FILE, then
-/// PITOOL_PASSPHRASE, then a prompt on the terminal; Errc::usage at once
-/// when none is available. `source`, when given, says which one it was.
-[[nodiscard]] Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source = nullptr);
+/// PITOOL_PASSPHRASE, then a prompt on the terminal (asking `question`);
+/// Errc::usage at once when none is available. `source`, when given, says
+/// which one it was. An identity file's passphrase comes from the same sources.
+[[nodiscard]] Result<Secret> read_passphrase(Context& ctx, PassphraseSource* source = nullptr,
+                                             std::string_view question = "Vault passphrase: ");
 
 /// A typed new passphrase shorter than this is refused (and asked again);
 /// one from a file or variable only draws a warning.
 inline constexpr std::size_t k_min_passphrase_chars = 12;
 
-/// A new passphrase (init, passwd): `file` or `env_var` if given, else asked
-/// twice on the terminal, up to three times while the two differ or the
+/// A new passphrase (init, passwd, identity new): `file` or `env_var` if
+/// given, else asked twice on the terminal (`question` first, then "Repeat
+/// the passphrase: "), up to three times while the two differ or the
 /// passphrase is shorter than k_min_passphrase_chars. Refuses an empty one.
 [[nodiscard]] Result<Secret> read_new_passphrase(Context& ctx, const std::string& file, const char* env_var,
-                                                 bool use_default_sources);
+                                                 bool use_default_sources,
+                                                 std::string_view question = "New vault passphrase: ");
 
 } // namespace pitool::cli

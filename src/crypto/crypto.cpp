@@ -8,6 +8,12 @@ static_assert(k_key_bytes == crypto_aead_xchacha20poly1305_ietf_KEYBYTES);
 static_assert(k_nonce_bytes == crypto_aead_xchacha20poly1305_ietf_NPUBBYTES);
 static_assert(k_tag_bytes == crypto_aead_xchacha20poly1305_ietf_ABYTES);
 static_assert(k_salt_bytes == crypto_pwhash_SALTBYTES);
+static_assert(k_public_key_bytes == crypto_box_PUBLICKEYBYTES && k_public_key_bytes == crypto_sign_PUBLICKEYBYTES);
+static_assert(k_box_secret_key_bytes == crypto_box_SECRETKEYBYTES);
+static_assert(k_sign_seed_bytes == crypto_sign_SEEDBYTES);
+static_assert(k_sign_secret_key_bytes == crypto_sign_SECRETKEYBYTES);
+static_assert(k_signature_bytes == crypto_sign_BYTES);
+static_assert(k_sealed_box_overhead == crypto_box_SEALBYTES);
 
 Status init()
 {
@@ -154,6 +160,77 @@ bool open_box(std::span<const std::uint8_t> box, std::span<const std::uint8_t> a
     return crypto_aead_xchacha20poly1305_ietf_decrypt(dst, &len, nullptr, box.data() + k_nonce_bytes,
                                                       box.size() - k_nonce_bytes, ad.data(), ad.size(), box.data(),
                                                       key.data()) == 0;
+}
+
+BoxKeyPair make_box_key_pair()
+{
+    BoxKeyPair pair{{}, Secret(k_box_secret_key_bytes)};
+    crypto_box_keypair(pair.public_key.data(), pair.secret_key.data());
+    return pair;
+}
+
+Result<BoxKeyPair> box_key_pair_from(Secret secret_key)
+{
+    if (secret_key.size() != k_box_secret_key_bytes)
+        return make_error(Errc::damaged, "an X25519 secret key must be 32 bytes");
+    BoxKeyPair pair{{}, std::move(secret_key)};
+    crypto_scalarmult_base(pair.public_key.data(), pair.secret_key.data());
+    return pair;
+}
+
+SignKeyPair make_sign_key_pair()
+{
+    SignKeyPair pair{{}, Secret(k_sign_secret_key_bytes)};
+    crypto_sign_keypair(pair.public_key.data(), pair.secret_key.data());
+    return pair;
+}
+
+Result<SignKeyPair> sign_key_pair_from_seed(const Secret& seed)
+{
+    if (seed.size() != k_sign_seed_bytes) return make_error(Errc::damaged, "an Ed25519 seed must be 32 bytes");
+    SignKeyPair pair{{}, Secret(k_sign_secret_key_bytes)};
+    crypto_sign_seed_keypair(pair.public_key.data(), pair.secret_key.data(), seed.data());
+    return pair;
+}
+
+Secret sign_seed_of(const SignKeyPair& pair)
+{
+    Secret seed(k_sign_seed_bytes);
+    crypto_sign_ed25519_sk_to_seed(seed.data(), pair.secret_key.data());
+    return seed;
+}
+
+Result<std::vector<std::uint8_t>> wrap_key(const Secret& key, const PublicKey& recipient)
+{
+    if (key.size() != k_key_bytes) return make_error(Errc::internal, "only a 32-byte key can be wrapped");
+    std::vector<std::uint8_t> out(k_wrapped_key_bytes);
+    if (crypto_box_seal(out.data(), key.data(), key.size(), recipient.data()) != 0)
+        return make_error(Errc::internal, "cannot wrap a key to this public key");
+    return out;
+}
+
+std::optional<Secret> unwrap_key(std::span<const std::uint8_t> wrapped, const BoxKeyPair& pair)
+{
+    if (wrapped.size() != k_wrapped_key_bytes || pair.secret_key.size() != k_box_secret_key_bytes) return std::nullopt;
+    Secret key(k_key_bytes);
+    if (crypto_box_seal_open(key.data(), wrapped.data(), wrapped.size(), pair.public_key.data(),
+                             pair.secret_key.data()) != 0)
+        return std::nullopt;
+    return key;
+}
+
+Signature sign(std::span<const std::uint8_t> message, const SignKeyPair& pair)
+{
+    Signature sig{};
+    crypto_sign_detached(sig.data(), nullptr, message.data(), message.size(), pair.secret_key.data());
+    return sig;
+}
+
+bool verify(std::span<const std::uint8_t> message, std::span<const std::uint8_t> signature,
+            const PublicKey& signer) noexcept
+{
+    if (signature.size() != k_signature_bytes) return false;
+    return crypto_sign_verify_detached(signature.data(), message.data(), message.size(), signer.data()) == 0;
 }
 
 void hash(std::span<const std::uint8_t> data, std::span<std::uint8_t> out) noexcept

@@ -167,6 +167,35 @@ TEST_F(Terminal, InitAsksAgainWhenEntriesDifferOrAreShort)
     EXPECT_THAT(r.err, HasSubstr("shorter than 12 characters"));
 }
 
+TEST_F(Terminal, AnIdentityAsksForItsOwnPassphrase)
+{
+    OnTerminal made(m_tmp.path(), {"identity", "new", "--kdf", "interactive"}, env());
+    ASSERT_TRUE(made.wait_for("New identity passphrase: ")) << made.seen();
+    made.type("an-identity-passphrase\n");
+    ASSERT_TRUE(made.wait_for("Repeat the passphrase: ")) << made.seen();
+    made.type("an-identity-passphrase\n");
+    EXPECT_EQ(made.exit_code(), 0) << made.err();
+    EXPECT_THAT(made.out(), testing::StartsWith("pitool-recipient1-"));
+
+    OnTerminal t(m_tmp.path(), {"identity", "show", "--check"}, env());
+    ASSERT_TRUE(t.wait_for("Identity passphrase: ")) << t.seen();
+    t.type("not-the-passphrase-1\n");
+    ASSERT_TRUE(t.wait_for("Identity passphrase: ", 2)) << t.seen();
+    t.type("an-identity-passphrase\n");
+    EXPECT_EQ(t.exit_code(), 0) << t.err();
+    EXPECT_EQ(t.out(), made.out());
+    EXPECT_EQ(t.err(), "pitool: warning: wrong passphrase: try again\n");
+    EXPECT_THAT(t.seen(), testing::Not(HasSubstr("an-identity-passphrase"))) << "the passphrase was echoed";
+
+    OnTerminal wrong(m_tmp.path(), {"identity", "show", "--check"}, env());
+    for (int i = 1; i <= 3; ++i) {
+        ASSERT_TRUE(wrong.wait_for("Identity passphrase: ", i)) << wrong.seen();
+        wrong.type("not-the-passphrase-" + std::to_string(i) + "\n");
+    }
+    EXPECT_EQ(wrong.exit_code(), 5);
+    EXPECT_THAT(wrong.err(), HasSubstr("(passphrase from the terminal, three tries)\n"));
+}
+
 TEST_F(Terminal, InterruptAtThePromptLeavesEchoOn)
 {
     init_vault();

@@ -156,14 +156,14 @@ class StopSchemaValidator : public ::testing::EmptyTestEventListener {
 /// Global options that take a value (as src/cli/app.cpp's first_word knows them).
 bool global_with_value(std::string_view a)
 {
-    return a == "--vault" || a == "--passphrase-file" || a == "--cacert";
+    return a == "--vault" || a == "--passphrase-file" || a == "--identity" || a == "--cacert";
 }
 
 bool global_flag(std::string_view a)
 {
     if (a == "--json" || a == "-q" || a == "--quiet" || a == "--verbose") return true;
     if (a.size() >= 2 && a[0] == '-' && a.find_first_not_of('v', 1) == std::string_view::npos) return true;
-    for (std::string_view opt : {"--vault=", "--passphrase-file=", "--cacert="})
+    for (std::string_view opt : {"--vault=", "--passphrase-file=", "--identity=", "--cacert="})
         if (a.starts_with(opt)) return true;
     return false;
 }

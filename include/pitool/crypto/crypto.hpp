@@ -1,11 +1,14 @@
 #pragma once
 /// libsodium primitives used by the vault: Argon2id key derivation and
-/// XChaCha20-Poly1305 (IETF) authenticated encryption.
+/// XChaCha20-Poly1305 (IETF) authenticated encryption; and for identities,
+/// X25519 sealed boxes (a key wrapped to a public key) and Ed25519 detached
+/// signatures.
 
 #include "pitool/util/result.hpp"
 #include "pitool/util/secret.hpp"
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -84,6 +87,62 @@ void seal_box(std::span<const std::uint8_t> plain, std::span<const std::uint8_t>
 /// plaintext). False when the box is too short or does not authenticate.
 [[nodiscard]] bool open_box(std::span<const std::uint8_t> box, std::span<const std::uint8_t> ad, const Secret& key,
                             std::span<std::uint8_t> out) noexcept;
+
+// ---- Public-key primitives (identities) ----
+
+inline constexpr std::size_t k_public_key_bytes = 32;      ///< X25519 and Ed25519 public keys
+inline constexpr std::size_t k_box_secret_key_bytes = 32;  ///< an X25519 secret key
+inline constexpr std::size_t k_sign_seed_bytes = 32;       ///< the seed an Ed25519 key pair is made from
+inline constexpr std::size_t k_sign_secret_key_bytes = 64; ///< libsodium's Ed25519 secret key (seed || public key)
+inline constexpr std::size_t k_signature_bytes = 64;       ///< an Ed25519 signature
+inline constexpr std::size_t k_sealed_box_overhead = 48;   ///< crypto_box_SEALBYTES: ephemeral key + tag
+/// A key wrapped by wrap_key: k_key_bytes + k_sealed_box_overhead bytes.
+inline constexpr std::size_t k_wrapped_key_bytes = k_key_bytes + k_sealed_box_overhead;
+
+using PublicKey = std::array<std::uint8_t, k_public_key_bytes>;
+using Signature = std::array<std::uint8_t, k_signature_bytes>;
+
+/// An X25519 key pair, to receive wrapped keys. `secret_key` (32 bytes) is
+/// secret; `public_key` is not.
+struct BoxKeyPair {
+    PublicKey public_key{};
+    Secret secret_key;
+};
+/// A fresh X25519 key pair from the CSPRNG.
+[[nodiscard]] BoxKeyPair make_box_key_pair();
+/// The key pair of an X25519 secret key (its public key is computed).
+/// Errc::damaged when `secret_key` is not k_box_secret_key_bytes long.
+[[nodiscard]] Result<BoxKeyPair> box_key_pair_from(Secret secret_key);
+
+/// An Ed25519 key pair, to sign. `secret_key` is libsodium's 64-byte form
+/// (secret); `public_key` is not.
+struct SignKeyPair {
+    PublicKey public_key{};
+    Secret secret_key;
+};
+/// A fresh Ed25519 key pair from the CSPRNG.
+[[nodiscard]] SignKeyPair make_sign_key_pair();
+/// The key pair made from a 32-byte seed (secret), as stored in identity
+/// files. Errc::damaged when `seed` is not k_sign_seed_bytes long.
+[[nodiscard]] Result<SignKeyPair> sign_key_pair_from_seed(const Secret& seed);
+/// The 32-byte seed of a key pair (secret): what sign_key_pair_from_seed takes.
+[[nodiscard]] Secret sign_seed_of(const SignKeyPair& pair);
+
+/// Wraps a 32-byte key (secret) to `recipient` with an anonymous sealed box
+/// (crypto_box_seal: a fresh ephemeral key pair per call, so two wraps of one
+/// key differ). Returns k_wrapped_key_bytes bytes, not secret. Errc::internal
+/// when `key` is not k_key_bytes long.
+[[nodiscard]] Result<std::vector<std::uint8_t>> wrap_key(const Secret& key, const PublicKey& recipient);
+/// Unwraps what wrap_key made for `pair`'s public key; the key is secret.
+/// nullopt when the box is not k_wrapped_key_bytes long, was made for another
+/// public key, or was altered.
+[[nodiscard]] std::optional<Secret> unwrap_key(std::span<const std::uint8_t> wrapped, const BoxKeyPair& pair);
+
+/// An Ed25519 detached signature of `message` (not secret).
+[[nodiscard]] Signature sign(std::span<const std::uint8_t> message, const SignKeyPair& pair);
+/// Whether `signature` is `signer`'s signature of exactly `message`.
+[[nodiscard]] bool verify(std::span<const std::uint8_t> message, std::span<const std::uint8_t> signature,
+                          const PublicKey& signer) noexcept;
 
 /// Unkeyed BLAKE2b of `data` with an output of `out.size()` bytes (16..64).
 void hash(std::span<const std::uint8_t> data, std::span<std::uint8_t> out) noexcept;

@@ -29,6 +29,10 @@ Handler setup_verify(CLI::App& sub);
 Handler setup_unlock(CLI::App& sub);
 Handler setup_lock(CLI::App& sub);
 Handler setup_config(CLI::App& sub);
+/// `identity` declares `identity new` and `identity show` on `sub`.
+Handler setup_identity(CLI::App& sub);
+Handler setup_identity_new(CLI::App& sub);
+Handler setup_identity_show(CLI::App& sub);
 Handler setup_agent_serve(CLI::App& sub);
 Handler setup_completion(CLI::App& sub);
 Handler setup_complete(CLI::App& sub);

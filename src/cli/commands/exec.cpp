@@ -38,8 +38,9 @@ struct Binding {
 };
 
 /// Variables that hold or point at pitool's own secrets: never inherited.
-constexpr const char* k_scrubbed[] = {"PITOOL_PASSPHRASE", "PITOOL_PASSPHRASE_FILE", "PITOOL_NEW_PASSPHRASE",
-                                      "PITOOL_NEW_PASSPHRASE_FILE", "PITOOL_AUTH_CODE"};
+constexpr const char* k_scrubbed[] = {"PITOOL_PASSPHRASE",          "PITOOL_PASSPHRASE_FILE", "PITOOL_NEW_PASSPHRASE",
+                                      "PITOOL_NEW_PASSPHRASE_FILE", "PITOOL_AUTH_CODE",       "PITOOL_IDENTITY",
+                                      "PITOOL_IDENTITY_FILE"};
 /// Variables the dynamic loader or a shell reads at start-up (glibc's list
 /// of those it drops for set-uid programs, plus BASH_ENV and ENV): a token in
 /// one is read as a path or a command before the program runs. Every LD_*

@@ -130,6 +130,12 @@ constexpr CommandExample k_config_examples[] = {
     {"pitool --json config", "the same as JSON"},
     {"pitool --config ./ci.toml config", "what a given config file sets"},
 };
+constexpr CommandExample k_identity_examples[] = {
+    {"pitool identity new", "an identity at the default path; the passphrase is asked twice; prints its recipient"},
+    {"pitool identity new --unprotected --out ci.identity",
+     "an identity for a CI secret store, no passphrase (PITOOL_IDENTITY takes its key line)"},
+    {"pitool --identity ci.identity identity show", "the recipient string to give a vault's admin"},
+};
 
 } // namespace
 
@@ -170,6 +176,8 @@ std::span<const CommandSpec> all_commands()
         {"lock", "Make the agent forget all keys and exit", setup_lock, k_lock_examples},
         {"completion", "Print a shell completion script (bash, zsh or fish)", setup_completion, k_completion_examples},
         {"config", "Show every setting in force and where it came from", setup_config, k_config_examples},
+        {"identity", "Make an identity (new) or print its recipient string (show), for team vaults", setup_identity,
+         k_identity_examples},
         {"__agent", "", setup_agent_serve, {}},
         {"__complete", "", setup_complete, {}},
         {"__man-examples", "", setup_man_examples, {}},

@@ -122,11 +122,10 @@ TEST(HelpExamples, HelpShowsTheExamplesAndTheGlobalOptions)
         for (const auto& e : spec.examples)
             EXPECT_NE(help.find(std::string("  ") + e.line + "\n      " + e.what + "\n"), std::string::npos)
                 << spec.name << ": " << e.line;
-        EXPECT_NE(
-            help.find(
-                "Global options (before or after the command): --vault TEXT, --passphrase-file TEXT, "
-                "--cacert TEXT, --config TEXT, --no-config, --json, -q,--quiet, -v,--verbose (see pitool --help)"),
-            std::string::npos)
+        EXPECT_NE(help.find("Global options (before or after the command): --vault TEXT, --passphrase-file TEXT, "
+                            "--identity TEXT, --cacert TEXT, --config TEXT, --no-config, --json, -q,--quiet, "
+                            "-v,--verbose (see pitool --help)"),
+                  std::string::npos)
             << help;
     }
 }

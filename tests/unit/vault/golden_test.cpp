@@ -232,7 +232,7 @@ TEST(GoldenVault, OpensThroughFileStorage)
     EXPECT_TRUE(Vault::open(storage, Secret::from(k_passphrase)));
 }
 
-std::vector<std::uint8_t> bytes_of(const fs::path& p)
+std::vector<std::uint8_t> golden_file_bytes(const fs::path& p)
 {
     const std::string raw = test::read_file(p);
     return {raw.begin(), raw.end()};
@@ -242,7 +242,7 @@ TEST(GoldenVault, VersionTwoOpensAndHoldsEveryField)
 {
     ASSERT_TRUE(crypto::init());
     ASSERT_TRUE(fs::exists(k_golden_v2)) << k_golden_v2;
-    auto image = bytes_of(k_golden_v2);
+    auto image = golden_file_bytes(k_golden_v2);
     auto parsed = parse(image);
     ASSERT_TRUE(parsed) << parsed.error().message;
     EXPECT_EQ(parsed->header.version, 2);
@@ -267,7 +267,7 @@ TEST(GoldenVault, VersionThreeOpensAndHoldsEveryField)
 {
     ASSERT_TRUE(crypto::init());
     ASSERT_TRUE(fs::exists(k_golden_v3)) << k_golden_v3;
-    EXPECT_EQ(parse(bytes_of(k_golden_v3))->header.version, 3);
+    EXPECT_EQ(parse(golden_file_bytes(k_golden_v3))->header.version, 3);
     expect_golden_opens_from_storage(k_golden_v3);
 }
 
@@ -275,7 +275,7 @@ TEST(GoldenVault, VersionFourOpensAndHoldsEveryField)
 {
     ASSERT_TRUE(crypto::init());
     ASSERT_TRUE(fs::exists(k_golden_v4)) << k_golden_v4;
-    auto parsed = parse(bytes_of(k_golden_v4));
+    auto parsed = parse(golden_file_bytes(k_golden_v4));
     ASSERT_TRUE(parsed) << parsed.error().message;
     EXPECT_EQ(parsed->header.version, 4);
     EXPECT_TRUE(has_vault_id(parsed->header));
@@ -317,7 +317,7 @@ TEST_P(GoldenMigration, IsMigratedToVersionFourAtTheFirstWrite)
     EXPECT_TRUE(v->has_id()) << "a fresh id";
     EXPECT_EQ(v->generation(), 1u);
 
-    auto header = parse(bytes_of(storage.path()))->header;
+    auto header = parse(golden_file_bytes(storage.path()))->header;
     EXPECT_EQ(header.version, 4);
     EXPECT_EQ(header.vault_id, v->id());
     EXPECT_EQ(header.generation, 1u);
