@@ -188,8 +188,11 @@ Result<std::vector<std::uint8_t>> read_private_file(const std::filesystem::path&
     return data;
 }
 
-Status atomic_replace(const std::filesystem::path& path, std::span<const std::uint8_t> data,
-                      const std::filesystem::path* backup, std::string* warning)
+namespace {
+
+/// A durable temporary file beside `path` holding `data` (mode 0600): its
+/// name, or Errc::io with nothing left behind.
+Result<std::string> write_temp_beside(const std::filesystem::path& path, std::span<const std::uint8_t> data)
 {
     auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     std::string tmpl = (dir / ("." + path.filename().string() + ".tmp.XXXXXX")).string();
@@ -203,7 +206,27 @@ Status atomic_replace(const std::filesystem::path& path, std::span<const std::ui
     if (auto st = write_all(fd.get(), data); !st) return fail("cannot write " + path.string(), errno ? errno : EIO);
     if (::fsync(fd.get()) != 0) return fail("cannot sync " + path.string(), errno);
     if (::close(fd.release()) != 0) return fail("cannot write " + path.string(), errno);
+    return tmpl;
+}
 
+/// After `path` was put in place: a failed directory fsync is a warning only.
+void sync_parent(const std::filesystem::path& path, std::string* warning)
+{
+    auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+    if (auto st = sync_dir(dir); !st && warning != nullptr)
+        *warning = path.string() + " was written, but " + st.error().message + " (it may not survive a crash)";
+}
+
+} // namespace
+
+Status atomic_replace(const std::filesystem::path& path, std::span<const std::uint8_t> data,
+                      const std::filesystem::path* backup, std::string* warning)
+{
+    PITOOL_TRY_ASSIGN(const std::string tmp, write_temp_beside(path, data));
+    auto fail = [&](const std::string& what, int err) {
+        ::unlink(tmp.c_str());
+        return make_error(Errc::io, what + ": " + errno_text(err));
+    };
     if (backup != nullptr) {
         // Make `backup` point at the current generation (a hard link: no copy).
         std::string bak_tmp = backup->string() + ".new";
@@ -218,10 +241,24 @@ Status atomic_replace(const std::filesystem::path& path, std::span<const std::ui
             return fail("cannot update backup " + backup->string(), errno);
         }
     }
-    if (::rename(tmpl.c_str(), path.c_str()) != 0) return fail("cannot replace " + path.string(), errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot replace " + path.string(), errno);
     // From here `path` is the new file: nothing may be undone.
-    if (auto st = sync_dir(dir); !st && warning != nullptr)
-        *warning = path.string() + " was written, but " + st.error().message + " (it may not survive a crash)";
+    sync_parent(path, warning);
+    return {};
+}
+
+Status atomic_create(const std::filesystem::path& path, std::span<const std::uint8_t> data, std::string* warning)
+{
+    PITOOL_TRY_ASSIGN(const std::string tmp, write_temp_beside(path, data));
+    // link() never replaces: of two creators, exactly one wins.
+    const int rc = ::link(tmp.c_str(), path.c_str());
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    if (rc != 0) {
+        if (err == EEXIST) return make_error(Errc::conflict, path.string() + " already exists");
+        return make_error(Errc::io, "cannot create " + path.string() + ": " + errno_text(err));
+    }
+    sync_parent(path, warning);
     return {};
 }
 

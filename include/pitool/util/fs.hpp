@@ -70,6 +70,12 @@ private:
 [[nodiscard]] Status atomic_replace(const std::filesystem::path& path, std::span<const std::uint8_t> data,
                                     const std::filesystem::path* backup = nullptr, std::string* warning = nullptr);
 
+/// Like atomic_replace, but never replaces: `path` appears whole with `data`
+/// (mode 0600) or not at all. Errc::conflict when `path` already exists
+/// (also when another process created it first), Errc::io otherwise.
+[[nodiscard]] Status atomic_create(const std::filesystem::path& path, std::span<const std::uint8_t> data,
+                                   std::string* warning = nullptr);
+
 /// The rule for a directory that holds private files (the vault's): owned by
 /// our uid and not writable by group or others, else another user could
 /// replace or remove the files in it. Errc::io with a one-line message naming

@@ -17,6 +17,7 @@
 
 #include <ostream>
 #include <set>
+#include <algorithm>
 #include <utility>
 
 namespace pitool::cli::commands {
@@ -32,7 +33,8 @@ struct Command {
     std::string name;
     std::string summary;
     std::vector<Flag> flags;
-    bool takes_name = false; ///< has the positional integration NAME
+    bool takes_name = false;              ///< has the positional integration NAME
+    std::vector<std::string> subcommands; ///< `identity new|show`: offered after the command
 };
 
 struct Tree {
@@ -65,10 +67,19 @@ Tree command_tree(Context& ctx)
     const CLI::App& tree = app;
     for (const CLI::App* sub : tree.get_subcommands([](const CLI::App*) { return true; })) {
         if (sub->get_name().starts_with("__")) continue; // hidden
-        Command c{sub->get_name(), sub->get_description(), flags_of(*sub), false};
+        Command c{sub->get_name(), sub->get_description(), flags_of(*sub), false, {}};
         for (const CLI::Option* opt : sub->get_options())
             // A stored integration's name (not create's new one).
             if (opt->get_positional() && opt->get_name() == "name" && c.name != "create") c.takes_name = true;
+        // A command with commands of its own: their names, and their flags
+        // offered with the command's.
+        for (const CLI::App* nested : sub->get_subcommands([](const CLI::App*) { return true; })) {
+            c.subcommands.push_back(nested->get_name());
+            for (Flag& f : flags_of(*nested))
+                if (std::none_of(c.flags.begin(), c.flags.end(),
+                                 [&](const Flag& have) { return have.spellings == f.spellings; }))
+                    c.flags.push_back(std::move(f));
+        }
         t.commands.push_back(std::move(c));
     }
     return t;
@@ -188,7 +199,8 @@ void print_bash(std::ostream& out, const Tree& t)
            "        '') words="
         << shell_word(joined(names) + " " + joined(spellings(t.globals))) << " ;;\n";
     for (const auto& c : t.commands)
-        out << "        " << c.name << ") words=" << shell_word(joined(spellings(c.flags)))
+        out << "        " << c.name
+            << ") words=" << shell_word(joined(c.subcommands) + " " + joined(spellings(c.flags)))
             << (c.takes_name ? "; names=1" : "") << " ;;\n";
     out << "    esac\n"
            "    if [[ $names == 1 && $cur != -* ]]; then\n"
@@ -229,18 +241,21 @@ void print_zsh(std::ostream& out, const Tree& t)
         out << "        (" << joined({vf.files.begin(), vf.files.end()}, "|") << ") _files; return ;;\n";
     if (!vf.other.empty()) out << "        (" << joined({vf.other.begin(), vf.other.end()}, "|") << ") return ;;\n";
     out << "    esac\n"
-           "    local flags='' names=0\n"
+           "    local flags='' subs='' names=0\n"
            "    case $cmd in\n"
            "        ('') flags="
         << shell_word(joined(spellings(t.globals))) << " ;;\n";
     for (const auto& c : t.commands)
         out << "        (" << c.name << ") flags=" << shell_word(joined(spellings(c.flags)))
+            << (c.subcommands.empty() ? "" : "; subs=" + shell_word(joined(c.subcommands)))
             << (c.takes_name ? "; names=1" : "") << " ;;\n";
     out << "    esac\n"
            "    if [[ $PREFIX == -* ]]; then\n"
            "        compadd -- ${=flags}\n"
            "    elif [[ -z $cmd ]]; then\n"
            "        _describe command commands\n"
+           "    elif [[ -n $subs ]]; then\n"
+           "        compadd -- ${=subs}\n"
            "    elif [[ $names == 1 ]]; then\n"
            "        compadd -- ${(f)\"$(${words[1]} ${vault:+--vault \"$vault\"} __complete names 2>/dev/null)\"}\n"
            "    fi\n"
@@ -277,6 +292,11 @@ void print_fish(std::ostream& out, const Tree& t)
     for (const auto& c : t.commands) {
         out << "complete -c pitool -n __fish_use_subcommand -a " << c.name << " -d " << shell_word(c.summary) << "\n";
         print_fish_flags(out, c.flags, "__fish_seen_subcommand_from " + c.name);
+        if (!c.subcommands.empty())
+            out << "complete -c pitool -n "
+                << shell_word("__fish_seen_subcommand_from " + c.name + "; and not __fish_seen_subcommand_from " +
+                              joined(c.subcommands))
+                << " -a " << shell_word(joined(c.subcommands)) << "\n";
         if (c.takes_name) with_names.push_back(c.name);
     }
     out << "complete -c pitool -n " << shell_word("__fish_seen_subcommand_from " + joined(with_names))

@@ -57,7 +57,15 @@ Status run_identity_new(Context& ctx, const IdentityNewOptions& o)
     }
     if (!file) return std::move(file).error();
     std::string warning;
-    PITOOL_TRY(util::atomic_replace(path, *file, nullptr, &warning));
+    if (o.force) {
+        PITOOL_TRY(util::atomic_replace(path, *file, nullptr, &warning));
+    } else if (auto st = util::atomic_create(path, *file, &warning); !st) {
+        // Another `identity new` got there between the check above and now.
+        if (st.error().code == Errc::conflict)
+            return make_error(Errc::conflict, "an identity already exists at " + path.string() +
+                                                  " (--force replaces it, and its keys are lost)");
+        return st;
+    }
     if (!warning.empty()) warn(ctx, warning);
     if (o.unprotected)
         warn(ctx, "the identity's secret keys are in " + path.string() +

@@ -166,6 +166,45 @@ TEST(AtomicReplace, FailsInReadOnlyDirectory)
     EXPECT_EQ(names_in(sub), (std::set<std::string>{"vault"}));
 }
 
+TEST(AtomicCreate, CreatesPrivateFileAndNeverReplaces)
+{
+    TempDir dir;
+    auto p = dir / "identity";
+    mode_t old_mask = ::umask(0);
+    auto st = atomic_create(p, bytes("first"));
+    ::umask(old_mask);
+    ASSERT_TRUE(st) << st.error().message;
+    EXPECT_EQ(mode_of(p), 0600u);
+    auto again = atomic_create(p, bytes("second"));
+    ASSERT_FALSE(again);
+    EXPECT_EQ(again.error().code, Errc::conflict);
+    EXPECT_EQ(read_file(p), "first");
+    EXPECT_EQ(names_in(dir.path()), (std::set<std::string>{"identity"})); // no temp file left
+}
+
+TEST(AtomicCreate, OfManyConcurrentCreatorsExactlyOneWins)
+{
+    TempDir dir;
+    auto p = dir / "identity";
+    constexpr int k_creators = 8;
+    std::atomic<int> wins{0};
+    std::atomic<int> conflicts{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < k_creators; ++i)
+        threads.emplace_back([&, i] {
+            auto st = atomic_create(p, bytes("creator " + std::to_string(i)));
+            if (st)
+                ++wins;
+            else if (st.error().code == Errc::conflict)
+                ++conflicts;
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wins.load(), 1);
+    EXPECT_EQ(conflicts.load(), k_creators - 1);
+    EXPECT_EQ(read_file(p).rfind("creator ", 0), 0u);
+    EXPECT_EQ(names_in(dir.path()), (std::set<std::string>{"identity"}));
+}
+
 TEST(ReadPrivateFile, ReadsPrivateFile)
 {
     TempDir dir;
