@@ -6,6 +6,8 @@
 
 #include <sys/stat.h>
 
+#include <optional>
+
 namespace pitool::cli {
 namespace {
 
@@ -15,33 +17,27 @@ const char* set_variable(const Context& ctx, const char* name)
     return v != nullptr && *v != '\0' ? v : nullptr;
 }
 
-/// The file's bytes, wiped when they go (an unprotected file holds the key).
-struct IdentityFileBytes {
-    std::vector<std::uint8_t> bytes;
-    IdentityFileBytes() = default;
-    IdentityFileBytes(const IdentityFileBytes&) = delete;
-    IdentityFileBytes& operator=(const IdentityFileBytes&) = delete;
-    ~IdentityFileBytes() { secure_wipe(bytes.data(), bytes.size()); }
-};
-
-Status read_identity_file(const IdentitySource& src, IdentityFileBytes& out)
+/// The file whole, in guarded memory (an unprotected file holds the key).
+Result<SecureBytes> read_identity_file(const IdentitySource& src)
 {
     struct stat st {};
     if (::stat(src.path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         return make_error(Errc::io, src.describe() + " is a directory");
-    auto bytes = util::read_private_file(src.path, identity::k_max_file_size);
-    if (!bytes) {
-        if (bytes.error().code == Errc::not_found)
+    auto file = util::PrivateFile::open(src.path, identity::k_max_file_size);
+    if (!file) {
+        if (file.error().code == Errc::not_found)
             return make_error(Errc::not_found,
                               "no identity at " + src.path.string() + " (" + src.origin +
                                   "): make one with `pitool identity new`, or name one with --identity, "
                                   "PITOOL_IDENTITY_FILE or PITOOL_IDENTITY");
-        if (bytes.error().code == Errc::damaged)
+        if (file.error().code == Errc::damaged)
             return make_error(Errc::damaged, src.describe() + " is too large to be an identity file");
-        return make_error(bytes.error().code, "identity: " + bytes.error().message);
+        return make_error(file.error().code, "identity: " + file.error().message);
     }
-    out.bytes = std::move(bytes).value();
-    return {};
+    SecureBytes bytes(static_cast<std::size_t>(file->size()));
+    if (auto read = file->read_at(0, bytes); !read)
+        return make_error(read.error().code, "identity: " + read.error().message);
+    return bytes;
 }
 
 Error in_source(const IdentitySource& src, const Error& e)
@@ -74,41 +70,52 @@ IdentitySource identity_source(const Context& ctx)
     return {false, default_identity_path(ctx), "default"};
 }
 
-Result<IdentityInfo> identity_info(const Context& ctx)
-{
-    IdentityInfo info{identity_source(ctx), {}, false};
-    debug(ctx, "identity: " + info.source.describe());
-    if (info.source.from_variable) {
-        auto id = identity::parse_identity_key(set_variable(ctx, "PITOOL_IDENTITY"));
-        if (!id) return in_source(info.source, id.error());
-        info.recipient = id->recipient();
-        return info;
-    }
-    IdentityFileBytes file;
-    PITOOL_TRY(read_identity_file(info.source, file));
-    auto clear = identity::read_file_info(file.bytes);
-    if (!clear) return in_source(info.source, clear.error());
-    info.recipient = clear->recipient;
-    info.protected_file = clear->kdf.has_value();
-    return info;
-}
+namespace {
 
-Result<identity::Identity> load_identity(Context& ctx, IdentitySource* source)
+/// The identity in force, read once: what it says in clear, and its file's
+/// bytes or the identity $PITOOL_IDENTITY holds.
+struct OpenedSource {
+    IdentityInfo info;
+    SecureBytes file;                      ///< empty for $PITOOL_IDENTITY
+    std::optional<identity::Identity> key; ///< $PITOOL_IDENTITY's identity
+};
+
+Result<OpenedSource> open_source(const Context& ctx)
 {
-    const IdentitySource src = identity_source(ctx);
-    if (source != nullptr) *source = src;
+    OpenedSource out{{identity_source(ctx), {}, false}, {}, std::nullopt};
+    const IdentitySource& src = out.info.source;
     debug(ctx, "identity: " + src.describe());
     if (src.from_variable) {
         auto id = identity::parse_identity_key(set_variable(ctx, "PITOOL_IDENTITY"));
         if (!id) return in_source(src, id.error());
-        return id;
+        out.info.recipient = id->recipient();
+        out.key = std::move(id).value();
+        return out;
     }
-    IdentityFileBytes file;
-    PITOOL_TRY(read_identity_file(src, file));
-    auto clear = identity::read_file_info(file.bytes);
+    PITOOL_TRY_ASSIGN(out.file, read_identity_file(src));
+    auto clear = identity::read_file_info(out.file);
     if (!clear) return in_source(src, clear.error());
-    if (!clear->kdf) {
-        auto id = identity::open_file(file.bytes, nullptr);
+    out.info.recipient = clear->recipient;
+    out.info.protected_file = clear->kdf.has_value();
+    return out;
+}
+
+} // namespace
+
+Result<IdentityInfo> identity_info(const Context& ctx)
+{
+    PITOOL_TRY_ASSIGN(OpenedSource opened, open_source(ctx));
+    return std::move(opened.info);
+}
+
+Result<identity::Identity> load_identity(Context& ctx, IdentityInfo* info)
+{
+    PITOOL_TRY_ASSIGN(OpenedSource opened, open_source(ctx));
+    if (info != nullptr) *info = opened.info;
+    const IdentitySource& src = opened.info.source;
+    if (opened.key) return std::move(*opened.key);
+    if (!opened.info.protected_file) {
+        auto id = identity::open_file(opened.file, nullptr);
         if (!id) return in_source(src, id.error());
         return id;
     }
@@ -116,7 +123,7 @@ Result<identity::Identity> load_identity(Context& ctx, IdentitySource* source)
     for (int attempt = 1;; ++attempt) {
         PassphraseSource from;
         PITOOL_TRY_ASSIGN(const Secret pass, read_passphrase(ctx, &from, "Identity passphrase: "));
-        auto id = identity::open_file(file.bytes, &pass);
+        auto id = identity::open_file(opened.file, &pass);
         if (id) return id;
         if (id.error().code != Errc::wrong_passphrase) return in_source(src, id.error());
         if (!from.typed || attempt == 3)

@@ -42,11 +42,11 @@ struct IdentityInfo {
 /// (a damaged file, a malformed $PITOOL_IDENTITY).
 [[nodiscard]] Result<IdentityInfo> identity_info(const Context& ctx);
 
-/// The unlocked identity in force (secret). A protected file's passphrase is
-/// read with read_passphrase ("Identity passphrase: " on a terminal, three
-/// tries). Errors
-/// as identity_info, plus Errc::wrong_passphrase naming the file and where
-/// the passphrase came from. `source`, when given, receives the source.
-[[nodiscard]] Result<identity::Identity> load_identity(Context& ctx, IdentitySource* source = nullptr);
+/// The unlocked identity in force (secret), its source read once. A
+/// protected file's passphrase is read with read_passphrase ("Identity
+/// passphrase: " on a terminal, three tries). Errors as identity_info, plus
+/// Errc::wrong_passphrase naming the file and where the passphrase came from.
+/// `info`, when given, receives what identity_info would have returned.
+[[nodiscard]] Result<identity::Identity> load_identity(Context& ctx, IdentityInfo* info = nullptr);
 
 } // namespace pitool::cli

@@ -10,29 +10,13 @@
 #include <sys/stat.h>
 
 #include <array>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
 namespace pitool::test {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string identity_test_read(const std::filesystem::path& p)
-{
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void identity_test_write(const std::filesystem::path& p, const std::string& text)
-{
-    std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-    ::chmod(p.c_str(), 0600);
-}
 
 /// The value of the line starting with `key ` in an identity file.
 std::string identity_test_line(const std::string& file, const std::string& key)
@@ -101,7 +85,7 @@ TEST_F(Identity, NewWritesAPrivateFileAndPrintsTheRecipient)
     struct stat st {};
     ASSERT_EQ(::stat(default_file().c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0600u);
-    const std::string file = identity_test_read(default_file());
+    const std::string file = read_file(default_file());
     EXPECT_TRUE(file.starts_with("pitool-identity-file 1\nrecipient " + r.out)) << file;
     EXPECT_THAT(file, HasSubstr("\nkdf argon2id "));
     EXPECT_THAT(file, Not(HasSubstr("pitool-identity1-"))) << "no clear key in a protected file";
@@ -138,7 +122,7 @@ TEST_F(Identity, WrongPassphraseIsExit5AndSaysWhereItCameFrom)
     EXPECT_EQ(r.err, "pitool: error: wrong passphrase for the identity file " + default_file().string() +
                          " (passphrase from $PITOOL_PASSPHRASE)\n");
     const auto pass_file = m_tmp / "pass";
-    identity_test_write(pass_file, "also-not-the-passphrase\n");
+    write_file(pass_file, "also-not-the-passphrase\n");
     auto f = pitool({"--passphrase-file", pass_file.string(), "identity", "show", "--check"}, {.no_passphrase = true});
     EXPECT_EQ(f.exit_code, 5) << describe(f);
     EXPECT_THAT(f.err, HasSubstr("(passphrase from the file " + pass_file.string() + " (--passphrase-file))"));
@@ -147,35 +131,35 @@ TEST_F(Identity, WrongPassphraseIsExit5AndSaysWhereItCameFrom)
 TEST_F(Identity, ADamagedFileIsExit6)
 {
     make();
-    const std::string good = identity_test_read(default_file());
+    const std::string good = read_file(default_file());
     for (std::size_t at : {std::size_t{30}, good.find("\nsalt ") + 8, good.find("\nsealed ") + 20, good.size() - 5}) {
         std::string bad = good;
         bad[at] = bad[at] == 'a' ? 'b' : 'a';
-        identity_test_write(default_file(), bad);
+        write_file(default_file(), bad);
         auto r = pitool({"identity", "show", "--check"});
         EXPECT_EQ(r.exit_code, 6) << "byte " << at << ": " << describe(r);
         EXPECT_THAT(r.err, HasSubstr("the identity file is damaged")) << r.err;
     }
-    identity_test_write(default_file(), good.substr(0, good.size() / 2));
+    write_file(default_file(), good.substr(0, good.size() / 2));
     EXPECT_EQ(pitool({"identity", "show"}).exit_code, 6);
-    identity_test_write(default_file(), "pitool-identity-file 9\nrecipient x\n");
+    write_file(default_file(), "pitool-identity-file 9\nrecipient x\n");
     auto future = pitool({"identity", "show"});
     EXPECT_EQ(future.exit_code, 6);
     EXPECT_THAT(future.err, HasSubstr("unsupported identity file version '9'"));
-    identity_test_write(default_file(), good);
+    write_file(default_file(), good);
     EXPECT_EQ(pitool({"identity", "show", "--check"}).exit_code, 0) << "the good file still opens";
 }
 
 TEST_F(Identity, HostileKdfParametersAreRefusedWithoutTheWork)
 {
     make();
-    const std::string good = identity_test_read(default_file());
+    const std::string good = read_file(default_file());
     const std::string kdf = identity_test_line(good, "kdf");
     for (const std::string hostile : {"argon2id 4294967295 67108864", "argon2id 2 1099511627776"}) {
         std::string bad = good;
         bad.replace(bad.find(kdf), kdf.size(), hostile);
         bad.erase(bad.rfind("checksum "));
-        identity_test_write(default_file(), identity_test_checksummed(bad));
+        write_file(default_file(), identity_test_checksummed(bad));
         for (bool check : {false, true}) {
             std::vector<std::string> args{"identity", "show"};
             if (check) args.emplace_back("--check");
@@ -187,19 +171,19 @@ TEST_F(Identity, HostileKdfParametersAreRefusedWithoutTheWork)
     // The rewrite itself is sound: the original line, re-checksummed, opens.
     std::string same = good;
     same.erase(same.rfind("checksum "));
-    identity_test_write(default_file(), identity_test_checksummed(same));
+    write_file(default_file(), identity_test_checksummed(same));
     EXPECT_EQ(pitool({"identity", "show", "--check"}).exit_code, 0);
 }
 
 TEST_F(Identity, AnExistingIdentityIsReplacedOnlyWithForce)
 {
     const std::string first = make();
-    const std::string before = identity_test_read(default_file());
+    const std::string before = read_file(default_file());
     auto r = pitool({"identity", "new", "--kdf", "interactive"});
     EXPECT_EQ(r.exit_code, 4) << describe(r);
     EXPECT_THAT(r.err, HasSubstr("an identity already exists at " + default_file().string()));
     EXPECT_EQ(r.out, "");
-    EXPECT_EQ(identity_test_read(default_file()), before) << "left as it was";
+    EXPECT_EQ(read_file(default_file()), before) << "left as it was";
     auto forced = ok({"identity", "new", "--kdf", "interactive", "--force"});
     EXPECT_NE(forced.out, first + "\n");
     EXPECT_EQ(ok({"identity", "show"}).out, forced.out);
@@ -211,7 +195,7 @@ TEST_F(Identity, UnprotectedSaysSoAndNeedsNoPassphrase)
     auto r = ok({"identity", "new", "--unprotected", "--out", file.string()}, {.no_passphrase = true});
     EXPECT_THAT(r.err, HasSubstr("without a passphrase"));
     EXPECT_THAT(r.err, HasSubstr("(unprotected)"));
-    const std::string text = identity_test_read(file);
+    const std::string text = read_file(file);
     EXPECT_THAT(text, HasSubstr("\nkdf none\nkey pitool-identity1-"));
     struct stat st {};
     ASSERT_EQ(::stat(file.c_str(), &st), 0);
@@ -229,7 +213,7 @@ TEST_F(Identity, SourcesFollowTheDocumentedPrecedence)
     const std::string by_file_var = make((m_tmp / "var.identity").string());
     const auto key_file = m_tmp / "key.identity";
     const std::string by_key_var = make(key_file.string(), true);
-    const std::string key = identity_test_line(identity_test_read(key_file), "key");
+    const std::string key = identity_test_line(read_file(key_file), "key");
     ASSERT_TRUE(key.starts_with("pitool-identity1-"));
 
     const std::map<std::string, std::string> both{{"PITOOL_IDENTITY_FILE", (m_tmp / "var.identity").string()},
@@ -261,7 +245,7 @@ TEST_F(Identity, MissingOrMistypedSourcesAreNamed)
 
     const auto key_file = m_tmp / "key.identity";
     make(key_file.string(), true);
-    std::string key = identity_test_line(identity_test_read(key_file), "key");
+    std::string key = identity_test_line(read_file(key_file), "key");
     key[40] = key[40] == 'a' ? 'b' : 'a';
     auto typo = pitool({"identity", "show"}, {.env = {{"PITOOL_IDENTITY", key}}});
     EXPECT_EQ(typo.exit_code, 6) << describe(typo);
@@ -280,7 +264,7 @@ TEST_F(Identity, ExecRemovesTheIdentityVariables)
     create_pit("a", k_token);
     const auto key_file = m_tmp / "key.identity";
     make(key_file.string(), true);
-    const std::string key = identity_test_line(identity_test_read(key_file), "key");
+    const std::string key = identity_test_line(read_file(key_file), "key");
     auto r = ok({"exec", "a", "--", "/usr/bin/env"},
                 {.env = {{"PITOOL_IDENTITY", key}, {"PITOOL_IDENTITY_FILE", key_file.string()}}});
     EXPECT_THAT(r.out, HasSubstr("PITOOL_TOKEN=" + std::string(k_token)));
@@ -295,7 +279,7 @@ TEST_F(Identity, NoSecretKeyBytesInAnyOutput)
     std::vector<RunResult> runs;
     runs.push_back(ok({"-v", "identity", "new", "--unprotected", "--out", file.string()}));
     runs.push_back(ok({"-v", "--json", "identity", "new", "--unprotected", "--out", file.string(), "--force"}));
-    const std::string key = identity_test_line(identity_test_read(file), "key");
+    const std::string key = identity_test_line(read_file(file), "key");
     ASSERT_FALSE(key.empty());
     const auto secret = identity_test_secret_bytes(key);
     for (const auto& args : std::vector<std::vector<std::string>>{{"-v", "identity", "show", "--check"},

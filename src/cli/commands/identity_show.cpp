@@ -16,11 +16,12 @@ namespace {
 
 Status run_identity_show(Context& ctx, bool check)
 {
-    PITOOL_TRY_ASSIGN(const IdentityInfo info, identity_info(ctx));
+    IdentityInfo info;
     if (check) {
-        PITOOL_TRY_ASSIGN(const identity::Identity id, load_identity(ctx));
-        if (id.recipient() != info.recipient)
-            return make_error(Errc::conflict, info.source.describe() + " changed while it was read");
+        // The secret keys are opened (and dropped) to prove the passphrase.
+        PITOOL_TRY(load_identity(ctx, &info));
+    } else {
+        PITOOL_TRY_ASSIGN(info, identity_info(ctx));
     }
     const std::string recipient = identity::encode_recipient(info.recipient);
     if (ctx.opts.json) {
