@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <string_view>
+#include <vector>
 
 namespace pitool::crypto {
 namespace {
@@ -97,19 +99,44 @@ TEST(CryptoPublicKey, SignatureVerifiesAndTamperingIsCaught)
     EXPECT_FALSE(verify(pk_test_bytes(k_msg), std::span(sig).first(63), signer.public_key));
 }
 
-TEST(CryptoPublicKey, MatchesLibsodiumEd25519)
+/// `hex` as bytes (test vectors).
+std::vector<unsigned char> pk_test_hex(std::string_view hex)
 {
-    // The seed's key pair is libsodium's, so other tools can check our signatures.
+    std::vector<unsigned char> out(hex.size() / 2);
+    std::size_t n = 0;
+    EXPECT_EQ(0, sodium_hex2bin(out.data(), out.size(), hex.data(), hex.size(), nullptr, &n, nullptr));
+    out.resize(n);
+    return out;
+}
+
+TEST(CryptoPublicKey, Ed25519MatchesRfc8032TestOne)
+{
+    // RFC 8032, section 7.1, TEST 1 (an empty message): an independent
+    // check that seed, public key and signature are standard Ed25519.
+    const auto seed_bytes = pk_test_hex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
     Secret seed(k_sign_seed_bytes);
-    for (std::size_t i = 0; i < seed.size(); ++i) seed.data()[i] = static_cast<unsigned char>(i);
+    std::copy(seed_bytes.begin(), seed_bytes.end(), seed.data());
     auto pair = sign_key_pair_from_seed(seed);
     ASSERT_TRUE(pair.ok());
-    unsigned char pk[crypto_sign_PUBLICKEYBYTES];
-    unsigned char sk[crypto_sign_SECRETKEYBYTES];
-    crypto_sign_seed_keypair(pk, sk, seed.data());
-    EXPECT_EQ(0, sodium_memcmp(pk, pair->public_key.data(), sizeof pk));
-    const Signature sig = sign(pk_test_bytes("x"), *pair);
-    EXPECT_EQ(0, crypto_sign_verify_detached(sig.data(), reinterpret_cast<const unsigned char*>("x"), 1, pk));
+    const auto want_pk = pk_test_hex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+    EXPECT_TRUE(std::equal(want_pk.begin(), want_pk.end(), pair->public_key.begin()));
+    const Signature sig = sign({}, *pair);
+    const auto want_sig = pk_test_hex("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bac"
+                                      "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b");
+    EXPECT_TRUE(std::equal(want_sig.begin(), want_sig.end(), sig.begin()));
+    EXPECT_TRUE(verify({}, want_sig, pair->public_key));
+}
+
+TEST(CryptoPublicKey, X25519MatchesRfc7748)
+{
+    // RFC 7748, section 6.1: Alice's private key gives Alice's public key.
+    const auto sk = pk_test_hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+    Secret secret(k_box_secret_key_bytes);
+    std::copy(sk.begin(), sk.end(), secret.data());
+    auto pair = box_key_pair_from(std::move(secret));
+    ASSERT_TRUE(pair.ok());
+    const auto want = pk_test_hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+    EXPECT_TRUE(std::equal(want.begin(), want.end(), pair->public_key.begin()));
 }
 
 } // namespace

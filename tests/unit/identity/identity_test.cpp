@@ -216,19 +216,34 @@ TEST(IdentityFile, AnyDamagedByteIsCaught)
     EXPECT_NE(future.error().message.find("unsupported identity file version '2'"), std::string::npos);
 }
 
-/// `file` with its kdf line replaced and the checksum made right again: what
+/// `text` (an identity file) with its checksum line made right again: what
 /// a hostile file looks like (the checksum only catches accidents).
-SecureBytes with_kdf_line(const SecureBytes& file, const std::string& kdf_line)
+SecureBytes with_checksum_fixed(std::string text)
 {
-    std::string text = id_text_of(file);
-    const std::size_t at = text.find("\nkdf ") + 1;
-    text.replace(at, text.find('\n', at) - at, kdf_line);
     text.erase(text.rfind("checksum "));
     std::array<std::uint8_t, 32> sum{};
     crypto::hash({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, sum);
     char hex[65];
     sodium_bin2hex(hex, sizeof hex, sum.data(), sum.size());
     return id_bytes_from(text + "checksum " + hex + "\n");
+}
+
+/// `file` with its kdf line replaced, checksum fixed.
+SecureBytes with_kdf_line(const SecureBytes& file, const std::string& kdf_line)
+{
+    std::string text = id_text_of(file);
+    const std::size_t at = text.find("\nkdf ") + 1;
+    text.replace(at, text.find('\n', at) - at, kdf_line);
+    return with_checksum_fixed(std::move(text));
+}
+
+/// `file` claiming `other`'s recipient string instead of its own, checksum fixed.
+SecureBytes with_recipient_of(const SecureBytes& file, const Identity& id, const Identity& other)
+{
+    std::string text = id_text_of(file);
+    const std::string mine = encode_recipient(id.recipient());
+    text.replace(text.find(mine), mine.size(), encode_recipient(other.recipient()));
+    return with_checksum_fixed(std::move(text));
 }
 
 TEST(IdentityFile, HostileKdfParametersAreRefusedBeforeAnyWork)
@@ -263,25 +278,31 @@ TEST(IdentityFile, HostileKdfParametersAreRefusedBeforeAnyWork)
 
 TEST(IdentityFile, ARecipientLineThatLiesIsCaughtAtOpen)
 {
-    // Another identity's recipient put in the clear part (checksum fixed up):
-    // the sealed box's associated data no longer matches.
+    // Unprotected: the keys in the file do not give the recipient it claims.
     const Identity id = generate();
     const Identity other = generate();
-    const Secret pass = Secret::from("correct horse battery");
     auto file = make_file(id, nullptr, {});
     ASSERT_TRUE(file.ok());
-    std::string text = id_text_of(*file);
-    const std::string mine = encode_recipient(id.recipient());
-    text.replace(text.find(mine), mine.size(), encode_recipient(other.recipient()));
-    text.erase(text.rfind("checksum "));
-    std::array<std::uint8_t, 32> sum{};
-    crypto::hash({reinterpret_cast<const std::uint8_t*>(text.data()), text.size()}, sum);
-    char hex[65];
-    sodium_bin2hex(hex, sizeof hex, sum.data(), sum.size());
-    auto r = open_file(id_bytes_from(text + "checksum " + hex + "\n"), nullptr);
+    auto r = open_file(with_recipient_of(*file, id, other), nullptr);
     ASSERT_FALSE(r.ok());
     EXPECT_EQ(r.error().code, Errc::damaged);
     EXPECT_NE(r.error().message.find("do not match its recipient line"), std::string::npos) << r.error().message;
+}
+
+TEST(IdentityFile, TheSealedKeysAreBoundToTheClearLines)
+{
+    // Protected: the clear lines are the sealed box's associated data, so
+    // the box itself refuses to open (were they not bound, it would open and
+    // only the recipient comparison would object, with Errc::damaged).
+    const Identity id = generate();
+    const Identity other = generate();
+    const Secret pass = Secret::from("correct horse battery");
+    auto file = make_file(id, &pass, k_id_fast_kdf);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE(open_file(with_checksum_fixed(id_text_of(*file)), &pass).ok()) << "the rewrite alone changes nothing";
+    auto r = open_file(with_recipient_of(*file, id, other), &pass);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Errc::wrong_passphrase) << r.error().message;
 }
 
 } // namespace
