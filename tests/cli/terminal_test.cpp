@@ -263,9 +263,11 @@ TEST_F(TokenSteps, CreateOfHintKeysSaysWhatHintsDocumentationSaysAndNoMore)
     const std::string practice =
         steps_before_prompt({"create", "joes", "--provider", "hint", "--kind", "practice-key", "--practice", "pra-123"},
                             "Token for joes: ", "practice-key-SECRET-9f3a21");
-    EXPECT_THAT(practice, HasSubstr("Hint: a practice API key of practice pra-123.\n"));
-    EXPECT_THAT(practice, HasSubstr("`pitool exchange-code --provider hint` stores its key"));
-    EXPECT_THAT(practice, HasSubstr("Paste it at the prompt below (the input is hidden).\n"));
+    EXPECT_EQ(practice, "Hint: a practice API key of practice pra-123.\n"
+                        "  1. A practice that connects with InstantOn gives you a code: "
+                        "`pitool exchange-code --provider hint` stores its key, nothing to paste.\n"
+                        "  2. A key you already hold: Paste it at the prompt below (the input is hidden).\n"
+                        "\n");
     const std::string partner =
         steps_before_prompt({"create", "acme", "--provider", "hint"}, "Token for acme: ", "partner-key-SECRET-77c0d4");
     EXPECT_THAT(partner, HasSubstr("Hint: your partner API key"));
@@ -275,7 +277,7 @@ TEST_F(TokenSteps, CreateOfHintKeysSaysWhatHintsDocumentationSaysAndNoMore)
     EXPECT_THAT(rotate, HasSubstr("Delete the old key in Hint."));
 }
 
-TEST_F(TokenSteps, NoStepsForAPipeQuietJsonOrATokenFromStdin)
+TEST_F(TokenSteps, NoStepsForAPipeQuietJsonOrATokenFile)
 {
     init_vault();
     // A pipe (CI): the token on stdin, nothing but the result.
@@ -292,6 +294,13 @@ TEST_F(TokenSteps, NoStepsForAPipeQuietJsonOrATokenFromStdin)
         EXPECT_THAT(t.err(), testing::Not(HasSubstr("Private Integrations"))) << flag;
         ok({"expire-old", "a"});
     }
+    // On the terminal with --token-file: nothing to paste, so no steps.
+    const auto token_file = m_tmp.path() / "new-token";
+    write_file(token_file, "pit-c0ffee00-fade-4bad-8a55-5ecdeadbeef4\n");
+    OnTerminal from_file(m_tmp.path(), {"rotate", "a", "--token-file", token_file.string()}, env_with_passphrase());
+    EXPECT_EQ(from_file.exit_code(), 0) << from_file.err();
+    EXPECT_THAT(from_file.seen(), testing::Not(HasSubstr("Private Integrations")));
+    EXPECT_THAT(from_file.err(), testing::Not(HasSubstr("Private Integrations")));
 }
 
 } // namespace
